@@ -1,0 +1,173 @@
+import * as tf from '@tensorflow/tfjs';
+import { installGradients } from './gradients/index.js';
+import { registerWasmKernels } from './kernels/wasm/index.js';
+
+/** Backends FisherLab can run on, fastest first. */
+export const BACKEND_PREFERENCE = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export type BackendChoice = (typeof BACKEND_PREFERENCE)[number];
+export type BackendRequest = BackendChoice | 'auto';
+
+/** One attempt to bring up a backend, kept so `fisherlab doctor` can say why each one failed. */
+export interface BackendAttempt {
+  choice: BackendChoice;
+  ok: boolean;
+  /** Why it failed (or was skipped); absent when it worked. */
+  reason?: string;
+}
+
+export interface BackendReport {
+  /** What was asked for ('auto' unless --backend or FISHERLAB_BACKEND said otherwise). */
+  requested: BackendRequest;
+  /** The choice that came up. */
+  choice: BackendChoice;
+  /** tfjs's own name of the active backend ('tensorflow', 'wasm', 'cpu'). */
+  tfBackend: string;
+  attempts: BackendAttempt[];
+  /** Threads the backend computes with (wasm: its thread pool; cpu: 1; native: TF's own pool). */
+  threads: number;
+  simd: boolean | undefined;
+  tfjsVersion: string;
+}
+
+/**
+ * How one backend is brought up. Injected in tests so the selection logic can be checked without
+ * the native packages (which cannot install on machines without internet at install time).
+ */
+export type BackendLoader = () => Promise<void>;
+
+const wasmDistDir = (): string => {
+  // The .wasm binaries ship inside @tensorflow/tfjs-backend-wasm's dist folder.
+  const entry = import.meta.resolve('@tensorflow/tfjs-backend-wasm');
+  const url = new URL('.', entry);
+  return url.pathname;
+};
+
+export const defaultLoaders: Record<BackendChoice, BackendLoader> = {
+  'tensorflow-gpu': async () => {
+    await import('@tensorflow/tfjs-node-gpu' as string);
+  },
+  tensorflow: async () => {
+    await import('@tensorflow/tfjs-node' as string);
+  },
+  wasm: async () => {
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    wasm.setWasmPaths(wasmDistDir());
+    registerWasmKernels();
+  },
+  cpu: async () => {
+    // @tensorflow/tfjs registers the cpu backend on import.
+  },
+};
+
+/** tfjs's name for the backend a choice registers. */
+const TF_BACKEND_NAME: Record<BackendChoice, string> = {
+  'tensorflow-gpu': 'tensorflow',
+  tensorflow: 'tensorflow',
+  wasm: 'wasm',
+  cpu: 'cpu',
+};
+
+/** Turns whatever a failed import or init threw into one line a user can act on. */
+export function describeBackendFailure(choice: BackendChoice, error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = (error as { code?: string } | null)?.code;
+  if (choice === 'tensorflow-gpu' || choice === 'tensorflow') {
+    const pkg = choice === 'tensorflow-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' || /Cannot find (package|module)/.test(message)) {
+      return `${pkg} is not installed (its install script downloads libtensorflow and needs internet; run \`pnpm install\` on a machine that has it)`;
+    }
+    if (/tfjs_binding\.node|native addon/i.test(message)) {
+      return `${pkg} is installed but its native addon is missing (its install script did not run or failed: allow its build and reinstall)`;
+    }
+    if (/libcud|CUDA|cudnn/i.test(message)) {
+      return `${pkg} found no usable CUDA/cuDNN: ${firstLine(message)}`;
+    }
+    return `${pkg} failed to load: ${firstLine(message)}`;
+  }
+  return `${choice} backend failed to initialise: ${firstLine(message)}`;
+}
+
+const firstLine = (s: string): string => s.split('\n')[0] ?? s;
+
+/** Reads the backend override from the environment (`FISHERLAB_BACKEND`), validating it. */
+export function backendFromEnv(env: NodeJS.ProcessEnv = process.env): BackendRequest | undefined {
+  const value = env['FISHERLAB_BACKEND'];
+  if (value === undefined || value === '') return undefined;
+  if (value === 'auto' || (BACKEND_PREFERENCE as readonly string[]).includes(value)) return value as BackendRequest;
+  throw new Error(
+    `FISHERLAB_BACKEND=${value} is not a backend; use one of auto, ${BACKEND_PREFERENCE.join(', ')} (or unset it)`,
+  );
+}
+
+let active: BackendReport | undefined;
+
+/**
+ * Brings up the fastest backend that works (or the one asked for), registers FisherLab's kernels
+ * and gradients on it, and says what happened. Idempotent: a second call with the same request
+ * returns the first report.
+ *
+ * Order for 'auto': tfjs-node-gpu, tfjs-node, wasm, cpu. An explicit request that fails throws
+ * instead of falling back, so a user who asked for the GPU never silently trains on the CPU.
+ */
+export async function initBackend(
+  options: { backend?: BackendRequest; loaders?: Partial<Record<BackendChoice, BackendLoader>> } = {},
+): Promise<BackendReport> {
+  const requested = options.backend ?? backendFromEnv() ?? 'auto';
+  if (active && (requested === 'auto' || requested === active.choice) && !options.loaders) return active;
+  const loaders = { ...defaultLoaders, ...options.loaders };
+  const candidates: readonly BackendChoice[] = requested === 'auto' ? BACKEND_PREFERENCE : [requested];
+  const attempts: BackendAttempt[] = [];
+  for (const choice of candidates) {
+    try {
+      await loaders[choice]();
+      const ok = await tf.setBackend(TF_BACKEND_NAME[choice]);
+      if (!ok) throw new Error(`tf.setBackend('${TF_BACKEND_NAME[choice]}') returned false`);
+      await tf.ready();
+      if (choice === 'tensorflow-gpu' && !(await nativeSeesGpu())) {
+        throw new Error('libtensorflow loaded but reports no GPU device (check CUDA drivers)');
+      }
+      attempts.push({ choice, ok: true });
+      installGradients();
+      active = {
+        requested,
+        choice,
+        tfBackend: tf.getBackend(),
+        attempts,
+        threads: backendThreads(choice),
+        simd: choice === 'wasm' ? Boolean(tf.env().getBool('WASM_HAS_SIMD_SUPPORT')) : undefined,
+        tfjsVersion: tf.version_core,
+      };
+      return active;
+    } catch (error) {
+      attempts.push({ choice, ok: false, reason: describeBackendFailure(choice, error) });
+      if (requested !== 'auto') {
+        throw new Error(
+          `backend '${requested}' was requested but failed: ${attempts.at(-1)?.reason}. ` +
+            `Use --backend auto (or unset FISHERLAB_BACKEND) to fall back to what works.`,
+        );
+      }
+    }
+  }
+  throw new Error(`no TensorFlow.js backend could start:\n${attempts.map((a) => `  ${a.choice}: ${a.reason}`).join('\n')}`);
+}
+
+/** The report of the backend brought up by `initBackend`, if any. */
+export function activeBackend(): BackendReport | undefined {
+  return active;
+}
+
+async function nativeSeesGpu(): Promise<boolean> {
+  // tfjs-node-gpu falls back to the CPU inside libtensorflow when CUDA is absent; the flag below is
+  // what its backend exposes about device placement. When unknown we trust the package choice.
+  const flag = tf.env().getFlags()['IS_GPU'];
+  return flag === undefined ? true : Boolean(flag);
+}
+
+function backendThreads(choice: BackendChoice): number {
+  if (choice === 'wasm') {
+    const backend = tf.backend() as unknown as { getThreadsCount?: () => number };
+    return backend.getThreadsCount?.() ?? 1;
+  }
+  if (choice === 'cpu') return 1;
+  return Number.NaN; // libtensorflow sizes its own pool
+}
