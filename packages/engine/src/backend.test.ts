@@ -10,7 +10,10 @@ const missing = (pkg: string) => async () => {
 describe('backend selection', () => {
   it('brings up wasm here and records why the native backends failed', async () => {
     const report = await initBackend({
-      loaders: { 'tensorflow-gpu': missing('@tensorflow/tfjs-node-gpu'), tensorflow: missing('@tensorflow/tfjs-node') },
+      loaders: {
+        'tensorflow-gpu': missing('@tensorflow/tfjs-node-gpu'),
+        tensorflow: missing('@tensorflow/tfjs-node'),
+      },
     });
     expect(report.choice).toBe('wasm');
     expect(report.tfBackend).toBe('wasm');
@@ -31,23 +34,34 @@ describe('backend selection', () => {
     // The gpu loader "succeeds" but tfjs then has no 'tensorflow' backend registered here, so
     // setBackend fails; what we check is that it was tried first and its failure recorded.
     const report = await initBackend({
-      loaders: { 'tensorflow-gpu': tried('gpu', true), tensorflow: tried('node', false), wasm: tried('wasm', false) },
+      loaders: {
+        'tensorflow-gpu': tried('gpu', true),
+        tensorflow: tried('node', false),
+        wasm: tried('wasm', false),
+      },
     });
     expect(order).toEqual(['gpu', 'node', 'wasm']);
     expect(report.choice).toBe('cpu');
   });
 
   it('refuses to fall back when a backend is asked for by name', async () => {
-    await expect(initBackend({ backend: 'tensorflow', loaders: { tensorflow: missing('@tensorflow/tfjs-node') } })).rejects.toThrow(
+    await expect(
+      initBackend({ backend: 'tensorflow', loaders: { tensorflow: missing('@tensorflow/tfjs-node') } }),
+    ).rejects.toThrow(
       /backend 'tensorflow' was requested but failed: @tensorflow\/tfjs-node is not installed/,
     );
   });
 
   it('explains a missing native addon and a bad override', () => {
-    expect(describeBackendFailure('tensorflow', new Error('The specified module could not be found: tfjs_binding.node'))).toMatch(
-      /native addon is missing/,
+    expect(
+      describeBackendFailure(
+        'tensorflow',
+        new Error('The specified module could not be found: tfjs_binding.node'),
+      ),
+    ).toMatch(/native addon is missing/);
+    expect(() => backendFromEnv({ FISHERLAB_BACKEND: 'gpu' })).toThrow(
+      /FISHERLAB_BACKEND=gpu is not a backend/,
     );
-    expect(() => backendFromEnv({ FISHERLAB_BACKEND: 'gpu' })).toThrow(/FISHERLAB_BACKEND=gpu is not a backend/);
     expect(backendFromEnv({ FISHERLAB_BACKEND: 'wasm' })).toBe('wasm');
   });
 });

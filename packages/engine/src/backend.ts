@@ -73,7 +73,11 @@ export function describeBackendFailure(choice: BackendChoice, error: unknown): s
   const code = (error as { code?: string } | null)?.code;
   if (choice === 'tensorflow-gpu' || choice === 'tensorflow') {
     const pkg = choice === 'tensorflow-gpu' ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
-    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' || /Cannot find (package|module)/.test(message)) {
+    if (
+      code === 'ERR_MODULE_NOT_FOUND' ||
+      code === 'MODULE_NOT_FOUND' ||
+      /Cannot find (package|module)/.test(message)
+    ) {
       return `${pkg} is not installed (its install script downloads libtensorflow and needs internet; run \`pnpm install\` on a machine that has it)`;
     }
     if (/tfjs_binding\.node|native addon/i.test(message)) {
@@ -93,7 +97,8 @@ const firstLine = (s: string): string => s.split('\n')[0] ?? s;
 export function backendFromEnv(env: NodeJS.ProcessEnv = process.env): BackendRequest | undefined {
   const value = env['FISHERLAB_BACKEND'];
   if (value === undefined || value === '') return undefined;
-  if (value === 'auto' || (BACKEND_PREFERENCE as readonly string[]).includes(value)) return value as BackendRequest;
+  if (value === 'auto' || (BACKEND_PREFERENCE as readonly string[]).includes(value))
+    return value as BackendRequest;
   throw new Error(
     `FISHERLAB_BACKEND=${value} is not a backend; use one of auto, ${BACKEND_PREFERENCE.join(', ')} (or unset it)`,
   );
@@ -148,7 +153,9 @@ export async function initBackend(
       }
     }
   }
-  throw new Error(`no TensorFlow.js backend could start:\n${attempts.map((a) => `  ${a.choice}: ${a.reason}`).join('\n')}`);
+  throw new Error(
+    `no TensorFlow.js backend could start:\n${attempts.map((a) => `  ${a.choice}: ${a.reason}`).join('\n')}`,
+  );
 }
 
 /** The report of the backend brought up by `initBackend`, if any. */
