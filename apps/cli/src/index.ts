@@ -1,1 +1,2 @@
-export {};
+export { buildProgram, main } from './main.js';
+export { EXIT, UserError } from './errors.js';

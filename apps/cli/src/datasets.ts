@@ -1,0 +1,6 @@
+import type { DoctorReport } from './commands/doctor.js';
+
+/** Where each dataset FisherLab knows was found on this machine (for `doctor`). */
+export async function locateDatasets(): Promise<DoctorReport['datasets']> {
+  return [];
+}

@@ -1,0 +1,38 @@
+import { Command, CommanderError } from 'commander';
+import { registerDoctor } from './commands/doctor.js';
+import { locateDatasets } from './datasets.js';
+import { EXIT, UserError } from './errors.js';
+import { CLI_VERSION } from './version.js';
+
+/** Builds the `fisherlab` program; every command registers itself here. */
+export function buildProgram(): Command {
+  const program = new Command('fisherlab')
+    .description(
+      'Catastrophic Fisher Explosion, from Node: train with and without the Fisher penalty, track Tr(F), report the paper\'s figures.',
+    )
+    .version(CLI_VERSION)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerDoctor(program, locateDatasets);
+  return program;
+}
+
+/** Runs the CLI and returns the exit code; errors a user can fix print without a stack trace. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return process.exitCode === undefined ? EXIT.ok : Number(process.exitCode);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // commander already printed the message (or the help / version)
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (error instanceof UserError) {
+      console.error(`fisherlab: ${error.message}`);
+      return error.exitCode;
+    }
+    console.error(error);
+    return EXIT.internal;
+  }
+}
