@@ -1,10 +1,19 @@
 import * as tf from '@tensorflow/tfjs';
+import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
+import { conv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
+import { maxPoolGradConfig } from './MaxPoolGrad.js';
+import { maxPoolWithArgmaxConfig } from './MaxPoolWithArgmax.js';
 
 /**
  * Kernels FisherLab registers on the wasm backend (missing, wrong or slow in tfjs 4.22), one file
  * each, listed here.
  */
-export const WASM_KERNEL_CONFIGS: tf.KernelConfig[] = [];
+export const WASM_KERNEL_CONFIGS: tf.KernelConfig[] = [
+  conv2DBackpropFilterConfig,
+  conv2DBackpropInputConfig,
+  maxPoolGradConfig,
+  maxPoolWithArgmaxConfig,
+];
 
 let registered = false;
 
