@@ -1,0 +1,73 @@
+/**
+ * The live display of a run: one redrawn line on a terminal (bar, ETA, latest figures), plain log
+ * lines otherwise (CI, files, pipes). Written here because it is one line of text: a progress-bar
+ * library would add a dependency for less than this file.
+ */
+export interface ProgressFigures {
+  loss?: number;
+  accuracy?: number;
+  traceF?: number;
+  traceFStdErr?: number;
+  penalty?: number | null;
+  testAccuracy?: number;
+}
+
+export interface ProgressSink {
+  update(step: number, totalSteps: number, epoch: number, figures: ProgressFigures): void;
+  log(message: string): void;
+  done(): void;
+}
+
+const fmt = (x: number | undefined | null, digits = 3): string =>
+  x === undefined || x === null ? '-' : Math.abs(x) >= 1000 ? x.toExponential(2) : x.toPrecision(digits);
+const pct = (x: number | undefined): string => (x === undefined ? '-' : `${(100 * x).toFixed(1)}%`);
+
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '?';
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+export function describeFigures(f: ProgressFigures): string {
+  const parts = [`loss ${fmt(f.loss)}`, `acc ${pct(f.accuracy)}`];
+  if (f.traceF !== undefined) parts.push(`Tr(F) ${fmt(f.traceF)}±${fmt(f.traceFStdErr, 2)}`);
+  if (f.penalty !== undefined && f.penalty !== null) parts.push(`pen ${fmt(f.penalty)}`);
+  if (f.testAccuracy !== undefined) parts.push(`test ${pct(f.testAccuracy)}`);
+  return parts.join('  ');
+}
+
+export function createProgress(
+  label: string,
+  stream: NodeJS.WriteStream = process.stderr,
+  interactive: boolean = Boolean(stream.isTTY) && !process.env['CI'],
+): ProgressSink {
+  const started = Date.now();
+  let lastDraw = 0;
+  let drawn = false;
+  return {
+    update(step, totalSteps, epoch, figures) {
+      if (!interactive) return;
+      const now = Date.now();
+      if (now - lastDraw < 200 && step < totalSteps) return;
+      lastDraw = now;
+      const fraction = totalSteps > 0 ? step / totalSteps : 0;
+      const width = 24;
+      const filled = Math.round(fraction * width);
+      const elapsed = (now - started) / 1000;
+      const eta = fraction > 0 ? (elapsed * (1 - fraction)) / fraction : Number.NaN;
+      const line = `${label} ep ${epoch.toFixed(2)} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(100 * fraction).toFixed(0)}% ETA ${formatDuration(eta)}  ${describeFigures(figures)}`;
+      stream.write(`\r\x1b[2K${line.slice(0, (stream.columns || 160) - 1)}`);
+      drawn = true;
+    },
+    log(message) {
+      if (interactive && drawn) stream.write('\r\x1b[2K');
+      stream.write(`${label} ${message}\n`);
+      drawn = false;
+    },
+    done() {
+      if (interactive && drawn) stream.write('\n');
+    },
+  };
+}
