@@ -7,7 +7,13 @@ describe('wasm kernel registration', () => {
   it('replaces the stock kernels when the wasm backend is selected', async () => {
     await ensureWasm();
     expect(WASM_KERNEL_CONFIGS.map((k) => k.kernelName).sort()).toEqual(
-      ['Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPoolGrad', 'MaxPoolWithArgmax'].sort(),
+      [
+        'AvgPoolGrad',
+        'Conv2DBackpropFilter',
+        'Conv2DBackpropInput',
+        'MaxPoolGrad',
+        'MaxPoolWithArgmax',
+      ].sort(),
     );
     for (const config of WASM_KERNEL_CONFIGS) {
       expect(tf.getKernel(config.kernelName, 'wasm')?.kernelFunc).toBe(config.kernelFunc);

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { avgPoolGradConfig } from './AvgPoolGrad.js';
 import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
 import { conv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
 import { maxPoolGradConfig } from './MaxPoolGrad.js';
@@ -9,6 +10,7 @@ import { maxPoolWithArgmaxConfig } from './MaxPoolWithArgmax.js';
  * each, listed here.
  */
 export const WASM_KERNEL_CONFIGS: tf.KernelConfig[] = [
+  avgPoolGradConfig,
   conv2DBackpropFilterConfig,
   conv2DBackpropInputConfig,
   maxPoolGradConfig,
