@@ -5,7 +5,7 @@ import { z } from 'zod';
  * guessed; unknown keys are refused (a typo must not silently train the wrong thing).
  */
 
-export const DATASET_NAMES = ['default', 'fashion-mnist', 'mnist', 'cifar10', 'cifar100', 'tinyimagenet'] as const;
+export const DATASET_NAMES = ['default', 'fashion-mnist-embedded', 'fashion-mnist', 'mnist', 'cifar10', 'cifar100', 'tinyimagenet'] as const;
 export const ESTIMATORS = ['exact', 'mc', 'minibatch', 'empirical'] as const;
 export const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 

@@ -18,7 +18,7 @@ export interface OptimizerSettings {
 
 export interface OptimizerState {
   step: number;
-  /** Per-weight buffers, keyed `<weight name>/<slot>`. */
+  /** Per-weight buffers, keyed `<index in trainableWeights>/<slot>` (names change between processes). */
   slots: Record<string, { shape: number[]; values: number[] | Float32Array }>;
 }
 
@@ -31,31 +31,31 @@ export class Optimizer {
     private readonly decayable: ReadonlySet<string>,
   ) {}
 
-  /** Applies one update with learning rate `lr`; `grads` is keyed by weight name. Disposes nothing it did not create. */
+  /** Applies one update with learning rate `lr`; `grads` is keyed by variable name. Disposes nothing it did not create. */
   apply(weights: readonly tf.LayerVariable[], grads: Record<string, tf.Tensor>, lr: number): void {
     this.stepCount += 1;
     const { momentum: mu, nesterov, weightDecay } = this.settings;
     tf.tidy(() => {
-      for (const weight of weights) {
-        const grad = grads[weight.name];
+      for (const [index, weight] of weights.entries()) {
+        const grad = grads[weight.read().name] ?? grads[weight.name];
         if (!grad) continue;
         const w = weight.read();
-        const g = weightDecay > 0 && this.decayable.has(weight.name) ? grad.add(w.mul(weightDecay)) : grad;
+        const decays = weightDecay > 0 && this.decayable.has(weight.read().name);
+        const g = decays ? grad.add(w.mul(weightDecay)) : grad;
         let update: tf.Tensor;
         if (this.settings.name === 'sgd') {
           if (mu > 0) {
-            const key = `${weight.name}/momentum`;
-            const buffer = this.slots.get(key);
+            const buffer = this.slots.get(`${index}/momentum`);
             if (buffer) buffer.assign(buffer.mul(mu).add(g));
-            const b = buffer ?? this.slot(weight, 'momentum', () => g);
+            const b = buffer ?? this.slot(index, 'momentum', () => g);
             update = nesterov ? g.add(b.mul(mu)) : b;
           } else {
             update = g;
           }
         } else {
           const [beta1, beta2, eps] = [0.9, 0.999, 1e-8];
-          const m = this.slot(weight, 'm', () => tf.zerosLike(g));
-          const v = this.slot(weight, 'v', () => tf.zerosLike(g));
+          const m = this.slot(index, 'm', () => tf.zerosLike(g));
+          const v = this.slot(index, 'v', () => tf.zerosLike(g));
           m.assign(m.mul(beta1).add(g.mul(1 - beta1)));
           v.assign(v.mul(beta2).add(g.square().mul(1 - beta2)));
           const mHat = m.div(1 - beta1 ** this.stepCount);
@@ -67,8 +67,8 @@ export class Optimizer {
     });
   }
 
-  private slot(weight: tf.LayerVariable, name: string, init: () => tf.Tensor): tf.Variable {
-    const key = `${weight.name}/${name}`;
+  private slot(index: number, name: string, init: () => tf.Tensor): tf.Variable {
+    const key = `${index}/${name}`;
     let slot = this.slots.get(key);
     if (!slot) {
       slot = tf.variable(init(), false, `opt/${key}/${this.slots.size}`);

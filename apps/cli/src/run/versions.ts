@@ -1,0 +1,24 @@
+import { execFileSync } from 'node:child_process';
+import type { BackendReport } from '@fisherlab/engine';
+import { CLI_VERSION } from '../version.js';
+
+/** Versions recorded in meta.json, so a result can be traced to the code and runtime that made it. */
+export function collectVersions(backend: BackendReport): Record<string, string> {
+  return { fisherlab: CLI_VERSION, node: process.version, tfjs: backend.tfjsVersion, backend: backend.choice };
+}
+
+let commit: string | null | undefined;
+
+/** The git commit of the working directory's repository, if any (cached). */
+export function gitCommit(): string | undefined {
+  if (commit === undefined) {
+    try {
+      commit = execFileSync('git', ['rev-parse', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'], timeout: 2000 })
+        .toString()
+        .trim();
+    } catch {
+      commit = null;
+    }
+  }
+  return commit ?? undefined;
+}
