@@ -1,1 +1,47 @@
-export {};
+export {
+  type EarlyFisherPoint,
+  type EarlyFisherVsAccuracy,
+  earlyFisherVsAccuracy,
+} from './analysis/earlyFisher.js';
+export { type FinalEval, finalEvals } from './analysis/finalEvals.js';
+export { maxTraceF, TRACE_F_ESTIMATORS, type TraceFMax, traceFRows } from './analysis/fisherTrace.js';
+export { DEFAULT_GROUP_IGNORE_KEYS, groupKeyOf, groupLabels } from './analysis/groups.js';
+export { type MemorizationPoint, memorizationCurves } from './analysis/memorization.js';
+export {
+  type ArmRole,
+  type PenaltyArm,
+  type PenaltyFamily,
+  penaltyFamilies,
+} from './analysis/penaltyArms.js';
+export {
+  DEFAULT_EARLY_EPOCHS,
+  type GroupSummary,
+  isFinished,
+  type RunSummary,
+  summarizeGroups,
+  summarizeRuns,
+  summaryTable,
+} from './analysis/runSummary.js';
+export { type SeedCurvePoint, seedCurves } from './analysis/seedCurves.js';
+export { type Correlation, type MeanSpread, meanSpread, pearson, ranks, spearman } from './analysis/stats.js';
+export { findRunDirs } from './read/findRunDirs.js';
+export { type ParsedMetrics, parseMetricsJsonl } from './read/parseMetrics.js';
+export {
+  buildTables,
+  type ReadRunsOptions,
+  type RunInfo,
+  type RunSet,
+  type RunState,
+  type RunTables,
+  readRuns,
+} from './read/readRuns.js';
+export { type RunConfigView, readConfigView } from './read/runConfig.js';
+export type {
+  CurvatureRecord,
+  EvalRecord,
+  FisherRecord,
+  MetricRecord,
+  RunMeta,
+  RunStatus,
+  TrainRecord,
+} from './records.js';

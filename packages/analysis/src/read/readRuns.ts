@@ -1,0 +1,290 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { ColumnTable } from 'arquero';
+import * as aq from 'arquero';
+import { DEFAULT_GROUP_IGNORE_KEYS, groupKeyOf, groupLabels } from '../analysis/groups.js';
+import type { MetricRecord, RunMeta, RunStatus } from '../records.js';
+import { findRunDirs } from './findRunDirs.js';
+import { parseMetricsJsonl } from './parseMetrics.js';
+import { isObject, type JsonObject, type RunConfigView, readConfigView } from './runConfig.js';
+
+/** 'unknown' when the run has no meta.json. */
+export type RunState = RunStatus | 'unknown';
+
+export interface RunInfo {
+  id: string;
+  dir: string;
+  name: string;
+  status: RunState;
+  /** For diverged/failed runs: the writer's error message, with step and quantity when given. */
+  statusDetail: string | null;
+  meta: RunMeta | null;
+  /** The resolved config as written, or null when config.json is missing. */
+  config: JsonObject | null;
+  view: RunConfigView;
+  groupKey: string;
+  group: string;
+  records: MetricRecord[];
+}
+
+export interface RunTables {
+  /** One row per run: runId, dir, name, groupKey, group, seed, status, statusDetail, dataset, arch, optimizer, lr, penaltyKind, penaltyAlpha, noiseFraction, epochs, lastEpoch, lastStep. */
+  runs: ColumnTable;
+  /** Tr(F) measurements: runId, group, step, epoch, estimator, traceF, traceFStdErr, examples. */
+  fisher: ColumnTable;
+  /** Evaluation passes: runId, group, step, epoch, and the accuracy/loss columns of EvalRecord (null when not measured). */
+  evals: ColumnTable;
+  /** Logged training steps: runId, group, step, epoch, lr, loss, accuracy, penalty. */
+  train: ColumnTable;
+  /** Curvature probes: runId, group, step, epoch, traceH, traceHStdErr, topEigenvalue. */
+  curvature: ColumnTable;
+}
+
+export interface RunSet {
+  runs: RunInfo[];
+  tables: RunTables;
+  /** What was tolerated while reading (cut-off lines, missing files), one sentence each. */
+  notes: string[];
+}
+
+export interface ReadRunsOptions {
+  /** Config keys ignored when grouping runs (default DEFAULT_GROUP_IGNORE_KEYS). */
+  groupIgnoreKeys?: readonly string[];
+}
+
+/** Reads every run directory under the given roots (each a run directory or a tree of them). */
+export async function readRuns(
+  roots: string | readonly string[],
+  options: ReadRunsOptions = {},
+): Promise<RunSet> {
+  const notes: string[] = [];
+  const ignore = options.groupIgnoreKeys ?? DEFAULT_GROUP_IGNORE_KEYS;
+  const found: { root: string; dir: string }[] = [];
+  for (const root of typeof roots === 'string' ? [roots] : roots) {
+    for (const dir of await findRunDirs(root)) found.push({ root, dir });
+  }
+  const seenIds = new Set<string>();
+  const partial: Omit<RunInfo, 'group'>[] = [];
+  for (const { root, dir } of found) {
+    const meta = await readJsonFile<RunMeta>(path.join(dir, 'meta.json'));
+    const config = await readJsonFile<JsonObject>(path.join(dir, 'config.json'));
+    const view = readConfigView(config, path.join(dir, 'config.json'));
+    const relative = path.relative(root, dir) || path.basename(dir);
+    let id = meta?.id ?? relative;
+    for (let k = 2; seenIds.has(id); k++) id = `${meta?.id ?? relative}#${k}`;
+    seenIds.add(id);
+
+    let records: MetricRecord[] = [];
+    const metricsFile = path.join(dir, 'metrics.jsonl');
+    const metricsText = await readTextIfExists(metricsFile);
+    if (metricsText === null) {
+      notes.push(`Run ${id}: no metrics.jsonl yet; it has no curves.`);
+    } else {
+      const parsed = parseMetricsJsonl(metricsText, metricsFile);
+      records = parsed.records;
+      if (parsed.partialLastLine) {
+        notes.push(
+          `Run ${id}: the last line of metrics.jsonl was cut off (still being written, or the run was killed) and was skipped.`,
+        );
+      }
+      if (parsed.unknownKinds.length > 0) {
+        notes.push(
+          `Run ${id}: skipped records of unknown kind ${parsed.unknownKinds.join(', ')} (written by a newer FisherLab?).`,
+        );
+      }
+    }
+    if (meta === null) notes.push(`Run ${id}: no meta.json, so its status is unknown.`);
+    if (config === null)
+      notes.push(
+        `Run ${id}: no config.json, so it is grouped alone and left out of the figures that need its settings.`,
+      );
+
+    const error = meta?.error;
+    const statusDetail = error
+      ? [
+          error.message,
+          error.step !== undefined ? `at step ${error.step}` : '',
+          error.quantity ? `in ${error.quantity}` : '',
+        ]
+          .filter(Boolean)
+          .join(' ')
+      : null;
+    partial.push({
+      id,
+      dir,
+      name: meta?.name ?? view.name ?? id,
+      status: meta?.status ?? 'unknown',
+      statusDetail,
+      meta,
+      config,
+      view,
+      groupKey: config === null ? JSON.stringify({ run: id }) : groupKeyOf(config, ignore),
+      records,
+    });
+  }
+  const labels = groupLabels(partial.filter((r) => r.config !== null).map((r) => r.groupKey));
+  const runs: RunInfo[] = partial.map((r) => ({ ...r, group: labels.get(r.groupKey) ?? `run ${r.id}` }));
+  return { runs, tables: buildTables(runs), notes };
+}
+
+/** Builds the arquero tables from runs already in memory (used by readRuns, and by tests). */
+export function buildTables(runs: readonly RunInfo[]): RunTables {
+  const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+  const rows = {
+    fisher: [] as Record<string, unknown>[],
+    evals: [] as Record<string, unknown>[],
+    train: [] as Record<string, unknown>[],
+    curvature: [] as Record<string, unknown>[],
+  };
+  for (const run of runs) {
+    for (const r of run.records) {
+      const base = { runId: run.id, group: run.group, step: r.step, epoch: r.epoch };
+      if (r.kind === 'fisher') {
+        rows.fisher.push({
+          ...base,
+          estimator: r.estimator,
+          traceF: num(r.traceF),
+          traceFStdErr: num(r.traceFStdErr),
+          examples: num(r.examples),
+        });
+      } else if (r.kind === 'eval') {
+        rows.evals.push({
+          ...base,
+          trainAccuracy: num(r.trainAccuracy),
+          trainCleanAccuracy: num(r.trainCleanAccuracy),
+          trainNoisyAccuracy: num(r.trainNoisyAccuracy),
+          valAccuracy: num(r.valAccuracy),
+          testAccuracy: num(r.testAccuracy),
+          trainLoss: num(r.trainLoss),
+          valLoss: num(r.valLoss),
+          testLoss: num(r.testLoss),
+        });
+      } else if (r.kind === 'train') {
+        rows.train.push({
+          ...base,
+          lr: num(r.lr),
+          loss: num(r.loss),
+          accuracy: num(r.accuracy),
+          penalty: num(r.penalty),
+        });
+      } else if (r.kind === 'curvature') {
+        rows.curvature.push({
+          ...base,
+          traceH: num(r.traceH),
+          traceHStdErr: num(r.traceHStdErr),
+          topEigenvalue: num(r.topEigenvalue),
+        });
+      }
+    }
+  }
+  const runRows = runs.map((run) => {
+    const last = run.records.at(-1);
+    return {
+      runId: run.id,
+      dir: run.dir,
+      name: run.name,
+      groupKey: run.groupKey,
+      group: run.group,
+      seed: run.view.seed,
+      status: run.status,
+      statusDetail: run.statusDetail,
+      dataset: run.view.datasetName,
+      arch: run.view.arch,
+      optimizer: run.view.optimizerName,
+      lr: run.view.lr,
+      penaltyKind: run.view.penaltyKind,
+      penaltyAlpha: run.view.penaltyAlpha,
+      noiseFraction: run.view.noise?.fraction ?? null,
+      epochs: run.view.epochs,
+      lastEpoch: last?.epoch ?? null,
+      lastStep: last?.step ?? null,
+    };
+  });
+  return {
+    runs: aq.from(runRows, RUN_COLUMNS),
+    fisher: aq.from(rows.fisher, [
+      'runId',
+      'group',
+      'step',
+      'epoch',
+      'estimator',
+      'traceF',
+      'traceFStdErr',
+      'examples',
+    ]),
+    evals: aq.from(rows.evals, EVAL_COLUMNS),
+    train: aq.from(rows.train, ['runId', 'group', 'step', 'epoch', 'lr', 'loss', 'accuracy', 'penalty']),
+    curvature: aq.from(rows.curvature, [
+      'runId',
+      'group',
+      'step',
+      'epoch',
+      'traceH',
+      'traceHStdErr',
+      'topEigenvalue',
+    ]),
+  };
+}
+
+const RUN_COLUMNS = [
+  'runId',
+  'dir',
+  'name',
+  'groupKey',
+  'group',
+  'seed',
+  'status',
+  'statusDetail',
+  'dataset',
+  'arch',
+  'optimizer',
+  'lr',
+  'penaltyKind',
+  'penaltyAlpha',
+  'noiseFraction',
+  'epochs',
+  'lastEpoch',
+  'lastStep',
+];
+const EVAL_COLUMNS = [
+  'runId',
+  'group',
+  'step',
+  'epoch',
+  'trainAccuracy',
+  'trainCleanAccuracy',
+  'trainNoisyAccuracy',
+  'valAccuracy',
+  'testAccuracy',
+  'trainLoss',
+  'valLoss',
+  'testLoss',
+];
+
+async function readTextIfExists(file: string): Promise<string | null> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+}
+
+async function readJsonFile<T>(file: string): Promise<T | null> {
+  const text = await readTextIfExists(file);
+  if (text === null) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new Error(
+      `${file}: expected valid JSON, found a parse error (${(error as Error).message}). Fix: repair or delete the file.`,
+    );
+  }
+  if (!isObject(value)) {
+    throw new Error(
+      `${file}: expected a JSON object, found ${JSON.stringify(value).slice(0, 60)}. Fix: repair or delete the file.`,
+    );
+  }
+  return value as T;
+}
