@@ -1,14 +1,38 @@
 import * as tf from '@tensorflow/tfjs';
+import { avgPoolGradGradConfig } from './AvgPoolGrad_grad.js';
+import { conv2DBackpropFilterGradConfig } from './Conv2DBackpropFilter_grad.js';
+import { equalGradConfig } from './Equal_grad.js';
+import { expGradConfig } from './Exp_grad.js';
+import { maxPoolGradGradConfig } from './MaxPoolGrad_grad.js';
+import { sigmoidGradConfig } from './Sigmoid_grad.js';
+import { softmaxGradConfig } from './Softmax_grad.js';
+import { tanhGradConfig } from './Tanh_grad.js';
+import { tileGradConfig } from './Tile_grad.js';
 
 /**
  * Gradient functions FisherLab registers on top of tfjs-core (every backend, GPU included), one
- * file each, listed here. Filled by the second-order work of the engine issue.
+ * file each, listed here. Three reasons a kernel is here:
+ * - it has no gradient, so double backprop through it throws (Conv2DBackpropFilter, MaxPoolGrad,
+ *   AvgPoolGrad, Equal);
+ * - its stock gradient reads the op's saved output, which breaks second derivatives (Exp, Tanh,
+ *   Sigmoid, Softmax; see ../secondorder/README.md);
+ * - its stock gradient is too slow under double backprop (Tile).
  */
-export const GRADIENT_CONFIGS: tf.GradConfig[] = [];
+export const GRADIENT_CONFIGS: tf.GradConfig[] = [
+  avgPoolGradGradConfig,
+  conv2DBackpropFilterGradConfig,
+  equalGradConfig,
+  expGradConfig,
+  maxPoolGradGradConfig,
+  sigmoidGradConfig,
+  softmaxGradConfig,
+  tanhGradConfig,
+  tileGradConfig,
+];
 
 let installed = false;
 
-/** Registers FisherLab's gradients once per process; later calls do nothing. */
+/** Registers FisherLab's gradients once per process (replacing stock ones); later calls do nothing. */
 export function installGradients(): void {
   if (installed) return;
   for (const config of GRADIENT_CONFIGS) tf.registerGradient(config);
