@@ -1,0 +1,230 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { EXIT, UserError } from '../errors.js';
+import { kubernetesJob, kubernetesJobYaml, validateKubernetesJob } from '../sweep/emit-k8s.js';
+import { type SlurmOptions, slurmScript } from '../sweep/emit-slurm.js';
+import { createPoolDisplay, formatPoolSummary, runLocalPool } from '../sweep/local-pool.js';
+import { planSweep, readPlan, writePlan } from '../sweep/plan.js';
+import { resolveRunIndex } from '../sweep/run-index.js';
+import { DEFAULT_STALE_AFTER_MS } from '../sweep/run-state.js';
+import { jsonProgressSink, PROGRESS_ENV, runPlannedRun } from '../sweep/runner.js';
+import { loadSweepFile } from '../sweep/spec.js';
+import { formatSweepStatus, sweepStatus } from '../sweep/status.js';
+
+const positiveInt = (name: string) => (raw: string) => {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1)
+    throw new InvalidArgumentError(`${name} must be a positive integer, got '${raw}'`);
+  return value;
+};
+const staleOption = () =>
+  new Option(
+    '--stale-after <minutes>',
+    'a worker on another host without a heartbeat this long is presumed gone',
+  )
+    .argParser((raw) => Number(raw) * 60_000)
+    .default(DEFAULT_STALE_AFTER_MS, '10');
+
+function writeOutput(text: string, out: string | undefined, what: string): void {
+  if (!out) {
+    process.stdout.write(text);
+    return;
+  }
+  try {
+    mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
+    writeFileSync(out, text);
+  } catch (error) {
+    throw new UserError(
+      `cannot write the ${what} to ${out}: ${(error as Error).message}; choose a writable --out`,
+    );
+  }
+  console.error(`wrote ${what} ${out}`);
+}
+
+export function registerSweep(program: Command): void {
+  const sweep = program
+    .command('sweep')
+    .description(
+      'plan a grid of runs once, then run it here (a pool), on Kubernetes (Indexed Job) or on Slurm (job array)',
+    );
+
+  sweep
+    .command('plan')
+    .description('expand a sweep file into numbered run configs with stable ids (DIR/plan.json)')
+    .argument('<file>', 'sweep file (YAML or JSON)')
+    .requiredOption('--out <dir>', 'sweep directory: plan.json and runs/<id>/ go here')
+    .action((file: string, options: { out: string }) => {
+      const plan = planSweep(loadSweepFile(file));
+      const summary = writePlan(options.out, plan);
+      console.log(`${summary.runs} runs planned in ${summary.file}`);
+      if (summary.kept > 0)
+        console.log(`  ${summary.kept} were already planned there (same ids), ${summary.added} are new`);
+      if (summary.orphanedRunDirs.length > 0) {
+        console.log(
+          `  ${summary.orphanedRunDirs.length} run directories are not in this plan and were left alone: ${summary.orphanedRunDirs.join(', ')}`,
+        );
+      }
+    });
+
+  sweep
+    .command('run')
+    .description(
+      'run one planned run (skipped if completed, resumed if interrupted); the index comes from --index, JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID',
+    )
+    .argument('<dir>', 'sweep directory (from sweep plan)')
+    .option('--index <i>', 'run index (0-based)')
+    .option('--force', 'take over the run even if its worker still looks alive')
+    .addOption(staleOption())
+    .action(async (dir: string, options: { index?: string; force?: boolean; staleAfter: number }) => {
+      const plan = readPlan(dir);
+      const { index, from } = resolveRunIndex(options.index, process.env, plan.runs.length, dir);
+      if (from !== '--index') console.error(`run index ${index} from ${from}`);
+      const result = await runPlannedRun(dir, index, {
+        force: Boolean(options.force),
+        staleAfterMs: options.staleAfter,
+        ...(process.env[PROGRESS_ENV] === 'jsonl' ? { progress: jsonProgressSink() } : {}),
+      });
+      if (result.action !== 'skipped') {
+        console.error(
+          `run ${index} (${result.id}): ${result.status}${result.error ? `: ${result.error}` : ''}`,
+        );
+      }
+      process.exitCode = result.exitCode;
+    });
+
+  sweep
+    .command('local')
+    .description(
+      'run the planned runs on this machine with a pool of worker processes; failures are isolated and listed',
+    )
+    .argument('<dir>', 'sweep directory (from sweep plan)')
+    .option('--workers <n>', 'worker processes at once', positiveInt('--workers'), 1)
+    .option('--only <indices>', 'comma-separated run indices (default: all)')
+    .addOption(staleOption())
+    .action(async (dir: string, options: { workers: number; only?: string; staleAfter: number }) => {
+      const plan = readPlan(dir);
+      const indices = options.only
+        ?.split(',')
+        .map((raw) => resolveRunIndex(raw.trim(), {}, plan.runs.length, dir).index);
+      const display = createPoolDisplay({ sweep: plan.sweep, total: indices?.length ?? plan.runs.length });
+      const controller = new AbortController();
+      const onSignal = () => controller.abort();
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      try {
+        const summary = await runLocalPool(dir, {
+          workers: options.workers,
+          staleAfterMs: options.staleAfter,
+          onEvent: display.onEvent,
+          signal: controller.signal,
+          ...(indices ? { indices } : {}),
+        });
+        display.done();
+        console.log(formatPoolSummary(summary, dir));
+        const failed = summary.results.some((r) => r.status === 'failed');
+        process.exitCode = summary.interrupted ? EXIT.interrupted : failed ? EXIT.internal : EXIT.ok;
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+    });
+
+  const emit = sweep.command('emit').description('write what a cluster engine needs to run the plan');
+  emit
+    .command('k8s')
+    .description('a Kubernetes Indexed Job manifest (completions = runs), validated against the Job schema')
+    .argument('<dir>', 'sweep directory (from sweep plan)')
+    .requiredOption('--image <ref>', 'container image with fisherlab (see the Dockerfile)')
+    .option('--out <file>', 'write here instead of stdout')
+    .option('--name <name>', 'Job name (default fisherlab-<sweep>)')
+    .option('--namespace <ns>', 'namespace')
+    .option('--parallelism <n>', 'pods at once (default min(runs, 4))', positiveInt('--parallelism'))
+    .option('--cpu <quantity>', 'CPU request and limit per pod, e.g. 4')
+    .option('--memory <quantity>', 'memory request and limit per pod, e.g. 16Gi')
+    .option('--gpus <n>', 'GPUs per pod', positiveInt('--gpus'))
+    .option('--gpu-resource <name>', 'extended resource name of a GPU', 'nvidia.com/gpu')
+    .option('--pvc <claim>', 'PersistentVolumeClaim (ReadWriteMany) holding the sweep directory')
+    .option('--host-path <dir>', 'host directory holding the sweep directory (single-node clusters)')
+    .option('--mount-path <dir>', 'where the sweep directory is mounted in the pod', '/sweep')
+    .option(
+      '--data-pvc <claim>',
+      'claim with the datasets, mounted read-only at /data (FISHERLAB_DATA=/data)',
+    )
+    .option('--retries <n>', 'retries per index (backoffLimitPerIndex)', (raw) => Number(raw), 2)
+    .option('--env <KEY=VALUE...>', 'extra environment variables for the pods')
+    .action(
+      (
+        dir: string,
+        options: {
+          image: string;
+          out?: string;
+          name?: string;
+          namespace?: string;
+          parallelism?: number;
+          cpu?: string;
+          memory?: string;
+          gpus?: number;
+          gpuResource: string;
+          pvc?: string;
+          hostPath?: string;
+          mountPath: string;
+          dataPvc?: string;
+          retries: number;
+          env?: string[];
+        },
+      ) => {
+        const plan = readPlan(dir);
+        const env: Record<string, string> = {};
+        for (const pair of options.env ?? []) {
+          const at = pair.indexOf('=');
+          if (at < 1) throw new UserError(`--env expects KEY=VALUE, got '${pair}'`);
+          env[pair.slice(0, at)] = pair.slice(at + 1);
+        }
+        const { out, retries, env: _env, ...rest } = options;
+        const job = kubernetesJob(plan, { ...rest, backoffLimitPerIndex: retries, env });
+        validateKubernetesJob(job);
+        writeOutput(kubernetesJobYaml(job, plan, path.resolve(dir)), out, 'Kubernetes Job manifest');
+      },
+    );
+  emit
+    .command('slurm')
+    .description('an sbatch script: a job array over the runs with a concurrency limit')
+    .argument('<dir>', 'sweep directory (from sweep plan), as the compute nodes see it')
+    .option('--out <file>', 'write here instead of stdout')
+    .option('--job-name <name>', 'default fisherlab-<sweep>')
+    .option('--concurrency <n>', 'array tasks at once (%N)', positiveInt('--concurrency'), 4)
+    .option('--cpus-per-task <n>', 'CPUs per task', positiveInt('--cpus-per-task'))
+    .option('--mem <size>', 'memory per task, e.g. 16G')
+    .option('--time <limit>', 'wall time per task, e.g. 12:00:00')
+    .option('--gpus <n>', 'GPUs per task (--gres=gpu:N)', positiveInt('--gpus'))
+    .option('--partition <name>', 'partition')
+    .option('--account <name>', 'account')
+    .option('--log-dir <dir>', 'where Slurm writes task output (default DIR/logs)')
+    .option('--setup <line...>', "shell lines before the command, e.g. 'module load cuda'")
+    .option('--command <cmd>', 'how to invoke fisherlab on the nodes', 'fisherlab')
+    .action((dir: string, options: SlurmOptions & { out?: string }) => {
+      const plan = readPlan(dir);
+      const { out, ...rest } = options;
+      const script = slurmScript(plan, dir, rest);
+      const logDir = path.resolve(rest.logDir ?? path.join(dir, 'logs'));
+      mkdirSync(logDir, { recursive: true }); // Slurm does not create the --output directory
+      writeOutput(script, out, 'sbatch script');
+    });
+
+  sweep
+    .command('status')
+    .description('count done/running/failed/pending runs from the run records alone')
+    .argument('<dir>', 'sweep directory (from sweep plan)')
+    .option('--all', 'list every run, not only the ones that are not completed')
+    .option('--json', 'print one JSON object')
+    .addOption(staleOption())
+    .action((dir: string, options: { all?: boolean; json?: boolean; staleAfter: number }) => {
+      const report = sweepStatus(dir, { staleAfterMs: options.staleAfter });
+      console.log(
+        options.json
+          ? JSON.stringify(report, null, 2)
+          : formatSweepStatus(report, { all: Boolean(options.all) }),
+      );
+    });
+}

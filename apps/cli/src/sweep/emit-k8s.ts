@@ -1,0 +1,136 @@
+import type { IJob } from 'kubernetes-models/batch/v1/Job';
+import { Job } from 'kubernetes-models/batch/v1/Job';
+import type { IContainer } from 'kubernetes-models/v1/Container';
+import type { IVolume } from 'kubernetes-models/v1/Volume';
+import type { IVolumeMount } from 'kubernetes-models/v1/VolumeMount';
+import YAML from 'yaml';
+import { EXIT, UserError } from '../errors.js';
+import type { SweepPlan } from './plan.js';
+
+/**
+ * A Kubernetes Indexed Job for a planned sweep: completions = runs, each pod runs
+ * `fisherlab sweep run <mount>`, which reads its index from JOB_COMPLETION_INDEX. The sweep
+ * directory (plan.json and runs/) lives on a volume every pod mounts read-write.
+ */
+
+export interface KubernetesJobOptions {
+  image: string;
+  /** Job name (a DNS label); default fisherlab-<sweep name>. */
+  name?: string;
+  namespace?: string;
+  /** Pods running at once; default min(runs, 4). */
+  parallelism?: number;
+  /** Resource requests (= limits), e.g. cpu '4', memory '16Gi'. */
+  cpu?: string;
+  memory?: string;
+  /** GPUs per pod (extended resource `gpuResource`, default nvidia.com/gpu). */
+  gpus?: number;
+  gpuResource?: string;
+  /** The sweep directory's volume: a PersistentVolumeClaim, or a host path (single-node clusters). */
+  pvc?: string;
+  hostPath?: string;
+  /** Where the sweep directory is mounted in the pod (default /sweep). */
+  mountPath?: string;
+  /** A claim holding the datasets, mounted read-only at /data with FISHERLAB_DATA=/data. */
+  dataPvc?: string;
+  /** Retries per index (default 2); a run resumes from its checkpoint on retry. */
+  backoffLimitPerIndex?: number;
+  env?: Record<string, string>;
+  /** The executable in the image (default ['fisherlab']). */
+  command?: string[];
+}
+
+const CONTAINER = 'fisherlab';
+const DNS_LABEL = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+
+export function kubernetesJob(plan: SweepPlan, options: KubernetesJobOptions): IJob {
+  const runs = plan.runs.length;
+  const name = options.name ?? `fisherlab-${plan.sweep}`;
+  if (!DNS_LABEL.test(name) || name.length > 63) {
+    throw new UserError(
+      `Job name '${name}' is not a DNS label (lower-case letters, digits, dashes, at most 63): pass --name`,
+    );
+  }
+  if (options.pvc && options.hostPath) {
+    throw new UserError('pass either --pvc or --host-path for the sweep directory, not both');
+  }
+  if (!options.pvc && !options.hostPath) {
+    throw new UserError(
+      'the pods need the sweep directory on a shared volume: pass --pvc CLAIM (a ReadWriteMany PersistentVolumeClaim holding the directory) or --host-path DIR (single-node clusters)',
+    );
+  }
+  const mountPath = options.mountPath ?? '/sweep';
+  const volumes: IVolume[] = [
+    options.pvc
+      ? { name: 'sweep', persistentVolumeClaim: { claimName: options.pvc } }
+      : { name: 'sweep', hostPath: { path: options.hostPath!, type: 'Directory' } },
+  ];
+  const volumeMounts: IVolumeMount[] = [{ name: 'sweep', mountPath }];
+  const env: { name: string; value: string }[] = [];
+  if (options.dataPvc) {
+    volumes.push({ name: 'data', persistentVolumeClaim: { claimName: options.dataPvc, readOnly: true } });
+    volumeMounts.push({ name: 'data', mountPath: '/data', readOnly: true });
+    env.push({ name: 'FISHERLAB_DATA', value: '/data' });
+  }
+  for (const [key, value] of Object.entries(options.env ?? {})) env.push({ name: key, value });
+
+  const resources: Record<string, string | number> = {};
+  if (options.cpu) resources['cpu'] = options.cpu;
+  if (options.memory) resources['memory'] = options.memory;
+  if (options.gpus) resources[options.gpuResource ?? 'nvidia.com/gpu'] = options.gpus;
+  const container: IContainer = {
+    name: CONTAINER,
+    image: options.image,
+    command: [...(options.command ?? ['fisherlab']), 'sweep', 'run', mountPath],
+    volumeMounts,
+    ...(env.length ? { env } : {}),
+    ...(Object.keys(resources).length ? { resources: { requests: resources, limits: resources } } : {}),
+  };
+  const labels = { 'app.kubernetes.io/name': 'fisherlab', 'fisherlab/sweep': plan.sweep };
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name, labels, ...(options.namespace ? { namespace: options.namespace } : {}) },
+    spec: {
+      completionMode: 'Indexed',
+      completions: runs,
+      parallelism: Math.min(options.parallelism ?? 4, runs),
+      backoffLimitPerIndex: options.backoffLimitPerIndex ?? 2,
+      podFailurePolicy: {
+        rules: [
+          // A config or data error (exit 2) fails again on every retry: give up on that index at once.
+          {
+            action: 'FailIndex',
+            onExitCodes: { containerName: CONTAINER, operator: 'In', values: [EXIT.usage] },
+          },
+          // Preemption or eviction is not the run's fault: retry without counting it (it resumes).
+          { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
+        ],
+      },
+      template: {
+        metadata: { labels },
+        spec: { restartPolicy: 'Never', containers: [container], volumes },
+      },
+    },
+  };
+}
+
+/** Checks the manifest against the Kubernetes Job schema (kubernetes-models' OpenAPI validators). */
+export function validateKubernetesJob(job: IJob): void {
+  try {
+    new Job(job).validate();
+  } catch (error) {
+    throw new UserError(
+      `the Job manifest does not validate against the Kubernetes schema: ${(error as Error).message}`,
+    );
+  }
+}
+
+export function kubernetesJobYaml(job: IJob, plan: SweepPlan, planDir: string): string {
+  const header = [
+    `# Kubernetes Indexed Job for sweep ${plan.sweep}: ${plan.runs.length} runs, planned in ${planDir}.`,
+    '# Copy that directory onto the volume first; results land in its runs/<id>/ for `fisherlab report`.',
+    '# kubectl apply -f this.yaml; progress: fisherlab sweep status <dir on the volume>',
+  ];
+  return `${header.join('\n')}\n${YAML.stringify(job, { lineWidth: 0 })}`;
+}

@@ -1,0 +1,116 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Job } from 'kubernetes-models/batch/v1/Job';
+import { describe, expect, it } from 'vitest';
+import YAML from 'yaml';
+import { kubernetesJob, kubernetesJobYaml, validateKubernetesJob } from './emit-k8s.js';
+import { shellQuote, slurmScript } from './emit-slurm.js';
+import { planSweep } from './plan.js';
+import { parseSweep } from './spec.js';
+
+const plan = planSweep(
+  parseSweep(
+    {
+      name: 'emit-test',
+      base: { model: { arch: 'mlp' }, optimizer: { lr: 0.1 }, steps: 2 },
+      grid: { 'optimizer.lr': [0.1, 0.01, 0.001] },
+      seeds: [0, 1],
+    },
+    '',
+  ),
+);
+
+describe('sweep emit k8s', () => {
+  it('writes an Indexed Job (completions = runs) that validates against the Kubernetes Job schema', () => {
+    const job = kubernetesJob(plan, {
+      image: 'registry.example/fisherlab:gpu',
+      pvc: 'sweeps',
+      dataPvc: 'datasets',
+      gpus: 1,
+      cpu: '4',
+      memory: '16Gi',
+      parallelism: 8,
+      namespace: 'ml',
+      env: { TF_FORCE_GPU_ALLOW_GROWTH: 'true' },
+    });
+    // round-trip through the YAML a user applies, then validate what kubectl would receive
+    const text = kubernetesJobYaml(job, plan, '/data/sweeps/emit-test');
+    const parsed = YAML.parse(text);
+    expect(() => new Job(parsed).validate()).not.toThrow();
+    expect(parsed.spec).toMatchObject({
+      completionMode: 'Indexed',
+      completions: 6,
+      parallelism: 6,
+      backoffLimitPerIndex: 2,
+    });
+    const pod = parsed.spec.template.spec;
+    expect(pod.restartPolicy).toBe('Never');
+    expect(pod.containers[0].command).toEqual(['fisherlab', 'sweep', 'run', '/sweep']);
+    expect(pod.containers[0].resources.limits).toEqual({ cpu: '4', memory: '16Gi', 'nvidia.com/gpu': 1 });
+    expect(pod.containers[0].env).toContainEqual({ name: 'FISHERLAB_DATA', value: '/data' });
+    expect(pod.volumes).toContainEqual({ name: 'sweep', persistentVolumeClaim: { claimName: 'sweeps' } });
+    expect(parsed.spec.podFailurePolicy.rules[0]).toMatchObject({
+      action: 'FailIndex',
+      onExitCodes: { values: [2] },
+    });
+  });
+
+  it('the validator rejects what the API server would: a bad quantity, a bad enum', () => {
+    const good = kubernetesJob(plan, { image: 'i', hostPath: '/srv/sweep' });
+    expect(() => validateKubernetesJob(good)).not.toThrow();
+    const badQuantity = kubernetesJob(plan, { image: 'i', hostPath: '/srv/sweep', memory: '16 GB' });
+    expect(() => validateKubernetesJob(badQuantity)).toThrow(
+      /does not validate against the Kubernetes schema: .*memory must match format "quantity"/,
+    );
+    const badMode = structuredClone(good);
+    (badMode.spec as { completionMode: string }).completionMode = 'Indexd';
+    expect(() => validateKubernetesJob(badMode)).toThrow(
+      /completionMode must be equal to one of the allowed values/,
+    );
+  });
+
+  it('asks for the volume and a DNS-label name', () => {
+    expect(() => kubernetesJob(plan, { image: 'i' })).toThrow(/pass --pvc CLAIM .* or --host-path DIR/);
+    expect(() => kubernetesJob(plan, { image: 'i', pvc: 'a', hostPath: '/b' })).toThrow(
+      /either --pvc or --host-path/,
+    );
+    expect(() => kubernetesJob(plan, { image: 'i', pvc: 'a', name: 'Bad_Name' })).toThrow(/not a DNS label/);
+  });
+});
+
+describe('sweep emit slurm', () => {
+  it('writes an sbatch script with the array range, the concurrency limit and the command, which bash -n accepts', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "fisherlab slurm's dir-"));
+    const script = slurmScript(plan, dir, {
+      concurrency: 3,
+      gpus: 1,
+      time: '12:00:00',
+      mem: '16G',
+      cpusPerTask: 4,
+      partition: 'gpu',
+      setup: ['module load cuda/11.8'],
+    });
+    expect(script).toMatch(/^#!\/bin\/bash\n/);
+    expect(script).toContain('#SBATCH --array=0-5%3\n');
+    expect(script).toContain('#SBATCH --gres=gpu:1\n');
+    expect(script).toContain('#SBATCH --signal=B:TERM@120\n');
+    expect(script).toContain(`exec fisherlab sweep run ${shellQuote(dir)}\n`);
+    const file = path.join(dir, 'job.sbatch');
+    writeFileSync(file, script);
+    execFileSync('bash', ['-n', file]);
+    // the quoted directory survives the shell: the script's command sees exactly `dir`
+    const echoed = execFileSync('bash', ['-c', `printf %s ${shellQuote(dir)}`]).toString();
+    expect(echoed).toBe(dir);
+  });
+
+  it('refuses directive values that would break the script', () => {
+    expect(() => slurmScript(plan, '/d', { partition: 'gpu\n#SBATCH --x' })).toThrow(
+      /--partition must be one line without '#'/,
+    );
+    expect(() => slurmScript(plan, '/d', { concurrency: 0 })).toThrow(
+      /--concurrency must be a positive integer/,
+    );
+  });
+});

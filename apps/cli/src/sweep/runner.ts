@@ -1,0 +1,169 @@
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import type { RunMeta } from '@fisherlab/analysis';
+import { parseRunConfig } from '../config/load.js';
+import { EXIT, UserError } from '../errors.js';
+import { latestCheckpoint } from '../run/checkpoint.js';
+import { writeJsonAtomic } from '../run/files.js';
+import { createProgress, type ProgressSink } from '../run/progress.js';
+import { trainRun } from '../run/trainer.js';
+import { PLAN_FILE, type PlannedRun, readPlan, runDirOf } from './plan.js';
+import { claimRun, readMeta, readRunState } from './run-state.js';
+
+/**
+ * `sweep run DIR --index I`: the unit of work every engine executes. Idempotent: a completed (or
+ * diverged) run is skipped, a run with a checkpoint resumes from it, a run that died before its
+ * first checkpoint starts over. It writes only inside DIR/runs/<id>/.
+ */
+
+/** Lines the pool parses from a worker's stdout: this prefix, then one JSON object. */
+export const PROGRESS_PREFIX = '@@fisherlab-progress ';
+/** Set by `sweep local` so that its workers print machine-readable progress. */
+export const PROGRESS_ENV = 'FISHERLAB_SWEEP_PROGRESS';
+
+export type RunAction = 'skipped' | 'started' | 'resumed' | 'restarted';
+
+export interface SweepRunResult {
+  index: number;
+  id: string;
+  name: string;
+  runDir: string;
+  action: RunAction;
+  status: RunMeta['status'];
+  /** 0 for completed, diverged and skipped runs (a divergence is a result to record, not to retry). */
+  exitCode: number;
+  error?: string;
+}
+
+export interface SweepRunOptions {
+  /** Take over a run whose worker still looks alive. */
+  force?: boolean;
+  staleAfterMs?: number;
+  progress?: ProgressSink;
+  log?: (message: string) => void;
+}
+
+/** Progress as prefixed JSON lines on stdout, for a parent `sweep local`. */
+export function jsonProgressSink(
+  write: (line: string) => void = (l) => process.stdout.write(l),
+): ProgressSink {
+  let last = 0;
+  return {
+    update(step, totalSteps, epoch, figures) {
+      const now = Date.now();
+      if (now - last < 500 && step < totalSteps) return;
+      last = now;
+      write(`${PROGRESS_PREFIX}${JSON.stringify({ step, totalSteps, epoch, ...figures })}\n`);
+    },
+    log(message) {
+      write(`${message}\n`);
+    },
+    done() {},
+  };
+}
+
+function withHeartbeat(sink: ProgressSink, beat: () => void): ProgressSink {
+  return {
+    update(step, totalSteps, epoch, figures) {
+      beat();
+      sink.update(step, totalSteps, epoch, figures);
+    },
+    log: (message) => sink.log(message),
+    done: () => sink.done(),
+  };
+}
+
+/** Files of an attempt that died before its first checkpoint; the run starts over without them. */
+const ATTEMPT_FILES = ['meta.json', 'metrics.jsonl', 'config.json', 'checkpoint.json', 'checkpoints'];
+
+export async function runPlannedRun(
+  dir: string,
+  index: number,
+  options: SweepRunOptions = {},
+): Promise<SweepRunResult> {
+  const log = options.log ?? ((message: string) => console.error(message));
+  const plan = readPlan(dir);
+  const run: PlannedRun | undefined = plan.runs[index];
+  if (!run) {
+    throw new UserError(
+      `run index ${index} is out of range: the plan ${dir} has runs 0 to ${plan.runs.length - 1}`,
+    );
+  }
+  const runDir = runDirOf(dir, run);
+  const result = (
+    action: RunAction,
+    status: RunMeta['status'],
+    exitCode: number,
+    error?: string,
+  ): SweepRunResult => ({
+    index,
+    id: run.id,
+    name: run.name,
+    runDir,
+    action,
+    status,
+    exitCode,
+    ...(error ? { error } : {}),
+  });
+
+  const before = readRunState(runDir, Date.now(), options.staleAfterMs);
+  if (before.state === 'completed' || before.state === 'diverged') {
+    log(`run ${index} (${run.id}, ${run.name}) already ${before.state}; skipped`);
+    return result('skipped', before.state, EXIT.ok);
+  }
+  const config = parseRunConfig(
+    { ...run.config, output: runDir },
+    `${path.join(dir, PLAN_FILE)} run ${index}`,
+  );
+  mkdirSync(runDir, { recursive: true });
+  const claim = claimRun(runDir, {
+    ...(options.staleAfterMs ? { staleAfterMs: options.staleAfterMs } : {}),
+    force: options.force ?? false,
+  });
+  try {
+    const checkpoint = latestCheckpoint(runDir);
+    let action: RunAction = 'started';
+    if (checkpoint) {
+      action = 'resumed';
+    } else if (ATTEMPT_FILES.some((f) => existsSync(path.join(runDir, f)))) {
+      action = 'restarted';
+      for (const f of ATTEMPT_FILES) rmSync(path.join(runDir, f), { recursive: true, force: true });
+    }
+    log(
+      `run ${index} (${run.id}, ${run.name}): ${action === 'resumed' ? `resuming from step ${checkpoint!.step}` : action === 'restarted' ? 'restarting (the last attempt left no checkpoint)' : 'starting'}`,
+    );
+    const sink = options.progress ?? createProgress(`#${index}`);
+    try {
+      const outcome = await trainRun(config, {
+        resume: action === 'resumed',
+        progress: withHeartbeat(sink, claim.beat),
+      });
+      const exitCode = outcome.status === 'diverged' ? EXIT.ok : outcome.exitCode;
+      return result(action, outcome.status, exitCode, outcome.error?.message);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      recordFailure(runDir, run, message);
+      return result(action, 'failed', error instanceof UserError ? error.exitCode : EXIT.internal, message);
+    }
+  } finally {
+    claim.release();
+  }
+}
+
+/** The trainer records failures after it has written meta.json; earlier ones (bad data, bad model) are recorded here. */
+function recordFailure(runDir: string, run: PlannedRun, message: string): void {
+  const meta = readMeta(runDir);
+  if (meta?.status === 'failed') return;
+  const now = new Date().toISOString();
+  writeJsonAtomic(path.join(runDir, 'meta.json'), {
+    id: run.id,
+    name: run.name,
+    backend: 'unknown',
+    versions: {},
+    startedAt: now,
+    ...meta,
+    status: 'failed',
+    endedAt: now,
+    error: { message, ...(meta?.step !== undefined ? { step: meta.step } : {}) },
+  } satisfies RunMeta);
+}
