@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerDoctor } from './commands/doctor.js';
+import { registerSweep } from './commands/sweep.js';
 import { locateDatasets } from './datasets.js';
 import { EXIT, UserError } from './errors.js';
 import { CLI_VERSION } from './version.js';
@@ -8,12 +9,13 @@ import { CLI_VERSION } from './version.js';
 export function buildProgram(): Command {
   const program = new Command('fisherlab')
     .description(
-      'Catastrophic Fisher Explosion, from Node: train with and without the Fisher penalty, track Tr(F), report the paper\'s figures.',
+      "Catastrophic Fisher Explosion, from Node: train with and without the Fisher penalty, track Tr(F), report the paper's figures.",
     )
     .version(CLI_VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerDoctor(program, locateDatasets);
+  registerSweep(program);
   return program;
 }
 
