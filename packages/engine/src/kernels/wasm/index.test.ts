@@ -9,6 +9,8 @@ describe('wasm kernel registration', () => {
     expect(WASM_KERNEL_CONFIGS.map((k) => k.kernelName).sort()).toEqual(
       [
         'AvgPoolGrad',
+        'BatchMatMul',
+        '_FusedMatMul',
         'Conv2DBackpropFilter',
         'Conv2DBackpropInput',
         'MaxPoolGrad',

@@ -1,9 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { avgPoolGradConfig } from './AvgPoolGrad.js';
+import { batchMatMulConfig } from './BatchMatMul.js';
 import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
 import { conv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
+import { fusedMatMulConfig } from './FusedMatMul.js';
 import { maxPoolGradConfig } from './MaxPoolGrad.js';
 import { maxPoolWithArgmaxConfig } from './MaxPoolWithArgmax.js';
+import { rememberStockKernel } from './wasm-backend.js';
 
 /**
  * Kernels FisherLab registers on the wasm backend (missing, wrong or slow in tfjs 4.22), one file
@@ -11,8 +14,10 @@ import { maxPoolWithArgmaxConfig } from './MaxPoolWithArgmax.js';
  */
 export const WASM_KERNEL_CONFIGS: tf.KernelConfig[] = [
   avgPoolGradConfig,
+  batchMatMulConfig,
   conv2DBackpropFilterConfig,
   conv2DBackpropInputConfig,
+  fusedMatMulConfig,
   maxPoolGradConfig,
   maxPoolWithArgmaxConfig,
 ];
@@ -22,8 +27,18 @@ let registered = false;
 /** Registers FisherLab's wasm kernels, replacing stock ones of the same name. */
 export function registerWasmKernels(): void {
   if (registered) return;
+  if (!tf.getKernel(tf.Conv2D, 'wasm')) {
+    throw new Error(
+      "registerWasmKernels(): the wasm backend's own kernels are not registered yet; import " +
+        "'@tensorflow/tfjs-backend-wasm' first (initBackend does), or FisherLab's kernels would be overwritten",
+    );
+  }
   for (const config of WASM_KERNEL_CONFIGS) {
-    if (tf.getKernel(config.kernelName, 'wasm')) tf.unregisterKernel(config.kernelName, 'wasm');
+    const stock = tf.getKernel(config.kernelName, 'wasm');
+    if (stock) {
+      rememberStockKernel(stock);
+      tf.unregisterKernel(config.kernelName, 'wasm');
+    }
     tf.registerKernel(config);
   }
   registered = true;

@@ -22,6 +22,28 @@ export function runWasmKernel(
   return result;
 }
 
+const stockKernels = new Map<string, tf.KernelConfig>();
+
+/**
+ * Remembers the stock wasm kernel a FisherLab kernel replaces, so the replacement can still
+ * delegate to it (called by registerWasmKernels before it unregisters the stock one).
+ */
+export function rememberStockKernel(config: tf.KernelConfig): void {
+  stockKernels.set(config.kernelName, config);
+}
+
+/** The stock wasm kernel that a FisherLab kernel of the same name replaced. */
+export function stockWasmKernel(kernelName: string): tf.KernelConfig {
+  const config = stockKernels.get(kernelName);
+  if (!config) {
+    throw new Error(
+      `stock wasm kernel '${kernelName}' was not found when FisherLab's kernels were registered; ` +
+        `import '@tensorflow/tfjs-backend-wasm' before calling registerWasmKernels() (initBackend does this)`,
+    );
+  }
+  return config;
+}
+
 /** Frees intermediate tensors made inside a kernel. */
 export function disposeIntermediate(backend: BackendWasm, ...infos: tf.TensorInfo[]): void {
   for (const info of infos) backend.disposeData(info.dataId);

@@ -1,0 +1,162 @@
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../backend.js';
+import { simpleCnn, vgg11 } from './models.js';
+
+/**
+ * Milliseconds per SGD training step (forward, backward, update) on each available backend, with
+ * the speed-up over the pure-JS cpu backend. Usage (all optional):
+ *   pnpm bench -- --backends wasm,cpu --models simplecnn,vgg11bn --batches 128,32 --steps 5
+ * The cpu backend is slow (seconds to minutes per step), so it runs --cpu-steps steps (default 1)
+ * and skips VGG-11 unless --cpu-vgg is given. --profile adds, per model, the kernels that took the
+ * most time in one step.
+ */
+
+interface Options {
+  backends: string[];
+  models: string[];
+  batches: number[];
+  steps: number;
+  cpuSteps: number;
+  cpuVgg: boolean;
+  profile: boolean;
+}
+
+const MODELS: Record<string, { build: () => tf.Sequential; classes: number }> = {
+  simplecnn: { build: simpleCnn, classes: 10 },
+  vgg11bn: { build: () => vgg11({ batchNorm: true }), classes: 100 },
+  vgg11: { build: () => vgg11({ batchNorm: false }), classes: 100 },
+};
+
+function parseOptions(argv: string[]): Options {
+  const value = (flag: string, fallback: string) => {
+    const at = argv.indexOf(flag);
+    return at >= 0 && argv[at + 1] !== undefined ? (argv[at + 1] as string) : fallback;
+  };
+  const options = {
+    backends: value('--backends', 'wasm,cpu').split(','),
+    models: value('--models', 'simplecnn,vgg11bn').split(','),
+    batches: value('--batches', '128,32').split(',').map(Number),
+    steps: Number(value('--steps', '5')),
+    cpuSteps: Number(value('--cpu-steps', '1')),
+    cpuVgg: argv.includes('--cpu-vgg'),
+    profile: argv.includes('--profile'),
+  };
+  for (const model of options.models) {
+    if (!(model in MODELS)) {
+      throw new Error(
+        `--models: '${model}' is not a bench model; use some of ${Object.keys(MODELS).join(', ')}`,
+      );
+    }
+  }
+  if (options.batches.some((b) => !Number.isInteger(b) || b < 1)) {
+    throw new Error(`--batches: expected positive integers such as 128,32, got '${value('--batches', '')}'`);
+  }
+  return options;
+}
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};
+
+/** Median wall time of `steps` SGD steps after one warm-up step (which also checks for leaks). */
+async function timeTrainStep(
+  modelName: string,
+  batch: number,
+  steps: number,
+  profile: boolean,
+): Promise<{ ms: number[]; leaked: number }> {
+  const spec = MODELS[modelName] as (typeof MODELS)[string];
+  const model = spec.build();
+  const optimizer = tf.train.sgd(0.01);
+  const x = tf.randomNormal([batch, 32, 32, 3]);
+  const labels = tf.oneHot(tf.randomUniform([batch], 0, spec.classes, 'int32') as tf.Tensor1D, spec.classes);
+  const step = () =>
+    tf.tidy(() => {
+      const loss = optimizer.minimize(
+        () =>
+          tf.losses.softmaxCrossEntropy(labels, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
+        true,
+      );
+      loss?.dataSync();
+    });
+  step();
+  const before = tf.memory().numTensors;
+  const ms: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const start = performance.now();
+    step();
+    ms.push(performance.now() - start);
+  }
+  const leaked = tf.memory().numTensors - before;
+  if (profile) await printProfile(step);
+  tf.dispose([x, labels]);
+  model.dispose();
+  return { ms, leaked };
+}
+
+/** Kernel time of one step, summed per kernel name, largest first. */
+async function printProfile(step: () => void): Promise<void> {
+  const info = await tf.profile(step);
+  const byKernel = new Map<string, { ms: number; calls: number }>();
+  for (const kernel of info.kernels) {
+    const ms = Number(await kernel.kernelTimeMs);
+    const entry = byKernel.get(kernel.name) ?? { ms: 0, calls: 0 };
+    byKernel.set(kernel.name, { ms: entry.ms + ms, calls: entry.calls + 1 });
+  }
+  const top = [...byKernel].sort((a, b) => b[1].ms - a[1].ms).slice(0, 12);
+  for (const [name, { ms, calls }] of top) {
+    console.log(`      ${name.padEnd(22)} ${ms.toFixed(0).padStart(6)} ms in ${calls} calls`);
+  }
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const results = new Map<string, number>();
+  for (const backendName of options.backends) {
+    try {
+      if (backendName === 'cpu') await tf.setBackend('cpu');
+      else await initBackend({ backend: backendName as 'wasm' });
+      await tf.setBackend(backendName === 'tensorflow-gpu' ? 'tensorflow' : backendName);
+    } catch (error) {
+      console.log(
+        `${backendName}: unavailable (${error instanceof Error ? error.message.split('\n')[0] : error})`,
+      );
+      continue;
+    }
+    const threads = (tf.backend() as { getThreadsCount?: () => number }).getThreadsCount?.() ?? 1;
+    console.log(`\n${backendName} (tfjs ${tf.version_core}, ${threads} thread${threads === 1 ? '' : 's'})`);
+    for (const modelName of options.models) {
+      if (backendName === 'cpu' && modelName.startsWith('vgg') && !options.cpuVgg) {
+        console.log(`  ${modelName}: skipped on cpu (minutes per step; pass --cpu-vgg)`);
+        continue;
+      }
+      for (const batch of options.batches) {
+        const steps = backendName === 'cpu' ? options.cpuSteps : options.steps;
+        const { ms, leaked } = await timeTrainStep(modelName, batch, steps, options.profile);
+        const med = median(ms);
+        results.set(`${backendName}/${modelName}/${batch}`, med);
+        const cpu = results.get(`cpu/${modelName}/${batch}`);
+        console.log(
+          `  ${modelName.padEnd(9)} batch ${String(batch).padStart(3)}: ${med.toFixed(0).padStart(6)} ms/step median of ${steps}` +
+            ` [${ms.map((m) => m.toFixed(0)).join(', ')}]${leaked ? `, LEAKED ${leaked} tensors/step` : ''}`,
+        );
+        if (cpu !== undefined && backendName !== 'cpu')
+          console.log(`    speed-up over cpu: ${(cpu / med).toFixed(1)}x`);
+      }
+    }
+  }
+  // Speed-ups against cpu measured after the fast backend (cpu runs last by default).
+  for (const [key, ms] of results) {
+    const [backendName, modelName, batch] = key.split('/');
+    const cpu = results.get(`cpu/${modelName}/${batch}`);
+    if (backendName !== 'cpu' && cpu !== undefined) {
+      console.log(`speed-up ${backendName} over cpu, ${modelName} batch ${batch}: ${(cpu / ms).toFixed(1)}x`);
+    }
+  }
+}
+
+await main();
