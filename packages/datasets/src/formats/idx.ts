@@ -48,7 +48,9 @@ export function parseIdxImages(bytes: Uint8Array, path: string, fix: string): Id
       fix,
     );
   }
-  return { images: bytes.subarray(16), count, rows, cols };
+  // A plain Uint8Array view (not a Node Buffer, even when `bytes` is one), so callers see one type.
+  const images = new Uint8Array(bytes.buffer, bytes.byteOffset + 16, count * rows * cols);
+  return { images, count, rows, cols };
 }
 
 /** Parses an (already gunzipped) IDX labels file; each label must be < numClasses. */

@@ -295,8 +295,9 @@ export async function loadTinyImageNet(
       const cached = await readCache(path, listing.key);
       if (!cached) continue;
       progress({ phase: 'cache-read', done: total, total });
-      trainImages = cached.bytes.subarray(0, trainCount * IMAGE_BYTES);
-      testImages = cached.bytes.subarray(trainCount * IMAGE_BYTES, total * IMAGE_BYTES);
+      const { buffer, byteOffset } = cached.bytes;
+      trainImages = new Uint8Array(buffer, byteOffset, trainCount * IMAGE_BYTES);
+      testImages = new Uint8Array(buffer, byteOffset + trainCount * IMAGE_BYTES, testCount * IMAGE_BYTES);
       pixelsMd5 = cached.header.pixelsMd5;
       cacheUsed = path;
       break;
