@@ -1,14 +1,17 @@
 import * as tf from '@tensorflow/tfjs';
-import { type BackendWasm, disposeIntermediate, runWasmKernel } from './wasm-backend.js';
+import { type BackendWasm, disposeIntermediate, heapFloat32, runWasmKernel } from './wasm-backend.js';
 
 /**
- * Conv2DBackpropFilter for the wasm backend (tfjs 4.22's wasm has none), expressed through wasm's
- * own XNNPACK Conv2D so it runs at convolution speed.
+ * Conv2DBackpropFilter for the wasm backend (tfjs 4.22's wasm has none): an im2col gather in JS
+ * followed by one XNNPACK matrix product.
  *
  * With x: [N, H, W, Cin], dy: [N, OH, OW, Cout], stride s and padding (pt, pl):
  *   dW[kh, kw, ci, co] = Σ_{n, oh, ow} x[n, oh·s + kh − pt, ow·s + kw − pl, ci] · dy[n, oh, ow, co]
- * which is a stride-1 convolution with dilation s of x' = xᵀ[Cin, H, W, N] ("batch" ci, "channels" n)
- * with the filter dy' = dyᵀ[OH, OW, N, Cout]; its output [Cin, kh, kw, Cout] transposed is dW.
+ *                      = (colsᵀ · dy₂)[(kh, kw, ci), co]
+ * where colsᵀ[(kh, kw, ci), (n, oh, ow)] is that x entry (0 in the padding) and dy₂ is dy as a
+ * [N·OH·OW, Cout] matrix. Measured against the alternative of a dilated wasm Conv2D of transposed x
+ * and dy (CPU time, batch 128): 3.9x faster on 32x32x3→32, 2.1x on 16x16x32→64, 1.3-1.5x on VGG's
+ * 8x8 and 4x4 layers.
  */
 function conv2DBackpropFilter(args: {
   inputs: tf.NamedTensorInfoMap;
@@ -19,7 +22,7 @@ function conv2DBackpropFilter(args: {
   const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
   const { strides, pad, dataFormat, dimRoundingMode, filterShape } =
     args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
-  const convInfo = tf.backend_util.computeConv2DInfo(
+  const info = tf.backend_util.computeConv2DInfo(
     x.shape as [number, number, number, number],
     filterShape,
     strides,
@@ -29,53 +32,51 @@ function conv2DBackpropFilter(args: {
     false,
     tf.backend_util.convertConv2DDataFormat(dataFormat),
   );
-  if (convInfo.dataFormat !== 'channelsLast') {
+  if (info.dataFormat !== 'channelsLast') {
     throw new Error(`Conv2DBackpropFilter on wasm supports dataFormat 'NHWC' only, got '${dataFormat}'`);
   }
-  const { inHeight, inWidth, outHeight, outWidth, filterHeight, filterWidth, strideHeight, strideWidth } =
-    convInfo;
-  const { top, left } = convInfo.padInfo;
-  // Rows of x past the last one any output reads are cut off (XNNPACK takes no negative padding);
-  // otherwise the bottom/right padding makes the output exactly filterHeight x filterWidth.
-  const usedHeight = Math.min(inHeight, (outHeight - 1) * strideHeight + filterHeight - top);
-  const usedWidth = Math.min(inWidth, (outWidth - 1) * strideWidth + filterWidth - left);
-  const bottom = filterHeight + (outHeight - 1) * strideHeight - usedHeight - top;
-  const right = filterWidth + (outWidth - 1) * strideWidth - usedWidth - left;
+  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels } = info;
+  const { filterHeight, filterWidth, strideHeight, strideWidth } = info;
+  const { top, left } = info.padInfo;
+  const patches = batchSize * outHeight * outWidth;
+  const taps = filterHeight * filterWidth * inChannels;
 
-  let xUsed = x;
-  if (usedHeight < inHeight || usedWidth < inWidth) {
-    xUsed = runWasmKernel(
-      backend,
-      tf.Slice,
-      { x },
-      {
-        begin: [0, 0, 0, 0],
-        size: [x.shape[0], usedHeight, usedWidth, x.shape[3]],
-      },
-    );
+  const colsT = backend.makeOutput([1, taps, patches], 'float32');
+  const cols = heapFloat32(backend, colsT);
+  const input = heapFloat32(backend, x);
+  for (let kh = 0; kh < filterHeight; kh++) {
+    for (let kw = 0; kw < filterWidth; kw++) {
+      // Output columns whose tap (kh, kw) lands inside the image (the rest read padding).
+      const owStart = Math.max(0, Math.ceil((left - kw) / strideWidth));
+      const owEnd = Math.min(outWidth, Math.floor((inWidth - 1 - kw + left) / strideWidth) + 1);
+      for (let ci = 0; ci < inChannels; ci++) {
+        let at = ((kh * filterWidth + kw) * inChannels + ci) * patches;
+        for (let n = 0; n < batchSize; n++) {
+          for (let oh = 0; oh < outHeight; oh++, at += outWidth) {
+            const row = oh * strideHeight + kh - top;
+            if (row < 0 || row >= inHeight || owEnd <= owStart) {
+              cols.fill(0, at, at + outWidth);
+              continue;
+            }
+            cols.fill(0, at, at + owStart);
+            let from = ((n * inHeight + row) * inWidth + owStart * strideWidth + kw - left) * inChannels + ci;
+            const step = strideWidth * inChannels;
+            for (let ow = owStart; ow < owEnd; ow++, from += step) cols[at + ow] = input[from] as number;
+            cols.fill(0, at + owEnd, at + outWidth);
+          }
+        }
+      }
+    }
   }
-  const xT = runWasmKernel(backend, tf.Transpose, { x: xUsed }, { perm: [3, 1, 2, 0] });
-  const dyT = runWasmKernel(backend, tf.Transpose, { x: dy }, { perm: [1, 2, 0, 3] });
-  const dWT = runWasmKernel(
+  const dy2 = { dataId: dy.dataId, shape: [1, patches, outChannels], dtype: dy.dtype };
+  const product = runWasmKernel(
     backend,
-    tf.Conv2D,
-    { x: xT, filter: dyT },
-    {
-      strides: [1, 1],
-      pad: [
-        [0, 0],
-        [top, bottom],
-        [left, right],
-        [0, 0],
-      ],
-      dataFormat: 'NHWC',
-      dilations: [strideHeight, strideWidth],
-    },
+    tf.BatchMatMul,
+    { a: colsT, b: dy2 },
+    { transposeA: false, transposeB: false },
   );
-  const dW = runWasmKernel(backend, tf.Transpose, { x: dWT }, { perm: [1, 2, 0, 3] });
-  disposeIntermediate(backend, xT, dyT, dWT);
-  if (xUsed !== x) disposeIntermediate(backend, xUsed);
-  return dW;
+  disposeIntermediate(backend, colsT);
+  return { dataId: product.dataId, shape: [...filterShape], dtype: 'float32' };
 }
 
 export const conv2DBackpropFilterConfig: tf.KernelConfig = {

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { ensureWasm, normals, relativeErrors } from './fixtures/against-cpu.js';
+import type { BackendWasm } from './wasm-backend.js';
 
 /**
  * One SGD training step on wasm for every layer type the model zoo uses (MLP, SimpleCNN, VGG-11
@@ -54,6 +55,8 @@ const BLOCKS: [string, Block][] = [
   ['global average pool (ResNet, WRN, DenseNet)', (x) => apply(L.globalAveragePooling2d({}), x)],
 ];
 
+const wasmBuffers = () => (tf.backend() as unknown as BackendWasm).numDataIds();
+
 function buildModel(block: Block): tf.LayersModel {
   const input = tf.input({ shape: [8, 8, 3] });
   let hidden = block(input);
@@ -106,9 +109,12 @@ describe('zoo layer types train on wasm', () => {
     const optimizer = tf.train.sgd(0.1);
     trainStep(model, optimizer);
     const before = tf.memory().numTensors;
+    const buffersBefore = wasmBuffers();
     const loss = trainStep(model, optimizer);
     expect(Number.isFinite(loss)).toBe(true);
     expect(tf.memory().numTensors).toBe(before);
+    // Intermediates made inside FisherLab's kernels are invisible to tf.memory(); the backend counts them.
+    expect(wasmBuffers()).toBe(buffersBefore);
     model.dispose();
   });
 
