@@ -24,6 +24,18 @@ export {
 } from './analysis/runSummary.js';
 export { type SeedCurvePoint, seedCurves } from './analysis/seedCurves.js';
 export { type Correlation, type MeanSpread, meanSpread, pearson, ranks, spearman } from './analysis/stats.js';
+export {
+  CHART_CONFIG,
+  type Chart,
+  type ChartOutcome,
+  type CurveRow,
+  curvePanel,
+  curveRows,
+} from './charts/chart.js';
+export { earlyFisherScatterChart } from './charts/earlyFisherScatter.js';
+export { fisherExplosionChart } from './charts/fisherExplosion.js';
+export { memorizationChart } from './charts/memorization.js';
+export { penaltyVsLrChart } from './charts/penaltyVsLr.js';
 export { findRunDirs } from './read/findRunDirs.js';
 export { type ParsedMetrics, parseMetricsJsonl } from './read/parseMetrics.js';
 export {
@@ -45,3 +57,14 @@ export type {
   RunStatus,
   TrainRecord,
 } from './records.js';
+export {
+  type BuildReportOptions,
+  type BuiltReport,
+  buildReport,
+  type ComposedReport,
+  type ComposeOptions,
+  composeReport,
+} from './report/buildReport.js';
+export { escapeHtml, type Finding, type ReportPage, renderReportHtml } from './report/html.js';
+export { renderSvg } from './report/svg.js';
+export { escapeInlineScript, vendorScripts } from './report/vendorScripts.js';

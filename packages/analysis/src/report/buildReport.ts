@@ -1,0 +1,134 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { type EarlyFisherVsAccuracy, earlyFisherVsAccuracy } from '../analysis/earlyFisher.js';
+import { DEFAULT_GROUP_IGNORE_KEYS } from '../analysis/groups.js';
+import { penaltyFamilies } from '../analysis/penaltyArms.js';
+import {
+  DEFAULT_EARLY_EPOCHS,
+  type GroupSummary,
+  type RunSummary,
+  summarizeGroups,
+  summarizeRuns,
+} from '../analysis/runSummary.js';
+import type { Chart } from '../charts/chart.js';
+import { earlyFisherScatterChart } from '../charts/earlyFisherScatter.js';
+import { fisherExplosionChart } from '../charts/fisherExplosion.js';
+import { memorizationChart } from '../charts/memorization.js';
+import { penaltyVsLrChart } from '../charts/penaltyVsLr.js';
+import { type RunSet, readRuns } from '../read/readRuns.js';
+import { type Finding, renderReportHtml } from './html.js';
+import { renderSvg } from './svg.js';
+
+export interface ComposeOptions {
+  /** Early phase = epochs ≤ this (default DEFAULT_EARLY_EPOCHS). */
+  earlyEpochs?: number;
+  groupIgnoreKeys?: readonly string[];
+}
+
+export interface ComposedReport {
+  charts: Chart[];
+  /** Reading notes, run status notes and what could not be drawn, one sentence each. */
+  notes: string[];
+  summary: RunSummary[];
+  groups: GroupSummary[];
+  correlation: EarlyFisherVsAccuracy;
+  earlyEpochs: number;
+}
+
+/** Everything the report shows, computed from runs already read (no file output). */
+export function composeReport(set: RunSet, options: ComposeOptions = {}): ComposedReport {
+  const earlyEpochs = options.earlyEpochs ?? DEFAULT_EARLY_EPOCHS;
+  if (!(earlyEpochs > 0)) {
+    throw new Error(
+      `earlyEpochs: expected a number of epochs above 0, found ${earlyEpochs}. Fix: pass e.g. 3 (the early phase is epochs ≤ earlyEpochs).`,
+    );
+  }
+  const notes = [...set.notes];
+  if (set.runs.length === 0) notes.push('No runs found: no directory with meta.json or metrics.jsonl.');
+  for (const run of set.runs) {
+    const last = run.records.at(-1)?.epoch;
+    const progress =
+      last === undefined
+        ? 'no epochs logged'
+        : `last logged epoch ${Number(last.toFixed(2))}${run.view.epochs !== null ? ` of ${run.view.epochs}` : ''}`;
+    if (run.status === 'failed' || run.status === 'diverged') {
+      notes.push(
+        `Run ${run.name} ${run.status}${run.statusDetail ? `: ${run.statusDetail}` : ''} (${progress}). Its curves are drawn as far as they go; it is left out of final-accuracy statistics.`,
+      );
+    } else if (run.status === 'running' || run.status === 'interrupted') {
+      notes.push(
+        `Run ${run.name} is ${run.status} (${progress}): its numbers are not final and it is left out of final-accuracy statistics.`,
+      );
+    }
+  }
+  const summary = summarizeRuns(set.tables, earlyEpochs);
+  const correlation = earlyFisherVsAccuracy(summary);
+  const families = penaltyFamilies(set.runs, summary, options.groupIgnoreKeys ?? DEFAULT_GROUP_IGNORE_KEYS);
+  const outcomes = [
+    fisherExplosionChart(set.tables),
+    penaltyVsLrChart(set.tables, families, summary),
+    memorizationChart(set.tables),
+    earlyFisherScatterChart(correlation, earlyEpochs),
+  ];
+  const charts: Chart[] = [];
+  for (const o of outcomes) {
+    if (o.chart) charts.push(o.chart);
+    notes.push(...o.notes);
+  }
+  if (set.runs.some((r) => r.records.some((m) => m.kind === 'fisher' && m.estimator === 'empirical'))) {
+    notes.push(
+      'Empirical-Fisher measurements (true labels) were found; they are not Tr(F) and are not plotted as Tr(F).',
+    );
+  }
+  return { charts, notes, summary, groups: summarizeGroups(summary), correlation, earlyEpochs };
+}
+
+export interface BuildReportOptions extends ComposeOptions {
+  /** Run directories, or roots of trees of them. */
+  runs: string | readonly string[];
+  /** Where to write the HTML report (e.g. 'report.html'). */
+  out: string;
+  /** Also write each chart as <svgDir>/<chart id>.svg. */
+  svgDir?: string;
+  title?: string;
+  /** Claims checked by the caller, shown at the top. */
+  findings?: readonly Finding[];
+  /** Free-text notes shown before the report's own notes. */
+  notes?: readonly string[];
+}
+
+export interface BuiltReport extends ComposedReport {
+  htmlPath: string;
+  svgPaths: string[];
+}
+
+/** Reads the runs, writes the self-contained HTML report (and SVGs), and returns what it showed. */
+export async function buildReport(options: BuildReportOptions): Promise<BuiltReport> {
+  const set = await readRuns(options.runs, { groupIgnoreKeys: options.groupIgnoreKeys });
+  const composed = composeReport(set, options);
+  const notes = [...(options.notes ?? []), ...composed.notes];
+  const html = renderReportHtml({
+    title: options.title ?? 'FisherLab report',
+    generatedAt: new Date().toISOString(),
+    sources: typeof options.runs === 'string' ? [options.runs] : options.runs,
+    findings: options.findings ?? [],
+    notes,
+    charts: composed.charts,
+    summary: composed.summary,
+    groups: composed.groups,
+    runs: set.runs,
+    earlyEpochs: composed.earlyEpochs,
+  });
+  await mkdir(path.dirname(path.resolve(options.out)), { recursive: true });
+  await writeFile(options.out, html);
+  const svgPaths: string[] = [];
+  if (options.svgDir !== undefined) {
+    await mkdir(options.svgDir, { recursive: true });
+    for (const chart of composed.charts) {
+      const file = path.join(options.svgDir, `${chart.id}.svg`);
+      await writeFile(file, await renderSvg(chart.spec));
+      svgPaths.push(file);
+    }
+  }
+  return { ...composed, notes, htmlPath: options.out, svgPaths };
+}
