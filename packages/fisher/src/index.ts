@@ -1,3 +1,26 @@
+// Hessian-vector products (hvp/)
+export { type HvpOptions, hessianVectorProduct, type LabelledBatch, lossGradient } from './hvp/exact.js';
+export {
+  checkFiniteDifferenceHvp,
+  type FiniteDifferenceHvpOptions,
+  finiteDifferenceHvp,
+  type HvpAgreement,
+} from './hvp/finite_difference.js';
+export { batchNormVariableNames } from './hvp/parameters.js';
+// Fisher penalty and GradNorm (penalty/)
+export {
+  FisherPenalty,
+  type FisherPenaltyOptions,
+  type PenalizedStep,
+  type PenaltyKind,
+} from './penalty/fisher_penalty.js';
+export { samplePenaltyLabels } from './penalty/labels.js';
+export type { PenaltyMethod } from './penalty/objective.js';
+export {
+  type PenaltyGradientOptions,
+  type PenaltyValueAndGradient,
+  penaltyValueAndGradient,
+} from './penalty/penalty.js';
 // Tr(F) estimators (trace/)
 export { PER_EXAMPLE_CELLS, type PerExampleCell } from './trace/cells/index.js';
 export { estimateFisherTrace } from './trace/estimate.js';

@@ -1,0 +1,64 @@
+import { softmaxCrossEntropy, tf } from '@fisherlab/engine';
+import { assertLogitsModel, trainableVariables } from './parameters.js';
+
+/** A batch with fixed int32 labels: the loss L(θ) = (1/B) Σᵢ ℓ(f(xᵢ; θ), yᵢ) is a function of θ alone. */
+export interface LabelledBatch {
+  x: tf.Tensor;
+  labels: tf.Tensor1D;
+}
+
+export interface HvpOptions {
+  /** Run the model in training mode (BatchNorm batch statistics, dropout). Default false. */
+  training?: boolean;
+}
+
+/** The mean cross-entropy of the model on the batch, recorded on the tape when one is active. */
+export function meanLoss(model: tf.LayersModel, batch: LabelledBatch, training: boolean): tf.Scalar {
+  return softmaxCrossEntropy(model.apply(batch.x, { training }) as tf.Tensor2D, batch.labels);
+}
+
+/**
+ * Exact Hessian-vector product H v, H = ∇²L(θ), for the model's trainable weights, by double
+ * backprop: H v = ∇θ ⟨∇θ L(θ), v⟩ with v held constant. `v` has one tensor per trainable weight
+ * (model.trainableWeights order); so does the result. Needs FisherLab's gradients installed
+ * (initBackend does it).
+ */
+export function hessianVectorProduct(
+  model: tf.LayersModel,
+  batch: LabelledBatch,
+  v: tf.Tensor[],
+  options: HvpOptions = {},
+): tf.Tensor[] {
+  assertLogitsModel(model, 'hessianVectorProduct');
+  const vars = trainableVariables(model);
+  if (v.length !== vars.length) {
+    throw new Error(
+      `hessianVectorProduct: v has ${v.length} tensors but the model has ${vars.length} trainable weights; ` +
+        'pass one tensor per model.trainableWeights entry, in that order',
+    );
+  }
+  const training = options.training ?? false;
+  return tf.tidy(() => {
+    const gradDotV = (): tf.Scalar => {
+      const { grads } = tf.variableGrads(() => meanLoss(model, batch, training), vars);
+      return tf.addN(
+        vars.map((w, i) => tf.sum(tf.mul(grads[w.name] as tf.Tensor, v[i] as tf.Tensor))),
+      ) as tf.Scalar;
+    };
+    const { grads } = tf.variableGrads(gradDotV, vars);
+    return vars.map((w) => grads[w.name] as tf.Tensor);
+  });
+}
+
+/** ∇θ L(θ) in model.trainableWeights order (first-order only). */
+export function lossGradient(
+  model: tf.LayersModel,
+  batch: LabelledBatch,
+  options: HvpOptions = {},
+): tf.Tensor[] {
+  const vars = trainableVariables(model);
+  return tf.tidy(() => {
+    const { grads } = tf.variableGrads(() => meanLoss(model, batch, options.training ?? false), vars);
+    return vars.map((w) => grads[w.name] as tf.Tensor);
+  });
+}

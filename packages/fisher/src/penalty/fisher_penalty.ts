@@ -1,0 +1,132 @@
+import type { tf } from '@fisherlab/engine';
+import { trainableVariables } from '../hvp/parameters.js';
+import { samplePenaltyLabels } from './labels.js';
+import { type PenaltyMethod, penalizedObjective } from './objective.js';
+
+export type PenaltyKind = 'fisher' | 'gradnorm';
+
+export interface FisherPenaltyOptions {
+  /** 'fisher': ŷ sampled from the model's softmax (the Fisher penalty); 'gradnorm': the true labels. */
+  kind: PenaltyKind;
+  /** α in (1/B) Σ ℓ + α ‖ḡ‖². */
+  alpha: number;
+  /** Apply the penalty every k-th step (steps 0, k, 2k, ...); other steps are plain. Default 1. */
+  every?: number;
+  /** Leave BatchNormalization gamma/beta out of ‖ḡ‖² (their gradients are still updated). Default false. */
+  excludeBatchNorm?: boolean;
+  /** 'exact' (double backprop, default) or 'finite-difference' (check it first: checkFiniteDifferenceHvp). */
+  method?: PenaltyMethod;
+  /** Seed of the label sampler; step s draws from (seed, s). Default 0. */
+  seed?: number;
+  /** Finite-difference step r (ε = r/‖ḡ‖). Default 1e-3. */
+  radius?: number;
+}
+
+export interface PenalizedStep {
+  /** (1/B) Σ ℓ(xᵢ, yᵢ) with the true labels. */
+  loss: number;
+  accuracy: number;
+  /** ‖ḡ‖² on penalised steps, null on the others. */
+  penalty: number | null;
+  applied: boolean;
+  /** The ŷ (fisher) or y (gradnorm) the penalty used, null on plain steps. */
+  penaltyLabels: Int32Array | null;
+  /** ∇θ of the step's objective, in model.trainableWeights order (the caller disposes them). */
+  grads: tf.Tensor[];
+  /** The same tensors keyed by variable name, for optimizer.applyGradients. */
+  namedGrads: tf.NamedTensorMap;
+}
+
+function invalid(key: string, expected: string, found: unknown, fix: string): Error {
+  return new Error(
+    `FisherPenalty option '${key}': expected ${expected}, found ${JSON.stringify(found)}; ${fix}`,
+  );
+}
+
+/**
+ * The Fisher penalty (or GradNorm) as a training-step component, optimizer-agnostic:
+ *   objective = (1/B) Σᵢ ℓ(xᵢ, yᵢ) + α ‖(1/B) Σᵢ g(xᵢ, ŷᵢ)‖²,  ŷᵢ ∼ p(·|xᵢ; θ) (fisher) or ŷᵢ = yᵢ (gradnorm),
+ * with ŷ drawn fresh each penalised step from that step's forward pass and held fixed while the
+ * gradient is formed. The model runs once, in training mode: the penalty sees BatchNorm's batch
+ * statistics (and differentiates through them) and the same dropout mask as the loss.
+ */
+export class FisherPenalty {
+  readonly kind: PenaltyKind;
+  readonly alpha: number;
+  readonly every: number;
+  readonly excludeBatchNorm: boolean;
+  readonly method: PenaltyMethod;
+  readonly seed: number;
+  readonly radius: number;
+
+  constructor(options: FisherPenaltyOptions) {
+    if (options.kind !== 'fisher' && options.kind !== 'gradnorm') {
+      throw invalid('kind', "'fisher' or 'gradnorm'", options.kind, "use 'fisher' for FP, 'gradnorm' for GN");
+    }
+    if (!Number.isFinite(options.alpha) || options.alpha < 0) {
+      throw invalid('alpha', 'a finite number ≥ 0', options.alpha, 'the paper-style range is about 0.01-0.5');
+    }
+    const every = options.every ?? 1;
+    if (!Number.isInteger(every) || every < 1) {
+      throw invalid('every', 'an integer ≥ 1', every, 'use 1 to penalise every step, 10 for every tenth');
+    }
+    const method = options.method ?? 'exact';
+    if (method !== 'exact' && method !== 'finite-difference') {
+      throw invalid(
+        'method',
+        "'exact' or 'finite-difference'",
+        method,
+        "use 'exact' unless a check allows finite differences",
+      );
+    }
+    const radius = options.radius ?? 1e-3;
+    if (!(radius > 0)) throw invalid('radius', 'a number > 0', radius, 'try 1e-3');
+    this.kind = options.kind;
+    this.alpha = options.alpha;
+    this.every = every;
+    this.excludeBatchNorm = options.excludeBatchNorm ?? false;
+    this.method = method;
+    this.seed = options.seed ?? 0;
+    this.radius = radius;
+  }
+
+  /** Whether step `step` (0-based) is penalised. */
+  appliesAt(step: number): boolean {
+    return step % this.every === 0;
+  }
+
+  /**
+   * Loss, accuracy, penalty and the gradient of the step's objective for one batch (x, int32 labels).
+   * Plain steps (not `appliesAt(step)`) cost one forward and one backward pass.
+   */
+  step(model: tf.LayersModel, x: tf.Tensor, labels: tf.Tensor1D, step: number): PenalizedStep {
+    const applied = this.appliesAt(step);
+    const result = penalizedObjective(model, {
+      x,
+      lossLabels: labels,
+      penaltyLabels: !applied
+        ? undefined
+        : this.kind === 'gradnorm'
+          ? labels
+          : (probabilities, classes) => samplePenaltyLabels(probabilities, classes, this.seed, step),
+      alpha: this.alpha,
+      excludeBatchNorm: this.excludeBatchNorm,
+      method: this.method,
+      radius: this.radius,
+      training: true,
+    });
+    const namedGrads: tf.NamedTensorMap = {};
+    trainableVariables(model).forEach((v, i) => {
+      namedGrads[v.name] = result.grads[i] as tf.Tensor;
+    });
+    return {
+      loss: result.loss ?? Number.NaN,
+      accuracy: result.accuracy ?? Number.NaN,
+      penalty: applied ? result.penalty : null,
+      applied,
+      penaltyLabels: result.penaltyLabels,
+      grads: result.grads,
+      namedGrads,
+    };
+  }
+}
