@@ -2,6 +2,14 @@ export type { DenseNetOptions } from './archs/densenet.js';
 export type { MlpOptions } from './archs/mlp.js';
 export { VGG11_CONFIG, type VggOptions } from './archs/vgg.js';
 export type { WrnOptions } from './archs/wrn.js';
+export { writeFileAtomic } from './checkpoint/atomic.js';
+export {
+  type LoadedCheckpoint,
+  loadCheckpointModel,
+  type SaveCheckpointOptions,
+  saveCheckpointModel,
+} from './checkpoint/checkpoint.js';
+export { fileSystemIOHandler } from './checkpoint/fs-handler.js';
 export { INIT_SCHEMES, type InitScheme } from './init.js';
 export {
   countTrainableParams,

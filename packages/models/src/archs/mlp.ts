@@ -8,7 +8,8 @@ export interface MlpOptions {
 
 /** Flatten, then Linear+ReLU per hidden width, then Linear(numClasses). Layers 'fc1', 'fc2', …, 'out'. */
 export function mlp(x: tf.SymbolicTensor, b: LayerBuilder, numClasses: number, options: MlpOptions) {
-  let h = b.flatten(x);
+  // tfjs Flatten refuses inputs that are already [batch, features].
+  let h = x.shape.length > 2 ? b.flatten(x) : x;
   (options.hiddenUnits ?? [512, 256]).forEach((units, i) => {
     h = b.relu(b.dense(h, `fc${i + 1}`, units));
   });
