@@ -1,6 +1,11 @@
 import { Command, CommanderError } from 'commander';
+import { registerData } from './commands/data.js';
+import { registerDemo } from './commands/demo.js';
 import { registerDoctor } from './commands/doctor.js';
+import { registerMeasure } from './commands/measure.js';
+import { registerReport } from './commands/report.js';
 import { registerSweep } from './commands/sweep.js';
+import { registerTrain } from './commands/train.js';
 import { locateDatasets } from './datasets.js';
 import { EXIT, UserError } from './errors.js';
 import { CLI_VERSION } from './version.js';
@@ -15,6 +20,11 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerDoctor(program, locateDatasets);
+  registerTrain(program);
+  registerMeasure(program);
+  registerData(program);
+  registerReport(program);
+  registerDemo(program);
   registerSweep(program);
   return program;
 }

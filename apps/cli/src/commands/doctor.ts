@@ -62,7 +62,9 @@ export function formatDoctorReport(report: DoctorReport): string {
 export function registerDoctor(program: Command, locate: () => Promise<DoctorReport['datasets']>): void {
   program
     .command('doctor')
-    .description('print the environment: Node, TensorFlow.js backends tried and why each failed, threads, datasets')
+    .description(
+      'print the environment: Node, TensorFlow.js backends tried and why each failed, threads, datasets',
+    )
     .option('--json', 'print one JSON object instead of text')
     .action(async (options: { json?: boolean }) => {
       const report = await collectDoctorReport(locate);

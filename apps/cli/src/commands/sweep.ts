@@ -82,6 +82,7 @@ export function registerSweep(program: Command): void {
       if (from !== '--index') console.error(`run index ${index} from ${from}`);
       const result = await runPlannedRun(dir, index, {
         force: Boolean(options.force),
+        assignedByEngine: from !== '--index',
         staleAfterMs: options.staleAfter,
         ...(process.env[PROGRESS_ENV] === 'jsonl' ? { progress: jsonProgressSink() } : {}),
       });

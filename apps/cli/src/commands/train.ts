@@ -38,10 +38,12 @@ export function resolveTrainConfig(options: TrainCommandOptions): RunConfig {
 export function registerTrain(program: Command): void {
   const command = program
     .command('train')
-    .description('train one run: a dataset, a model, an optimizer, optionally the Fisher penalty, with Tr(F) tracked')
+    .description(
+      'train one run: a dataset, a model, an optimizer, optionally the Fisher penalty, with Tr(F) tracked',
+    )
     .option('-c, --config <file>', 'run config (JSON or YAML); flags override it')
     .option('--preset <name>', `start from a shipped config: ${PRESET_NAMES.join(', ')}`)
-    .option('--describe', 'print the preset\'s description (what is known, what is a guess) and exit')
+    .option('--describe', "print the preset's description (what is known, what is a guess) and exit")
     .option('--resume <runDir>', 'continue an interrupted run from its latest checkpoint')
     .option('--dry-run', 'validate config, data, model and output path without training');
   for (const option of trainOptions()) command.addOption(option);
@@ -54,7 +56,8 @@ export function registerTrain(program: Command): void {
     let config: RunConfig;
     if (options.resume) {
       const file = path.join(options.resume, 'config.json');
-      if (!existsSync(file)) throw new UserError(`cannot resume: ${file} not found; is ${options.resume} a run directory?`);
+      if (!existsSync(file))
+        throw new UserError(`cannot resume: ${file} not found; is ${options.resume} a run directory?`);
       config = parseRunConfig({ ...JSON.parse(readFileSync(file, 'utf8')), output: options.resume }, file);
     } else {
       config = resolveTrainConfig(options);

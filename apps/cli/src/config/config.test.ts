@@ -7,20 +7,56 @@ const base = { optimizer: { lr: 0.1 }, epochs: 1 };
 
 /** Each bad config and the words its error must contain: the key path and the allowed values. */
 const BAD_CONFIGS: [string, unknown, RegExp[]][] = [
-  ['unknown top-level key', { ...base, learningRate: 0.1 }, [/unknown key learningRate/, /allowed here: .*optimizer/]],
-  ['unknown nested key', { ...base, optimizer: { lr: 0.1, mom: 0.9 } }, [/unknown key optimizer\.mom/, /allowed here: name, lr, momentum/]],
-  ['negative learning rate', { ...base, optimizer: { lr: -0.1 } }, [/optimizer\.lr: Too small: expected number to be >0/]],
-  ['noise fraction above 1', { ...base, dataset: { noise: { fraction: 1.5 } } }, [/dataset\.noise\.fraction: Too big/]],
-  ['wrong type', { ...base, batchSize: '128' }, [/batchSize: Invalid input: expected number, received string/]],
+  [
+    'unknown top-level key',
+    { ...base, learningRate: 0.1 },
+    [/unknown key learningRate/, /allowed here: .*optimizer/],
+  ],
+  [
+    'unknown nested key',
+    { ...base, optimizer: { lr: 0.1, mom: 0.9 } },
+    [/unknown key optimizer\.mom/, /allowed here: name, lr, momentum/],
+  ],
+  [
+    'negative learning rate',
+    { ...base, optimizer: { lr: -0.1 } },
+    [/optimizer\.lr: Too small: expected number to be >0/],
+  ],
+  [
+    'noise fraction above 1',
+    { ...base, dataset: { noise: { fraction: 1.5 } } },
+    [/dataset\.noise\.fraction: Too big/],
+  ],
+  [
+    'wrong type',
+    { ...base, batchSize: '128' },
+    [/batchSize: Invalid input: expected number, received string/],
+  ],
   ['non-integer batch', { ...base, batchSize: 12.5 }, [/batchSize: .*int/]],
-  ['unknown dataset', { ...base, dataset: { name: 'imagenet' } }, [/dataset\.name: Invalid option: expected one of "default"\|/]],
-  ['unknown estimator', { ...base, tracking: { estimator: 'kfac' } }, [/tracking\.estimator: .*"exact"\|"mc"\|"minibatch"\|"empirical"/]],
-  ['penalty without alpha', { ...base, penalty: { kind: 'fisher' } }, [/penalty\.alpha: penalty\.kind is 'fisher' but alpha is 0/]],
+  [
+    'unknown dataset',
+    { ...base, dataset: { name: 'imagenet' } },
+    [/dataset\.name: Invalid option: expected one of "default"\|/],
+  ],
+  [
+    'unknown estimator',
+    { ...base, tracking: { estimator: 'kfac' } },
+    [/tracking\.estimator: .*"exact"\|"mc"\|"minibatch"\|"empirical"/],
+  ],
+  [
+    'penalty without alpha',
+    { ...base, penalty: { kind: 'fisher' } },
+    [/penalty\.alpha: penalty\.kind is 'fisher' but alpha is 0/],
+  ],
   ['no length', { optimizer: { lr: 0.1 } }, [/epochs: set either epochs or steps/]],
   ['both lengths', { ...base, steps: 10 }, [/steps: set epochs or steps, not both/]],
   ['missing learning rate', { epochs: 1 }, [/optimizer: Invalid input: expected object, received undefined/]],
   ['momentum of 1', { ...base, optimizer: { lr: 0.1, momentum: 1 } }, [/optimizer\.momentum: Too big/]],
-  ['coarse labels off CIFAR-100', { ...base, dataset: { coarseLabels: true } }, [/dataset\.coarseLabels: coarseLabels applies to cifar100 only/]],
+  [
+    'coarse labels off CIFAR-100',
+    { ...base, dataset: { coarseLabels: true } },
+    [/dataset\.coarseLabels: coarseLabels applies to cifar100 only/],
+  ],
 ];
 
 describe('run config', () => {
@@ -44,7 +80,14 @@ describe('run config', () => {
   });
 
   it('maps every flag to its config key, flags overriding the file', () => {
-    const flags = overridesFromFlags({ lr: 0.01, penalty: 'fisher', alpha: 0.1, noise: 0.2, tags: ['a', 'b'], augment: true });
+    const flags = overridesFromFlags({
+      lr: 0.01,
+      penalty: 'fisher',
+      alpha: 0.1,
+      noise: 0.2,
+      tags: ['a', 'b'],
+      augment: true,
+    });
     expect(flags).toEqual({
       optimizer: { lr: 0.01 },
       penalty: { kind: 'fisher', alpha: 0.1 },
@@ -59,7 +102,12 @@ describe('run config', () => {
 
   it('ships presets that validate', () => {
     expect(PRESET_NAMES).toEqual(
-      expect.arrayContaining(['fig1-wrn-tinyimagenet', 'fig2-vgg11-cifar100', 'fig3-vgg11-cifar100-noisy', 'simplecnn-cifar10']),
+      expect.arrayContaining([
+        'fig1-wrn-tinyimagenet',
+        'fig2-vgg11-cifar100',
+        'fig3-vgg11-cifar100-noisy',
+        'simplecnn-cifar10',
+      ]),
     );
     for (const name of PRESET_NAMES) expect(() => parseRunConfig(loadPreset(name), name)).not.toThrow();
   });

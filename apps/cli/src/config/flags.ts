@@ -18,35 +18,125 @@ export const TRAIN_FLAGS: readonly FlagSpec[] = [
   { flag: '--tags <a,b>', key: 'tags', description: 'comma-separated tags', parse: 'list' },
   { flag: '--dataset <name>', key: 'dataset.name', description: 'dataset' },
   { flag: '--data-dir <dir>', key: 'dataset.dir', description: 'directory holding the dataset files' },
-  { flag: '--train-subset <n>', key: 'dataset.trainSubset', description: 'class-balanced training subset', parse: 'int' },
+  {
+    flag: '--train-subset <n>',
+    key: 'dataset.trainSubset',
+    description: 'class-balanced training subset',
+    parse: 'int',
+  },
   { flag: '--test-subset <n>', key: 'dataset.testSubset', description: 'first-N test subset', parse: 'int' },
-  { flag: '--validation-fraction <f>', key: 'dataset.validationFraction', description: 'held-out fraction of train', parse: 'number' },
-  { flag: '--noise <fraction>', key: 'dataset.noise.fraction', description: 'fraction of training labels replaced', parse: 'number' },
-  { flag: '--noise-mode <mode>', key: 'dataset.noise.mode', description: 'symmetric | uniform', choices: ['symmetric', 'uniform'] },
-  { flag: '--augment', key: 'dataset.augment', description: 'random crop (4-px padding) + horizontal flip', parse: 'boolean' },
+  {
+    flag: '--validation-fraction <f>',
+    key: 'dataset.validationFraction',
+    description: 'held-out fraction of train',
+    parse: 'number',
+  },
+  {
+    flag: '--noise <fraction>',
+    key: 'dataset.noise.fraction',
+    description: 'fraction of training labels replaced',
+    parse: 'number',
+  },
+  {
+    flag: '--noise-mode <mode>',
+    key: 'dataset.noise.mode',
+    description: 'symmetric | uniform',
+    choices: ['symmetric', 'uniform'],
+  },
+  {
+    flag: '--augment',
+    key: 'dataset.augment',
+    description: 'random crop (4-px padding) + horizontal flip',
+    parse: 'boolean',
+  },
   { flag: '--arch <name>', key: 'model.arch', description: 'model architecture' },
-  { flag: '--model-options <json>', key: 'model.options', description: 'architecture options as JSON', parse: 'json' },
+  {
+    flag: '--model-options <json>',
+    key: 'model.options',
+    description: 'architecture options as JSON',
+    parse: 'json',
+  },
   { flag: '--optimizer <name>', key: 'optimizer.name', description: 'sgd | adam', choices: ['sgd', 'adam'] },
   { flag: '--lr <rate>', key: 'optimizer.lr', description: 'learning rate', parse: 'number' },
   { flag: '--momentum <m>', key: 'optimizer.momentum', description: 'SGD momentum', parse: 'number' },
   { flag: '--nesterov', key: 'optimizer.nesterov', description: 'Nesterov momentum', parse: 'boolean' },
-  { flag: '--weight-decay <l2>', key: 'optimizer.weightDecay', description: 'L2 on kernels', parse: 'number' },
-  { flag: '--schedule <kind>', key: 'schedule.kind', description: 'constant | step | cosine', choices: ['constant', 'step', 'cosine'] },
-  { flag: '--warmup-epochs <e>', key: 'schedule.warmupEpochs', description: 'linear warm-up epochs', parse: 'number' },
+  {
+    flag: '--weight-decay <l2>',
+    key: 'optimizer.weightDecay',
+    description: 'L2 on kernels',
+    parse: 'number',
+  },
+  {
+    flag: '--schedule <kind>',
+    key: 'schedule.kind',
+    description: 'constant | step | cosine',
+    choices: ['constant', 'step', 'cosine'],
+  },
+  {
+    flag: '--warmup-epochs <e>',
+    key: 'schedule.warmupEpochs',
+    description: 'linear warm-up epochs',
+    parse: 'number',
+  },
   { flag: '--batch-size <n>', key: 'batchSize', description: 'batch size', parse: 'int' },
   { flag: '--epochs <n>', key: 'epochs', description: 'training epochs', parse: 'int' },
   { flag: '--steps <n>', key: 'steps', description: 'training steps (instead of epochs)', parse: 'int' },
-  { flag: '--penalty <kind>', key: 'penalty.kind', description: 'none | fisher | gradnorm', choices: ['none', 'fisher', 'gradnorm'] },
+  {
+    flag: '--penalty <kind>',
+    key: 'penalty.kind',
+    description: 'none | fisher | gradnorm',
+    choices: ['none', 'fisher', 'gradnorm'],
+  },
   { flag: '--alpha <a>', key: 'penalty.alpha', description: 'penalty strength α', parse: 'number' },
-  { flag: '--penalty-every <k>', key: 'penalty.every', description: 'apply the penalty every k steps', parse: 'int' },
-  { flag: '--penalty-method <m>', key: 'penalty.method', description: 'exact | finite-difference', choices: ['exact', 'finite-difference'] },
-  { flag: '--estimator <name>', key: 'tracking.estimator', description: 'Tr(F) estimator', choices: ['exact', 'mc', 'minibatch', 'empirical'] },
-  { flag: '--track-subset <n>', key: 'tracking.subset', description: 'examples Tr(F) is measured on (0: off)', parse: 'int' },
-  { flag: '--track-every <n>', key: 'tracking.every', description: 'measure Tr(F) every N steps', parse: 'int' },
-  { flag: '--curvature-every <m>', key: 'tracking.curvatureEveryEpochs', description: 'Tr(H) and top eigenvalue every M epochs (0: off)', parse: 'int' },
+  {
+    flag: '--penalty-every <k>',
+    key: 'penalty.every',
+    description: 'apply the penalty every k steps',
+    parse: 'int',
+  },
+  {
+    flag: '--penalty-method <m>',
+    key: 'penalty.method',
+    description: 'exact | finite-difference',
+    choices: ['exact', 'finite-difference'],
+  },
+  {
+    flag: '--estimator <name>',
+    key: 'tracking.estimator',
+    description: 'Tr(F) estimator',
+    choices: ['exact', 'mc', 'minibatch', 'empirical'],
+  },
+  {
+    flag: '--track-subset <n>',
+    key: 'tracking.subset',
+    description: 'examples Tr(F) is measured on (0: off)',
+    parse: 'int',
+  },
+  {
+    flag: '--track-every <n>',
+    key: 'tracking.every',
+    description: 'measure Tr(F) every N steps',
+    parse: 'int',
+  },
+  {
+    flag: '--curvature-every <m>',
+    key: 'tracking.curvatureEveryEpochs',
+    description: 'Tr(H) and top eigenvalue every M epochs (0: off)',
+    parse: 'int',
+  },
   { flag: '--log-every <n>', key: 'logEvery', description: 'training log line every N steps', parse: 'int' },
-  { flag: '--seed <s>', key: 'seed', description: 'seed for init, shuffling, augmentation, noise, sampled labels', parse: 'int' },
-  { flag: '--backend <name>', key: 'backend', description: 'auto | tensorflow-gpu | tensorflow | wasm | cpu', choices: ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] },
+  {
+    flag: '--seed <s>',
+    key: 'seed',
+    description: 'seed for init, shuffling, augmentation, noise, sampled labels',
+    parse: 'int',
+  },
+  {
+    flag: '--backend <name>',
+    key: 'backend',
+    description: 'auto | tensorflow-gpu | tensorflow | wasm | cpu',
+    choices: ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'],
+  },
   { flag: '--output <dir>', key: 'output', description: 'run directory' },
 ];
 
@@ -62,17 +152,24 @@ function parseValue(spec: FlagSpec, raw: string): unknown {
     case 'int': {
       const value = Number(raw);
       if (!Number.isFinite(value) || (spec.parse === 'int' && !Number.isInteger(value))) {
-        throw new InvalidArgumentError(`expected ${spec.parse === 'int' ? 'an integer' : 'a number'} for ${spec.key}, got '${raw}'`);
+        throw new InvalidArgumentError(
+          `expected ${spec.parse === 'int' ? 'an integer' : 'a number'} for ${spec.key}, got '${raw}'`,
+        );
       }
       return value;
     }
     case 'list':
-      return raw.split(',').map((s) => s.trim()).filter(Boolean);
+      return raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
     case 'json':
       try {
         return JSON.parse(raw);
       } catch {
-        throw new InvalidArgumentError(`expected JSON for ${spec.key}, e.g. '{"batchNorm":true}', got '${raw}'`);
+        throw new InvalidArgumentError(
+          `expected JSON for ${spec.key}, e.g. '{"batchNorm":true}', got '${raw}'`,
+        );
       }
     default:
       return raw;

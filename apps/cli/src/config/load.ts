@@ -22,7 +22,11 @@ function allowedKeysAt(schema: z.ZodType, keyPath: readonly PropertyKey[]): stri
 }
 
 /** One line per problem: the key's path, what was wrong, and what is allowed. */
-export function formatConfigIssues(error: z.ZodError, source: string, schema: z.ZodType = RunConfigSchema): string {
+export function formatConfigIssues(
+  error: z.ZodError,
+  source: string,
+  schema: z.ZodType = RunConfigSchema,
+): string {
   const lines = error.issues.map((issue) => {
     const where = issue.path.length ? issue.path.join('.') : '(top level)';
     if (issue.code === 'unrecognized_keys') {
@@ -59,18 +63,28 @@ export function readConfigFile(file: string): Record<string, unknown> {
     );
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new UserError(`config file ${file} must hold an object of settings, found ${Array.isArray(value) ? 'a list' : typeof value}`);
+    throw new UserError(
+      `config file ${file} must hold an object of settings, found ${Array.isArray(value) ? 'a list' : typeof value}`,
+    );
   }
   return value as Record<string, unknown>;
 }
 
 /** Deep-merges `override` into `base` (objects merge, everything else replaces). */
-export function mergeConfig(base: Record<string, unknown>, override: Record<string, unknown>): Record<string, unknown> {
+export function mergeConfig(
+  base: Record<string, unknown>,
+  override: Record<string, unknown>,
+): Record<string, unknown> {
   const out: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(override)) {
     const prior = out[key];
     out[key] =
-      value && typeof value === 'object' && !Array.isArray(value) && prior && typeof prior === 'object' && !Array.isArray(prior)
+      value &&
+      typeof value === 'object' &&
+      !Array.isArray(value) &&
+      prior &&
+      typeof prior === 'object' &&
+      !Array.isArray(prior)
         ? mergeConfig(prior as Record<string, unknown>, value as Record<string, unknown>)
         : value;
   }

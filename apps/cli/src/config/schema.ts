@@ -5,7 +5,15 @@ import { z } from 'zod';
  * guessed; unknown keys are refused (a typo must not silently train the wrong thing).
  */
 
-export const DATASET_NAMES = ['default', 'fashion-mnist-embedded', 'fashion-mnist', 'mnist', 'cifar10', 'cifar100', 'tinyimagenet'] as const;
+export const DATASET_NAMES = [
+  'default',
+  'fashion-mnist-embedded',
+  'fashion-mnist',
+  'mnist',
+  'cifar10',
+  'cifar100',
+  'tinyimagenet',
+] as const;
 export const ESTIMATORS = ['exact', 'mc', 'minibatch', 'empirical'] as const;
 export const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 
@@ -118,7 +126,12 @@ export const RunConfigSchema = z
       ctx.issues.push({ code: 'custom', input: c, path: ['epochs'], message: 'set either epochs or steps' });
     }
     if (c.epochs !== undefined && c.steps !== undefined) {
-      ctx.issues.push({ code: 'custom', input: c, path: ['steps'], message: 'set epochs or steps, not both' });
+      ctx.issues.push({
+        code: 'custom',
+        input: c,
+        path: ['steps'],
+        message: 'set epochs or steps, not both',
+      });
     }
     if (c.penalty.kind !== 'none' && c.penalty.alpha === 0) {
       ctx.issues.push({

@@ -55,7 +55,10 @@ export interface CheckpointPayload {
   saveModel: (dir: string) => Promise<void>;
 }
 
-export async function writeCheckpoint(runDir: string, payload: CheckpointPayload): Promise<CheckpointPointer> {
+export async function writeCheckpoint(
+  runDir: string,
+  payload: CheckpointPayload,
+): Promise<CheckpointPointer> {
   const relative = path.join('checkpoints', `step-${String(payload.state.step).padStart(8, '0')}`);
   const dir = path.join(runDir, relative);
   rmSync(dir, { recursive: true, force: true });
@@ -76,12 +79,16 @@ export async function writeCheckpoint(runDir: string, payload: CheckpointPayload
   const pointer = { dir: relative, step: payload.state.step };
   writeJsonAtomic(path.join(runDir, POINTER), pointer);
   for (const old of readdirSync(path.join(runDir, 'checkpoints'))) {
-    if (path.join('checkpoints', old) !== relative) rmSync(path.join(runDir, 'checkpoints', old), { recursive: true, force: true });
+    if (path.join('checkpoints', old) !== relative)
+      rmSync(path.join(runDir, 'checkpoints', old), { recursive: true, force: true });
   }
   return pointer;
 }
 
-export function readCheckpoint(runDir: string, pointer: CheckpointPointer): { state: TrainerState; optimizer: OptimizerState; dir: string } {
+export function readCheckpoint(
+  runDir: string,
+  pointer: CheckpointPointer,
+): { state: TrainerState; optimizer: OptimizerState; dir: string } {
   const dir = path.join(runDir, pointer.dir);
   const state = JSON.parse(readFileSync(path.join(dir, 'state.json'), 'utf8')) as TrainerState;
   const meta = JSON.parse(readFileSync(path.join(dir, 'optimizer.json'), 'utf8')) as {

@@ -24,14 +24,14 @@ export async function dryRun(config: RunConfig): Promise<string> {
   const backend = await initBackend({ backend: config.backend });
   lines.push(`backend: ${backend.choice}`);
   const data = await prepareData(config);
-  lines.push(
-    `data: ${data.describe()}`,
-  );
+  lines.push(`data: ${data.describe()}`);
   const runModel = buildRunModel(config, data);
   const params = runModel.model.countParams();
   const probe = data.trainBatch(0, 1);
   const logits = runModel.model.predict(probe.x) as tf.Tensor;
-  lines.push(`model: ${config.model.arch}, ${params.toLocaleString('en-US')} parameters, logits ${JSON.stringify(logits.shape)}`);
+  lines.push(
+    `model: ${config.model.arch}, ${params.toLocaleString('en-US')} parameters, logits ${JSON.stringify(logits.shape)}`,
+  );
   tf.dispose([logits, probe.x, probe.y]);
   runModel.dispose();
   data.dispose();
@@ -48,7 +48,9 @@ export async function dryRun(config: RunConfig): Promise<string> {
     mkdirSync(probeDir);
     rmSync(probeDir, { recursive: true });
   } catch (error) {
-    throw new UserError(`output ${runDir} is not writable (${ancestor}: ${(error as Error).message}); choose a writable --output`);
+    throw new UserError(
+      `output ${runDir} is not writable (${ancestor}: ${(error as Error).message}); choose a writable --output`,
+    );
   }
   lines.push(`output: ${runDir} (writable)`);
   return lines.join('\n');

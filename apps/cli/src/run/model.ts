@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { tf } from '@fisherlab/engine';
+import { deriveSeed } from '@fisherlab/datasets';
+import type { tf } from '@fisherlab/engine';
 import {
   createModel,
   decayableVariables,
@@ -11,7 +12,6 @@ import {
 import type { RunConfig } from '../config/schema.js';
 import { UserError } from '../errors.js';
 import type { PreparedData } from './data.js';
-import { deriveSeed } from '@fisherlab/datasets';
 
 /** A run's model and the weight sets the optimizer and the penalty need. */
 export interface RunModel {
@@ -23,7 +23,10 @@ export interface RunModel {
   dispose(): void;
 }
 
-export function buildRunModel(config: RunConfig, data: Pick<PreparedData, 'inputShape' | 'numClasses'>): RunModel {
+export function buildRunModel(
+  config: RunConfig,
+  data: Pick<PreparedData, 'inputShape' | 'numClasses'>,
+): RunModel {
   const spec = {
     ...config.model.options,
     arch: config.model.arch,
@@ -40,7 +43,9 @@ export function buildRunModel(config: RunConfig, data: Pick<PreparedData, 'input
   return {
     model,
     decayable: new Set(decayableVariables(model).map((v) => v.name)),
-    penaltyVariables: fisherPenaltyVariables(model, { fisherExcludesBatchNorm: config.penalty.excludeBatchNorm }),
+    penaltyVariables: fisherPenaltyVariables(model, {
+      fisherExcludesBatchNorm: config.penalty.excludeBatchNorm,
+    }),
     dispose: () => model.dispose(),
   };
 }
@@ -52,7 +57,8 @@ export function modelSignature(model: tf.LayersModel): string {
   return `${model.name}:${model.weights.length}w:${hash}`;
 }
 
-export const saveRunModel = (runModel: RunModel, dir: string): Promise<void> => saveCheckpointModel(dir, runModel.model);
+export const saveRunModel = (runModel: RunModel, dir: string): Promise<void> =>
+  saveCheckpointModel(dir, runModel.model);
 
 /** Loads saved weights into the run's (already built) model, after checking they fit it. */
 export async function loadRunModelWeights(runModel: RunModel, dir: string): Promise<void> {

@@ -37,10 +37,10 @@ export class Optimizer {
     const { momentum: mu, nesterov, weightDecay } = this.settings;
     tf.tidy(() => {
       for (const [index, weight] of weights.entries()) {
-        const grad = grads[weight.read().name] ?? grads[weight.name];
+        const grad = grads[(weight.read() as tf.Variable).name] ?? grads[weight.name];
         if (!grad) continue;
         const w = weight.read();
-        const decays = weightDecay > 0 && this.decayable.has(weight.read().name);
+        const decays = weightDecay > 0 && this.decayable.has((weight.read() as tf.Variable).name);
         const g = decays ? grad.add(w.mul(weightDecay)) : grad;
         let update: tf.Tensor;
         if (this.settings.name === 'sgd') {
@@ -93,7 +93,10 @@ export class Optimizer {
     this.dispose();
     this.stepCount = state.step;
     for (const [key, { shape, values }] of Object.entries(state.slots)) {
-      this.slots.set(key, tf.variable(tf.tensor(Float32Array.from(values), shape), false, `opt/${key}/${this.slots.size}`));
+      this.slots.set(
+        key,
+        tf.variable(tf.tensor(Float32Array.from(values), shape), false, `opt/${key}/${this.slots.size}`),
+      );
     }
   }
 

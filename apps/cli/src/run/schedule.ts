@@ -6,7 +6,12 @@ export interface ScheduleSettings {
   gamma: number;
 }
 
-export function learningRateAt(baseLr: number, schedule: ScheduleSettings, epoch: number, totalEpochs: number): number {
+export function learningRateAt(
+  baseLr: number,
+  schedule: ScheduleSettings,
+  epoch: number,
+  totalEpochs: number,
+): number {
   if (schedule.warmupEpochs > 0 && epoch < schedule.warmupEpochs) {
     return (baseLr * epoch) / schedule.warmupEpochs;
   }

@@ -1,23 +1,45 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { CurvatureRecord, EvalRecord, FisherRecord, MetricRecord, RunMeta, TrainRecord } from '@fisherlab/analysis';
+import type {
+  CurvatureRecord,
+  EvalRecord,
+  FisherRecord,
+  MetricRecord,
+  RunMeta,
+  TrainRecord,
+} from '@fisherlab/analysis';
 import { type BackendReport, initBackend, tf } from '@fisherlab/engine';
 import type { RunConfig } from '../config/schema.js';
 import { EXIT, UserError } from '../errors.js';
 import { latestCheckpoint, readCheckpoint, type TrainerState, writeCheckpoint } from './checkpoint.js';
-import { type EvaluationResult, evaluateSplit, type PreparedData, prepareData, type TensorBatch } from './data.js';
+import {
+  type EvaluationResult,
+  evaluateSplit,
+  type PreparedData,
+  prepareData,
+  type TensorBatch,
+} from './data.js';
 import { writeJsonAtomic } from './files.js';
+import { createPenalizedStep, measureCurvature, measureFisherTrace } from './fisher.js';
 import { MetricsLog } from './metrics-log.js';
 import { buildRunModel, loadRunModelWeights, modelSignature, type RunModel, saveRunModel } from './model.js';
-import { Optimizer } from './optimizer.js';
-import { createPenalizedStep, measureCurvature, measureFisherTrace } from './fisher.js';
 import { plainStep, type StepResult } from './objective.js';
+import { Optimizer } from './optimizer.js';
 import { createProgress, type ProgressFigures, type ProgressSink } from './progress.js';
 import { learningRateAt } from './schedule.js';
 import { collectVersions, gitCommit } from './versions.js';
 
 /** Names of the independent random streams, each derived from (seed, stream, step). */
-export const STREAM = { init: 1, shuffle: 2, augment: 3, noise: 4, penaltyLabels: 5, traceLabels: 6, trackSubset: 7, curvature: 8 } as const;
+export const STREAM = {
+  init: 1,
+  shuffle: 2,
+  augment: 3,
+  noise: 4,
+  penaltyLabels: 5,
+  traceLabels: 6,
+  trackSubset: 7,
+  curvature: 8,
+} as const;
 
 export interface TrainOptions {
   /** Continue the run in config.output from its latest checkpoint. */
@@ -54,7 +76,10 @@ const finiteOrThrow = (quantity: string, step: number, value: number): number =>
 };
 
 /** Total steps and steps per epoch for a config and a training-set size. */
-export function runLength(config: RunConfig, trainCount: number): { stepsPerEpoch: number; totalSteps: number } {
+export function runLength(
+  config: RunConfig,
+  trainCount: number,
+): { stepsPerEpoch: number; totalSteps: number } {
   const stepsPerEpoch = Math.ceil(trainCount / config.batchSize);
   const totalSteps = config.steps ?? (config.epochs ?? 1) * stepsPerEpoch;
   return { stepsPerEpoch, totalSteps };
@@ -185,7 +210,9 @@ export async function trainRun(config: RunConfig, options: TrainOptions = {}): P
     figures.testAccuracy = r.testAccuracy;
     progress.log(
       `epoch ${epochOf(step).toFixed(2)}  train ${pct(r.trainAccuracy)}  test ${pct(r.testAccuracy)}` +
-        (r.trainNoisyAccuracy !== undefined ? `  clean ${pct(r.trainCleanAccuracy)}  noisy ${pct(r.trainNoisyAccuracy)}` : '') +
+        (r.trainNoisyAccuracy !== undefined
+          ? `  clean ${pct(r.trainCleanAccuracy)}  noisy ${pct(r.trainNoisyAccuracy)}`
+          : '') +
         (figures.traceF !== undefined ? `  Tr(F) ${figures.traceF.toPrecision(4)}` : ''),
     );
   };
@@ -199,18 +226,28 @@ export async function trainRun(config: RunConfig, options: TrainOptions = {}): P
       await evaluate(0);
     }
     while (state.step < totalSteps) {
-      if (stopRequested || (options.stopAfterSteps !== undefined && stepsThisProcess >= options.stopAfterSteps)) {
+      if (
+        stopRequested ||
+        (options.stopAfterSteps !== undefined && stepsThisProcess >= options.stopAfterSteps)
+      ) {
         await checkpoint();
         status = 'interrupted';
         break;
       }
       const step = state.step; // steps completed before this one
       const batch: TensorBatch = data.trainBatch(step, stepsPerEpoch);
-      const lr = learningRateAt(config.optimizer.lr, config.schedule, epochOf(step), totalSteps / stepsPerEpoch);
+      const lr = learningRateAt(
+        config.optimizer.lr,
+        config.schedule,
+        epochOf(step),
+        totalSteps / stepsPerEpoch,
+      );
       let result: StepResult;
       try {
         const penalize = penalizedStep !== undefined && step % config.penalty.every === 0;
-        result = penalize ? penalizedStep(batch.x, batch.y, step) : plainStep(runModel.model, batch.x, batch.y);
+        result = penalize
+          ? penalizedStep(batch.x, batch.y, step)
+          : plainStep(runModel.model, batch.x, batch.y);
       } finally {
         tf.dispose([batch.x, batch.y]);
       }
@@ -253,11 +290,18 @@ export async function trainRun(config: RunConfig, options: TrainOptions = {}): P
       if (isTrackingStep(config, state.step, stepsPerEpoch)) await track(state.step);
       if (endOfEpoch) {
         const epoch = Math.round(epochOf(state.step));
-        if (epoch % config.evaluation.everyEpochs === 0 || state.step === totalSteps) await evaluate(state.step);
+        if (epoch % config.evaluation.everyEpochs === 0 || state.step === totalSteps)
+          await evaluate(state.step);
         const every = config.tracking.curvatureEveryEpochs;
         if (every > 0 && (epoch % every === 0 || state.step === totalSteps)) {
           const c = await measureCurvature(config, runModel, data, state.step);
-          const r: CurvatureRecord = { kind: 'curvature', step: state.step, epoch: epochOf(state.step), time: now(), ...c };
+          const r: CurvatureRecord = {
+            kind: 'curvature',
+            step: state.step,
+            epoch: epochOf(state.step),
+            time: now(),
+            ...c,
+          };
           record(r);
         }
         await checkpoint();
@@ -281,7 +325,8 @@ export async function trainRun(config: RunConfig, options: TrainOptions = {}): P
   optimizer.dispose();
   penalizedStep?.dispose?.();
   data.dispose();
-  const exitCode = status === 'completed' ? EXIT.ok : status === 'diverged' ? EXIT.diverged : EXIT.interrupted;
+  const exitCode =
+    status === 'completed' ? EXIT.ok : status === 'diverged' ? EXIT.diverged : EXIT.interrupted;
   return { status, exitCode, runDir, steps: state.step, last, ...(error ? { error } : {}) };
 }
 
@@ -330,7 +375,9 @@ export function prepareRunDirectory(runDir: string, config: RunConfig, resume: b
   const configFile = path.join(runDir, 'config.json');
   if (resume) {
     if (!existsSync(configFile)) {
-      throw new UserError(`cannot resume: ${runDir} holds no run (no config.json); start it without --resume`);
+      throw new UserError(
+        `cannot resume: ${runDir} holds no run (no config.json); start it without --resume`,
+      );
     }
     return;
   }
@@ -342,7 +389,9 @@ export function prepareRunDirectory(runDir: string, config: RunConfig, resume: b
   try {
     mkdirSync(runDir, { recursive: true });
   } catch (error) {
-    throw new UserError(`cannot create run directory ${runDir}: ${(error as Error).message}; choose a writable --output`);
+    throw new UserError(
+      `cannot create run directory ${runDir}: ${(error as Error).message}; choose a writable --output`,
+    );
   }
   writeJsonAtomic(configFile, config);
 }

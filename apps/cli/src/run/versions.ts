@@ -4,7 +4,12 @@ import { CLI_VERSION } from '../version.js';
 
 /** Versions recorded in meta.json, so a result can be traced to the code and runtime that made it. */
 export function collectVersions(backend: BackendReport): Record<string, string> {
-  return { fisherlab: CLI_VERSION, node: process.version, tfjs: backend.tfjsVersion, backend: backend.choice };
+  return {
+    fisherlab: CLI_VERSION,
+    node: process.version,
+    tfjs: backend.tfjsVersion,
+    backend: backend.choice,
+  };
 }
 
 let commit: string | null | undefined;
@@ -13,7 +18,10 @@ let commit: string | null | undefined;
 export function gitCommit(): string | undefined {
   if (commit === undefined) {
     try {
-      commit = execFileSync('git', ['rev-parse', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'], timeout: 2000 })
+      commit = execFileSync('git', ['rev-parse', 'HEAD'], {
+        stdio: ['ignore', 'pipe', 'ignore'],
+        timeout: 2000,
+      })
         .toString()
         .trim();
     } catch {

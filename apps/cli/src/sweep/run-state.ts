@@ -119,7 +119,19 @@ export interface Claim {
  * Claims a run directory for this process by creating worker.json exclusively. A claim whose worker
  * is gone is taken over; a live one is refused unless `force` (two workers must not train one run).
  */
-export function claimRun(runDir: string, options: { staleAfterMs?: number; force?: boolean } = {}): Claim {
+export interface ClaimOptions {
+  staleAfterMs?: number;
+  /** Take over any claim, live or not. */
+  force?: boolean;
+  /**
+   * Take over claims made on other hosts: set when an engine assigned the index (Kubernetes and
+   * Slurm run one task per index at a time, so another host's claim is an earlier attempt, perhaps
+   * killed seconds ago with its heartbeat still fresh). A live pid on this host still refuses.
+   */
+  takeOverOtherHosts?: boolean;
+}
+
+export function claimRun(runDir: string, options: ClaimOptions = {}): Claim {
   const file = path.join(runDir, WORKER_FILE);
   const started = new Date().toISOString();
   const mine: WorkerClaim = {
@@ -150,7 +162,8 @@ export function claimRun(runDir: string, options: { staleAfterMs?: number; force
       const liveness = other
         ? claimLiveness(other, Date.now(), options.staleAfterMs ?? DEFAULT_STALE_AFTER_MS)
         : undefined;
-      if (other && liveness?.alive && !options.force) {
+      const otherHost = other !== undefined && other.host !== os.hostname();
+      if (other && liveness?.alive && !options.force && !(otherHost && options.takeOverOtherHosts)) {
         throw new UserError(
           `${runDir} is being run by another worker (${liveness.reason}, since ${other.startedAt}); let it finish, or pass --force if you know it is gone`,
         );

@@ -38,6 +38,8 @@ export interface SweepRunResult {
 export interface SweepRunOptions {
   /** Take over a run whose worker still looks alive. */
   force?: boolean;
+  /** The index came from an engine's variable: claims from other hosts are earlier attempts (see ClaimOptions). */
+  assignedByEngine?: boolean;
   staleAfterMs?: number;
   progress?: ProgressSink;
   log?: (message: string) => void;
@@ -119,6 +121,7 @@ export async function runPlannedRun(
   const claim = claimRun(runDir, {
     ...(options.staleAfterMs ? { staleAfterMs: options.staleAfterMs } : {}),
     force: options.force ?? false,
+    takeOverOtherHosts: options.assignedByEngine ?? false,
   });
   try {
     const checkpoint = latestCheckpoint(runDir);

@@ -104,4 +104,17 @@ describe('sweep status', () => {
     expect(readRunState(runDir).state).toBe('running');
     takeover.release();
   });
+
+  it("under an engine's index, another host's fresh claim is an earlier attempt and is taken over", () => {
+    const runDir = mkdtempSync(path.join(os.tmpdir(), 'fisherlab-claim-'));
+    writeFileSync(path.join(runDir, WORKER_FILE), claim('pod-abc-0', 7, 5_000)); // killed 5 s ago, heartbeat fresh
+    expect(() => claimRun(runDir)).toThrow(
+      /being run by another worker \(host pod-abc-0 pid 7, heartbeat 0.1 min ago/,
+    );
+    const retry = claimRun(runDir, { takeOverOtherHosts: true });
+    expect(readRunState(runDir).claim).toMatchObject({ host: os.hostname(), pid: process.pid });
+    // a live worker on this very host still refuses, engine or not
+    expect(() => claimRun(runDir, { takeOverOtherHosts: true })).toThrow(/on this host is alive/);
+    retry.release();
+  });
 });

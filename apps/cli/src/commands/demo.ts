@@ -1,0 +1,41 @@
+import type { Command } from 'commander';
+import { runDemo } from '../demo/run-demo.js';
+import { UserError } from '../errors.js';
+import { formatDuration } from '../run/progress.js';
+
+export function registerDemo(program: Command): void {
+  program
+    .command('demo')
+    .description(
+      "reproduce the paper's three findings on the embedded Fashion-MNIST subset, then write DIR/report.html",
+    )
+    .option('--out <dir>', 'where the runs and the report go', 'fisherlab-demo')
+    .option(
+      '--quick',
+      'fewer examples and epochs (about 3 minutes): checks that everything runs, not the findings',
+    )
+    .option('--seed <s>', 'seed of every run', (raw) => Number.parseInt(raw, 10), 0)
+    .option(
+      '--workers <n>',
+      'runs at a time (wasm uses one core per run)',
+      (raw) => {
+        const n = Number(raw);
+        if (!Number.isInteger(n) || n < 1)
+          throw new UserError(`--workers expects a positive integer, got '${raw}'`);
+        return n;
+      },
+      2,
+    )
+    .action(async (options: { out: string; quick?: boolean; seed: number; workers: number }) => {
+      const result = await runDemo({
+        out: options.out,
+        quick: Boolean(options.quick),
+        seed: options.seed,
+        workers: options.workers,
+      });
+      console.log(`\n${result.table}\n`);
+      for (const f of result.findings)
+        console.log(`${f.held ? 'HELD    ' : 'NOT HELD'} ${f.title}\n         ${f.text}`);
+      console.log(`\nreport: ${result.reportPath}  (wall time ${formatDuration(result.seconds)})`);
+    });
+}

@@ -1,0 +1,37 @@
+import { buildReport } from '@fisherlab/analysis';
+import type { Command } from 'commander';
+import { UserError } from '../errors.js';
+
+export function registerReport(program: Command): void {
+  program
+    .command('report')
+    .description("the paper's figures from your runs: one self-contained HTML file (and SVGs)")
+    .argument('<runs...>', 'run directories, or folders holding them at any depth')
+    .option('-o, --out <file>', 'HTML report to write', 'report.html')
+    .option('--svg <dir>', 'also write each chart as SVG into this folder')
+    .option('--early-epochs <e>', 'early phase = epochs <= E, for early Tr(F)', (raw) => {
+      const value = Number(raw);
+      if (!(value > 0)) throw new UserError(`--early-epochs expects a number > 0, got '${raw}'`);
+      return value;
+    })
+    .option('--title <text>', 'report title')
+    .action(
+      async (
+        runs: string[],
+        options: { out: string; svg?: string; earlyEpochs?: number; title?: string },
+      ) => {
+        const built = await buildReport({
+          runs,
+          out: options.out,
+          ...(options.svg ? { svgDir: options.svg } : {}),
+          ...(options.earlyEpochs ? { earlyEpochs: options.earlyEpochs } : {}),
+          ...(options.title ? { title: options.title } : {}),
+        });
+        console.log(
+          `report: ${built.htmlPath} (${built.summary.length} runs, ${built.charts.length} charts)`,
+        );
+        for (const svg of built.svgPaths) console.log(`svg: ${svg}`);
+        for (const note of built.notes) console.log(`note: ${note}`);
+      },
+    );
+}

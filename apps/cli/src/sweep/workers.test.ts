@@ -1,0 +1,205 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import YAML from 'yaml';
+import { kubernetesJob, kubernetesJobYaml, validateKubernetesJob } from './emit-k8s.js';
+import { builtCliPath } from './local-pool.js';
+import { planSweep, readPlan, runDirOf, writePlan } from './plan.js';
+import { parseSweep } from './spec.js';
+import { sweepStatus } from './status.js';
+
+/**
+ * End to end with the built CLI in child processes, as the engines run it: `sweep local` with a
+ * pool, a killed worker resumed, and a simulated Kubernetes Indexed Job. Runs are tiny (an MLP on
+ * 128 embedded examples, a few dozen steps), so each takes seconds.
+ */
+
+const cliRoot = path.resolve(import.meta.dirname, '..', '..');
+const bin = builtCliPath();
+
+/** The children run dist/: rebuild it (turbo, deps first) when a source file is newer. */
+function ensureBuiltCli(): void {
+  const newest = (dir: string): number =>
+    Math.max(
+      0,
+      ...readdirSync(dir, { withFileTypes: true }).map((e) =>
+        e.isDirectory() ? newest(path.join(dir, e.name)) : statSync(path.join(dir, e.name)).mtimeMs,
+      ),
+    );
+  if (existsSync(bin) && statSync(bin).mtimeMs >= newest(path.join(cliRoot, 'src'))) return;
+  execFileSync('pnpm', ['turbo', 'run', 'build', '--filter=@fisherlab/cli', '--output-logs=errors-only'], {
+    cwd: path.resolve(cliRoot, '..', '..'),
+    env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1' },
+    stdio: 'inherit',
+  });
+}
+
+const tinyBase = {
+  dataset: { name: 'default', trainSubset: 128, testSubset: 64 },
+  model: { arch: 'mlp', options: { hiddenUnits: [16] } },
+  optimizer: { name: 'sgd', lr: 0.1 },
+  batchSize: 32,
+  logEvery: 4,
+  tracking: { estimator: 'minibatch', subset: 32, every: 8, earlyEpochs: 0 },
+  backend: 'wasm',
+};
+
+function plan(name: string, sweep: Record<string, unknown>) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), `fisherlab-${name}-`));
+  const planned = planSweep(parseSweep({ name, base: tinyBase, ...sweep }, ''));
+  writePlan(dir, planned);
+  return { dir, plan: planned };
+}
+
+interface Finished {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  onSpawn?: (child: ChildProcess) => void,
+): Promise<Finished> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env, CI: 'true' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    onSpawn?.(child);
+  });
+}
+
+const meta = (runDir: string) => JSON.parse(readFileSync(path.join(runDir, 'meta.json'), 'utf8'));
+const metrics = (runDir: string) =>
+  readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { kind: string; step: number });
+
+beforeAll(() => ensureBuiltCli(), 300_000);
+
+describe('sweep local', () => {
+  it('completes a 4-run sweep with 2 workers; a failing run is isolated and listed with its error', async () => {
+    const emptyDataDir = mkdtempSync(path.join(os.tmpdir(), 'fisherlab-no-data-'));
+    const { dir, plan: planned } = plan('pool', {
+      base: { ...tinyBase, steps: 12 },
+      grid: { 'optimizer.lr': [0.1, 0.01] },
+      variants: [
+        { 'penalty.kind': 'none' },
+        { 'penalty.kind': 'fisher', 'penalty.alpha': 0.1 },
+        // a run whose data is missing on this machine: it must fail alone
+        { 'dataset.name': 'fashion-mnist', 'dataset.dir': emptyDataDir },
+      ],
+    });
+    const bad = planned.runs.filter((r) => r.config.dataset.name === 'fashion-mnist').map((r) => r.index);
+    expect(planned.runs).toHaveLength(6);
+
+    const result = await runCli(['sweep', 'local', dir, '--workers', '2']);
+    expect(result.stdout).toContain('ran 6: 4 completed, 0 diverged, 2 failed, 0 interrupted');
+    for (const index of bad)
+      expect(result.stdout).toMatch(
+        new RegExp(`#${index} ${planned.runs[index]!.id}[^\\n]*\\n\\s+dataset 'fashion-mnist'`),
+      );
+    expect(result.code).toBe(1);
+    for (const run of planned.runs) {
+      const m = meta(runDirOf(dir, run));
+      expect(m.status).toBe(bad.includes(run.index) ? 'failed' : 'completed');
+      if (!bad.includes(run.index)) expect(m.step).toBe(12);
+      expect(existsSync(path.join(runDirOf(dir, run), 'worker.json'))).toBe(false); // claims released
+    }
+    // progress lines were parsed, not logged; the runs' own output went to their worker.log
+    expect(result.stderr).not.toContain('@@fisherlab-progress');
+    expect(readFileSync(path.join(runDirOf(dir, planned.runs[bad[0]!]!), 'worker.log'), 'utf8')).toContain(
+      'fashion-mnist',
+    );
+
+    expect(sweepStatus(dir).summary).toEqual({ done: 4, running: 0, failed: 2, pending: 0 });
+    // running it again starts only the failed runs (the completed ones are skipped without a worker)
+    const again = await runCli(['sweep', 'local', dir, '--workers', '2']);
+    expect(again.stdout).toContain('ran 2: 0 completed, 0 diverged, 2 failed, 0 interrupted; 4 not started');
+  });
+
+  it("resumes a killed worker's run from its checkpoint when run again", async () => {
+    const { dir, plan: planned } = plan('resume', { base: { ...tinyBase, epochs: 6 } }); // 4 steps/epoch, 24 steps
+    const runDir = runDirOf(dir, planned.runs[0]!);
+    // SIGKILL the worker as soon as it has written a checkpoint: no handler runs, meta.json says 'running'
+    const killed = await runCli(['sweep', 'run', dir, '--index', '0'], {}, (child) => {
+      const poll = setInterval(() => {
+        if (existsSync(path.join(runDir, 'checkpoint.json'))) {
+          clearInterval(poll);
+          child.kill('SIGKILL');
+        }
+      }, 20);
+      child.on('close', () => clearInterval(poll));
+    });
+    expect(killed.code).toBe(null);
+    const pointer = JSON.parse(readFileSync(path.join(runDir, 'checkpoint.json'), 'utf8')) as {
+      step: number;
+    };
+    expect(pointer.step).toBeLessThan(24);
+    const status = sweepStatus(dir).runs[0]!;
+    expect(status.state).toBe('stale');
+    expect(status.detail).toMatch(/meta.json says running but its worker \(pid \d+ on this host\) is gone/);
+
+    const resumed = await runCli(['sweep', 'run', dir, '--index', '0']);
+    expect(resumed.code).toBe(0);
+    expect(resumed.stderr).toContain('resuming from step');
+    expect(meta(runDir)).toMatchObject({ status: 'completed', step: 24 });
+    // the log was cut back to the checkpoint: every step logged once, in order
+    const trainSteps = metrics(runDir)
+      .filter((r) => r.kind === 'train')
+      .map((r) => r.step);
+    expect(trainSteps).toEqual([4, 8, 12, 16, 20, 24]);
+
+    const skipped = await runCli(['sweep', 'run', dir, '--index', '0']);
+    expect(skipped.code).toBe(0);
+    expect(skipped.stderr).toMatch(/already completed; skipped/);
+  });
+});
+
+describe('Kubernetes Indexed Job, simulated', () => {
+  it('running the manifest command for every JOB_COMPLETION_INDEX leaves a run the report reader finds for each', async () => {
+    const { dir, plan: planned } = plan('k8s', {
+      base: { ...tinyBase, steps: 8 },
+      grid: { 'optimizer.lr': [0.1, 0.03, 0.01] },
+    });
+    const manifest = YAML.parse(
+      kubernetesJobYaml(kubernetesJob(planned, { image: 'fisherlab:test', pvc: 'sweeps' }), planned, dir),
+    );
+    validateKubernetesJob(manifest);
+    const container = manifest.spec.template.spec.containers[0] as {
+      command: string[];
+      volumeMounts: { mountPath: string }[];
+    };
+    const mount = container.volumeMounts[0]!.mountPath;
+    // the pod's `fisherlab` is this build, and the volume mounted at /sweep is the plan directory
+    const args = container.command.slice(1).map((word) => (word === mount ? dir : word));
+    expect(args).toEqual(['sweep', 'run', dir]);
+    for (let index = 0; index < manifest.spec.completions; index++) {
+      const pod = await runCli(args, { JOB_COMPLETION_INDEX: String(index) });
+      expect(pod.code, pod.stderr).toBe(0);
+      expect(pod.stderr).toContain(`run index ${index} from JOB_COMPLETION_INDEX`);
+    }
+    const { readRuns } = await import('@fisherlab/analysis');
+    const found = await readRuns(path.join(dir, 'runs'));
+    expect(found.runs.map((r) => r.id).sort()).toEqual(
+      readPlan(dir)
+        .runs.map((r) => r.id)
+        .sort(),
+    );
+    expect(
+      found.runs.every((r) => r.status === 'completed' && r.records.some((m) => m.kind === 'fisher')),
+    ).toBe(true);
+  });
+});
