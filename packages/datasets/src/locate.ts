@@ -73,9 +73,10 @@ export function locateDataset(name: string, options: LocateOptions = {}): Locate
 /** The "not found" message: every place searched, and the two fixes. */
 export function notFoundMessage(name: string, result: LocateResult): string {
   const descriptor = describeDataset(name);
+  const markers = descriptor.markerFiles.join(' or ');
   const places = result.searched.map((c) => `  ${c.path} (${c.source})`).join('\n');
   return (
-    `dataset '${descriptor.name}' not found: expected one of ${descriptor.markerFiles.join(' or ')} in\n${places}\n` +
+    `dataset '${descriptor.name}' not found: expected ${markers} in one of\n${places}\n` +
     `Fix: run \`fisherlab data download ${descriptor.name}\`, or pass the directory holding the files ` +
     `(--data-dir), or set ${DATA_ENV_VAR} to a folder containing '${descriptor.name}/'.`
   );
