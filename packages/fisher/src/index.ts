@@ -1,3 +1,8 @@
+// Curvature probes (curvature/)
+export { type CurvatureOptions, FlatHessian } from './curvature/hessian.js';
+export { type HessianTraceEstimate, hutchinsonHessianTrace } from './curvature/hutchinson.js';
+export { type TopEigenvalueEstimate, topHessianEigenvalue } from './curvature/lanczos.js';
+export { type SymmetricEigen, symmetricEigen } from './curvature/symmetric_eigen.js';
 // Hessian-vector products (hvp/)
 export { type HvpOptions, hessianVectorProduct, type LabelledBatch, lossGradient } from './hvp/exact.js';
 export {
