@@ -41,9 +41,11 @@ function conv2DBackpropFilter(args: {
   const patches = batchSize * outHeight * outWidth;
   const taps = filterHeight * filterWidth * inChannels;
 
+  // x as [Cin, N, H, W], so each row of colsᵀ is gathered from one contiguous image row.
+  const xT = runWasmKernel(backend, tf.Transpose, { x }, { perm: [3, 0, 1, 2] });
   const colsT = backend.makeOutput([1, taps, patches], 'float32');
   const cols = heapFloat32(backend, colsT);
-  const input = heapFloat32(backend, x);
+  const input = heapFloat32(backend, xT);
   for (let kh = 0; kh < filterHeight; kh++) {
     for (let kw = 0; kw < filterWidth; kw++) {
       // Output columns whose tap (kh, kw) lands inside the image (the rest read padding).
@@ -55,19 +57,20 @@ function conv2DBackpropFilter(args: {
           for (let oh = 0; oh < outHeight; oh++, at += outWidth) {
             const row = oh * strideHeight + kh - top;
             if (row < 0 || row >= inHeight || owEnd <= owStart) {
-              cols.fill(0, at, at + outWidth);
+              for (let ow = 0; ow < outWidth; ow++) cols[at + ow] = 0;
               continue;
             }
-            cols.fill(0, at, at + owStart);
-            let from = ((n * inHeight + row) * inWidth + owStart * strideWidth + kw - left) * inChannels + ci;
-            const step = strideWidth * inChannels;
-            for (let ow = owStart; ow < owEnd; ow++, from += step) cols[at + ow] = input[from] as number;
-            cols.fill(0, at + owEnd, at + outWidth);
+            for (let ow = 0; ow < owStart; ow++) cols[at + ow] = 0;
+            const rowStart = ((ci * batchSize + n) * inHeight + row) * inWidth + kw - left;
+            for (let ow = owStart; ow < owEnd; ow++)
+              cols[at + ow] = input[rowStart + ow * strideWidth] as number;
+            for (let ow = owEnd; ow < outWidth; ow++) cols[at + ow] = 0;
           }
         }
       }
     }
   }
+  disposeIntermediate(backend, xT);
   const dy2 = { dataId: dy.dataId, shape: [1, patches, outChannels], dtype: dy.dtype };
   const product = runWasmKernel(
     backend,
