@@ -37,27 +37,30 @@ function reference(
 }
 
 describe('fused crop + flip + normalize', () => {
-  it('equals pad-crop-flip-normalize done step by step, for every offset and flip (non-square RGB)', () => {
-    const [h, w, c, pad] = [5, 7, 3, 4];
-    const rng = Rng.fromSeed(1);
-    const image = Uint8Array.from({ length: h * w * c }, () => rng.nextInt(256));
-    const mean = [0.5, 0.25, 0.1];
-    const std = [0.2, 0.3, 0.4];
-    const table = normalizationTable(c, { mean, std });
-    for (let dy = 0; dy <= 2 * pad; dy++) {
-      for (let dx = 0; dx <= 2 * pad; dx++) {
-        for (const flip of [false, true]) {
-          const out = new Float32Array(h * w * c + 3);
-          writeExample(image, 0, h, w, c, out, 3, table, { dx, dy, flip, padding: pad });
-          expect(out.subarray(3)).toEqual(reference(image, h, w, c, dx, dy, flip, pad, mean, std));
+  it.each([1, 2, 3])(
+    'equals pad-crop-flip-normalize done step by step, every offset and flip (5x7, %i channels)',
+    (c) => {
+      const [h, w, pad] = [5, 7, 4];
+      const rng = Rng.fromSeed(c);
+      const image = Uint8Array.from({ length: h * w * c }, () => rng.nextInt(256));
+      const mean = [0.5, 0.25, 0.1].slice(0, c);
+      const std = [0.2, 0.3, 0.4].slice(0, c);
+      const table = normalizationTable(c, { mean, std });
+      for (let dy = 0; dy <= 2 * pad; dy++) {
+        for (let dx = 0; dx <= 2 * pad; dx++) {
+          for (const flip of [false, true]) {
+            const out = new Float32Array(h * w * c + 3);
+            writeExample(image, 0, h, w, c, out, 3, table, { dx, dy, flip, padding: pad });
+            expect(out.subarray(3)).toEqual(reference(image, h, w, c, dx, dy, flip, pad, mean, std));
+          }
         }
       }
-    }
-    // No augmentation: a plain conversion.
-    const plain = new Float32Array(h * w * c);
-    writeExample(image, 0, h, w, c, plain, 0, normalizationTable(c, null), null);
-    expect(plain).toEqual(Float32Array.from(image, (v) => v / 255));
-  });
+      // No augmentation: a plain conversion.
+      const plain = new Float32Array(h * w * c);
+      writeExample(image, 0, h, w, c, plain, 0, normalizationTable(c, null), null);
+      expect(plain).toEqual(Float32Array.from(image, (v) => v / 255));
+    },
+  );
 
   it('refuses a normalization of the wrong length or a zero std', () => {
     expect(() => normalizationTable(3, { mean: [0.5], std: [0.5] })).toThrow(

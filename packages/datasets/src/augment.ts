@@ -71,6 +71,12 @@ export function writeExample(
   if (cropFlip === null || (cropFlip.padding === 0 && !cropFlip.flip)) {
     if (channels === 1) {
       for (let k = 0; k < size; k++) out[to + k] = table[source[from + k]!]!;
+    } else if (channels === 3) {
+      for (let k = 0; k < size; k += 3) {
+        out[to + k] = table[source[from + k]!]!;
+        out[to + k + 1] = table[256 + source[from + k + 1]!]!;
+        out[to + k + 2] = table[512 + source[from + k + 2]!]!;
+      }
     } else {
       for (let k = 0; k < size; k += channels) {
         for (let c = 0; c < channels; c++) out[to + k + c] = table[c * 256 + source[from + k + c]!]!;
@@ -80,25 +86,49 @@ export function writeExample(
   }
   const { dx, dy, flip, padding } = cropFlip;
   const rowStride = width * channels;
+  const shift = dx - padding;
+  // Output columns whose source column lies inside the image; the rest are padding.
+  const xStart = Math.max(0, flip ? shift : -shift);
+  const xEnd = Math.min(width, flip ? width + shift : width - shift);
   for (let y = 0; y < height; y++) {
     const sy = y + dy - padding;
     const outRow = to + y * rowStride;
-    if (sy < 0 || sy >= height) {
-      for (let x = 0; x < width; x++) {
-        for (let c = 0; c < channels; c++) out[outRow + x * channels + c] = table[c * 256]!;
-      }
+    if (sy < 0 || sy >= height || xStart >= xEnd) {
+      fillPadding(out, outRow, width, channels, table);
       continue;
     }
+    fillPadding(out, outRow, xStart, channels, table);
+    fillPadding(out, outRow + xEnd * channels, width - xEnd, channels, table);
     const sourceRow = from + sy * rowStride;
-    for (let x = 0; x < width; x++) {
-      const sx = (flip ? width - 1 - x : x) + dx - padding;
-      const o = outRow + x * channels;
-      if (sx < 0 || sx >= width) {
-        for (let c = 0; c < channels; c++) out[o + c] = table[c * 256]!;
-      } else {
-        const s = sourceRow + sx * channels;
+    // Source column of output column x: x + shift, or (width - 1 - x) + shift when flipped.
+    const step = flip ? -channels : channels;
+    let s = sourceRow + (flip ? width - 1 - xStart + shift : xStart + shift) * channels;
+    let o = outRow + xStart * channels;
+    if (channels === 3) {
+      for (let x = xStart; x < xEnd; x++, s += step, o += 3) {
+        out[o] = table[source[s]!]!;
+        out[o + 1] = table[256 + source[s + 1]!]!;
+        out[o + 2] = table[512 + source[s + 2]!]!;
+      }
+    } else if (channels === 1) {
+      for (let x = xStart; x < xEnd; x++, s += step, o++) out[o] = table[source[s]!]!;
+    } else {
+      for (let x = xStart; x < xEnd; x++, s += step, o += channels) {
         for (let c = 0; c < channels; c++) out[o + c] = table[c * 256 + source[s + c]!]!;
       }
     }
+  }
+}
+
+/** Writes `pixels` padding pixels (raw value 0, through the table) starting at `at`. */
+function fillPadding(
+  out: Float32Array,
+  at: number,
+  pixels: number,
+  channels: number,
+  table: Float32Array,
+): void {
+  for (let x = 0; x < pixels; x++) {
+    for (let c = 0; c < channels; c++) out[at + x * channels + c] = table[c * 256]!;
   }
 }
