@@ -21,6 +21,8 @@ export { EMBEDDED_DATA_DIR } from './embedded.js';
 export { DatasetError } from './errors.js';
 export { parseCifarRecords } from './formats/cifar.js';
 export { encodeIdxImages, encodeIdxLabels, parseIdxImages, parseIdxLabels } from './formats/idx.js';
+export type { DataDerivation, DataIdentity } from './identity.js';
+export { dataIdentity } from './identity.js';
 export type { DatasetInfo, VerifyCheck, VerifyOptions, VerifyReport } from './info.js';
 export { datasetInfo, locateAllDatasets, verifyDataset } from './info.js';
 export type { LoadOptions } from './load.js';
