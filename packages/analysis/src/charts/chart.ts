@@ -21,7 +21,7 @@ export type PanelSpec = Extract<TopLevelSpec, { hconcat: unknown }>['hconcat'][n
 export const PANEL_WIDTH = 260;
 /** Shared look: group labels name what differs between groups and can be long, so legends get room. */
 export const CHART_CONFIG = {
-  legend: { labelLimit: 360, titleLimit: 360 },
+  legend: { labelLimit: 360, titleLimit: 360, symbolOpacity: 1 },
   axis: { labelFontSize: 11, titleFontSize: 12 },
 };
 export const VEGA_LITE_SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';

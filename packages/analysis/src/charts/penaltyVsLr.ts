@@ -59,7 +59,7 @@ export function penaltyVsLrChart(
         {
           mark: 'bar',
           encoding: {
-            y: { field: 'series', type: 'nominal', title: null, sort: null },
+            y: { field: 'series', type: 'nominal', title: null, sort: null, axis: { labelLimit: 240 } },
             x: {
               field: 'mean',
               type: 'quantitative',
@@ -109,7 +109,8 @@ export function penaltyVsLrChart(
       title: 'Fisher penalty vs learning rate',
       spec: {
         $schema: VEGA_LITE_SCHEMA,
-        config: CHART_CONFIG,
+        // Arm labels are long: the legend goes below so the three panels fit a page's width.
+        config: { ...CHART_CONFIG, legend: { ...CHART_CONFIG.legend, orient: 'bottom', columns: 2 } },
         title: {
           text: 'Small learning rate, tuned learning rate, and small learning rate + penalty',
           subtitle: 'mean across seeds, ±1 sd',

@@ -19,10 +19,12 @@ export function parseMetricsJsonl(text: string, file: string): ParsedMetrics {
   const records: MetricRecord[] = [];
   const unknownKinds = new Set<string>();
   let partialLastLine = false;
-  for (let i = 0; i < lines.length; i++) {
+  let lastNonEmpty = lines.length - 1;
+  while (lastNonEmpty >= 0 && lines[lastNonEmpty]!.trim() === '') lastNonEmpty--;
+  for (let i = 0; i <= lastNonEmpty; i++) {
     const line = lines[i]!.trim();
     if (line === '') continue;
-    const isLast = lines.slice(i + 1).every((l) => l.trim() === '');
+    const isLast = i === lastNonEmpty;
     let value: unknown;
     try {
       value = JSON.parse(line);

@@ -130,50 +130,39 @@ export async function readRuns(
 /** Builds the arquero tables from runs already in memory (used by readRuns, and by tests). */
 export function buildTables(runs: readonly RunInfo[]): RunTables {
   const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-  const rows = {
-    fisher: [] as Record<string, unknown>[],
-    evals: [] as Record<string, unknown>[],
-    train: [] as Record<string, unknown>[],
-    curvature: [] as Record<string, unknown>[],
-  };
+  const fisher = columns([
+    'runId',
+    'group',
+    'step',
+    'epoch',
+    'estimator',
+    'traceF',
+    'traceFStdErr',
+    'examples',
+  ]);
+  const evals = columns(EVAL_COLUMNS);
+  const train = columns(['runId', 'group', 'step', 'epoch', 'lr', 'loss', 'accuracy', 'penalty']);
+  const curvature = columns(['runId', 'group', 'step', 'epoch', 'traceH', 'traceHStdErr', 'topEigenvalue']);
   for (const run of runs) {
     for (const r of run.records) {
-      const base = { runId: run.id, group: run.group, step: r.step, epoch: r.epoch };
+      const base = [run.id, run.group, r.step, r.epoch];
       if (r.kind === 'fisher') {
-        rows.fisher.push({
-          ...base,
-          estimator: r.estimator,
-          traceF: num(r.traceF),
-          traceFStdErr: num(r.traceFStdErr),
-          examples: num(r.examples),
-        });
+        fisher.push(base, [r.estimator, num(r.traceF), num(r.traceFStdErr), num(r.examples)]);
       } else if (r.kind === 'eval') {
-        rows.evals.push({
-          ...base,
-          trainAccuracy: num(r.trainAccuracy),
-          trainCleanAccuracy: num(r.trainCleanAccuracy),
-          trainNoisyAccuracy: num(r.trainNoisyAccuracy),
-          valAccuracy: num(r.valAccuracy),
-          testAccuracy: num(r.testAccuracy),
-          trainLoss: num(r.trainLoss),
-          valLoss: num(r.valLoss),
-          testLoss: num(r.testLoss),
-        });
+        evals.push(base, [
+          num(r.trainAccuracy),
+          num(r.trainCleanAccuracy),
+          num(r.trainNoisyAccuracy),
+          num(r.valAccuracy),
+          num(r.testAccuracy),
+          num(r.trainLoss),
+          num(r.valLoss),
+          num(r.testLoss),
+        ]);
       } else if (r.kind === 'train') {
-        rows.train.push({
-          ...base,
-          lr: num(r.lr),
-          loss: num(r.loss),
-          accuracy: num(r.accuracy),
-          penalty: num(r.penalty),
-        });
+        train.push(base, [num(r.lr), num(r.loss), num(r.accuracy), num(r.penalty)]);
       } else if (r.kind === 'curvature') {
-        rows.curvature.push({
-          ...base,
-          traceH: num(r.traceH),
-          traceHStdErr: num(r.traceHStdErr),
-          topEigenvalue: num(r.topEigenvalue),
-        });
+        curvature.push(base, [num(r.traceH), num(r.traceHStdErr), num(r.topEigenvalue)]);
       }
     }
   }
@@ -202,27 +191,23 @@ export function buildTables(runs: readonly RunInfo[]): RunTables {
   });
   return {
     runs: aq.from(runRows, RUN_COLUMNS),
-    fisher: aq.from(rows.fisher, [
-      'runId',
-      'group',
-      'step',
-      'epoch',
-      'estimator',
-      'traceF',
-      'traceFStdErr',
-      'examples',
-    ]),
-    evals: aq.from(rows.evals, EVAL_COLUMNS),
-    train: aq.from(rows.train, ['runId', 'group', 'step', 'epoch', 'lr', 'loss', 'accuracy', 'penalty']),
-    curvature: aq.from(rows.curvature, [
-      'runId',
-      'group',
-      'step',
-      'epoch',
-      'traceH',
-      'traceHStdErr',
-      'topEigenvalue',
-    ]),
+    fisher: fisher.table(),
+    evals: evals.table(),
+    train: train.table(),
+    curvature: curvature.table(),
+  };
+}
+
+/** Column arrays filled a row at a time (values in column order), then one arquero table. */
+function columns(names: readonly string[]) {
+  const data = names.map(() => [] as unknown[]);
+  return {
+    push(...parts: unknown[][]) {
+      let i = 0;
+      for (const part of parts) for (const value of part) data[i++]!.push(value);
+    },
+    table: (): ColumnTable =>
+      aq.table(Object.fromEntries(names.map((name, i) => [name, data[i]!])), [...names]),
   };
 }
 
