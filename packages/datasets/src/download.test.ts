@@ -183,6 +183,36 @@ describe('downloadDataset against a local HTTP server', () => {
     expect(fashion.train.count).toBe(3);
   });
 
+  it('a stalled transfer is abandoned after stallTimeoutMs, keeping the partial file for a resume', async () => {
+    const root = join(work, 'stall');
+    server.routes.set('/files/stall.tar.gz', { body: cifarArchive, stallAfter: 1000 });
+    const options = {
+      root,
+      baseUrl: server.baseUrl,
+      resources: [cifarResource(cifarArchive, 'stall.tar.gz')],
+      stallTimeoutMs: 400,
+    };
+    await expect(downloadDataset('cifar10', options)).rejects.toThrow(
+      /stall\.tar\.gz: expected \d+ bytes, found the connection ended after/,
+    );
+    expect(await leftovers(root)).toEqual(['.partial', '.partial/cifar10--stall.tar.gz.part']);
+  });
+
+  it('never replaces a folder it did not install unless forced', async () => {
+    const root = join(work, 'manual');
+    await writeCifar10(join(root, 'cifar10'), 1, 1);
+    server.routes.set('/files/cifar-10-binary.tar.gz', { body: cifarArchive });
+    const options = { root, baseUrl: server.baseUrl, resources: [cifarResource(cifarArchive)] };
+    await expect(downloadDataset('cifar10', options)).rejects.toThrow(
+      /cifar10: expected no folder, or one installed by `fisherlab data download`, found a folder without \.fisherlab-download\.json\. Fix: .*--force/,
+    );
+    expect(existsSync(join(root, 'cifar10', 'data_batch_1.bin'))).toBe(true);
+    const forced = await downloadDataset('cifar10', { ...options, force: true });
+    expect(forced.alreadyPresent).toBe(false);
+    expect(await readdir(join(root, 'cifar10'))).toEqual([INSTALL_MARKER, 'cifar-10-batches-bin'].sort());
+    expect(await leftovers(root)).toEqual(['.partial', 'cifar10']);
+  });
+
   it('an HTTP error names the URL and status; the embedded dataset has nothing to download', async () => {
     await expect(
       downloadDataset('cifar10', { root: join(work, 'http'), baseUrl: `${server.baseUrl}/missing` }),

@@ -31,6 +31,8 @@ export interface DownloadOptions extends Pick<LocateOptions, 'env' | 'homeDir'> 
   force?: boolean;
   /** Replaces the catalog's resources (tests; private mirrors with their own checksums). */
   resources?: DownloadResource[];
+  /** Give up on a transfer that sends nothing for this long (default 60,000 ms); the partial file is kept. */
+  stallTimeoutMs?: number;
 }
 
 export interface DownloadedFile {
@@ -95,10 +97,22 @@ async function fetchResource(
   const progress = options.onProgress ?? (() => {});
   const resumeFix = `run the same download again: it resumes from ${partPath}`;
   let resumedFrom = await fileSize(partPath);
+  // Aborts a transfer that stalls: armed before the request, re-armed on every chunk received.
+  const abort = new AbortController();
+  const stallMs = options.stallTimeoutMs ?? 60_000;
+  let stallTimer: NodeJS.Timeout | undefined;
+  const arm = (): void => {
+    clearTimeout(stallTimer);
+    stallTimer = setTimeout(() => abort.abort(new Error(`no data for ${stallMs} ms`)), stallMs);
+    stallTimer.unref(); // never what keeps the process alive
+  };
+  arm();
   let response: Response;
   try {
-    response = await fetchImpl(url, resumedFrom > 0 ? { headers: { Range: `bytes=${resumedFrom}-` } } : {});
+    const headers: Record<string, string> = resumedFrom > 0 ? { Range: `bytes=${resumedFrom}-` } : {};
+    response = await fetchImpl(url, { headers, signal: abort.signal });
   } catch (error) {
+    clearTimeout(stallTimer);
     throw new DatasetError(
       url,
       'an HTTP response',
@@ -121,6 +135,7 @@ async function fetchResource(
     total = length === null ? null : Number(length);
     resumedFrom = 0;
   } else {
+    clearTimeout(stallTimer);
     await response.body?.cancel();
     throw new DatasetError(
       url,
@@ -137,6 +152,7 @@ async function fetchResource(
     try {
       if (response.body) {
         for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+          arm();
           await handle.write(chunk);
           received += chunk.length;
           progress({ phase: 'download', file: resource.filename, received, total });
@@ -150,9 +166,11 @@ async function fetchResource(
         resumeFix,
       );
     } finally {
+      clearTimeout(stallTimer);
       await handle.close();
     }
   }
+  clearTimeout(stallTimer);
   if (total !== null && received !== total) {
     throw new DatasetError(url, `${total} bytes`, `${received} bytes (truncated transfer)`, resumeFix);
   }
@@ -263,6 +281,15 @@ export async function downloadDataset(name: string, options: DownloadOptions = {
   const marker = await readInstallMarker(target);
   if (marker && !options.force)
     return { name: canonical, dir: target, files: marker.files, alreadyPresent: true };
+  if (!marker && !options.force && (await stat(target).catch(() => null)) !== null) {
+    // Files FisherLab did not install (copied there by hand?): never replaced without being asked.
+    throw new DatasetError(
+      target,
+      'no folder, or one installed by `fisherlab data download`',
+      `a folder without ${INSTALL_MARKER}`,
+      'use it as it is (`fisherlab data verify` checks it), move it away, or download with --force to replace it',
+    );
+  }
 
   const partPaths = resources.map((r) => join(root, '.partial', `${canonical}--${r.filename}.part`));
   const files: DownloadedFile[] = [];
