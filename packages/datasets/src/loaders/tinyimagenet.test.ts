@@ -84,6 +84,38 @@ describe('TinyImageNet-200', () => {
     expect(rebuilt).toContain('decode');
   });
 
+  it('falls back to a cache in the home folder when none can be written next to the data, or skips it', async () => {
+    const dir2 = join(root, 'fallback');
+    await writeTinyImageNet(dir2, 2, 1);
+    // A directory where the cache file would go makes writing it there fail.
+    await mkdir(join(dir2, TINYIMAGENET_CACHE_NAME, 'blocker'), { recursive: true });
+    const home = join(root, 'home');
+    const first = await loadDataset('tinyimagenet', { dir: dir2, homeDir: home });
+    const cacheDir = join(home, '.cache', 'fisherlab', 'datasets', 'tinyimagenet-cache');
+    expect(await readdir(cacheDir)).toHaveLength(1);
+    const phases: string[] = [];
+    const second = await loadDataset('tinyimagenet', {
+      dir: dir2,
+      homeDir: home,
+      onProgress: (p) => phases.push(p.phase),
+    });
+    expect(phases).toEqual(['cache-read']);
+    expect(second.train.images).toEqual(first.train.images);
+
+    const skipped: TinyImageNetProgress[] = [];
+    const cacheFile = join(dir2, 'wnids.txt', 'cache.bin'); // under a file: cannot be created
+    const third = await loadDataset('tinyimagenet', {
+      dir: dir2,
+      cacheFile,
+      onProgress: (p) => skipped.push(p),
+    });
+    expect(third.train.images).toEqual(first.train.images);
+    expect(skipped.at(-1)).toMatchObject({
+      phase: 'cache-skipped',
+      reason: expect.stringContaining(cacheFile),
+    });
+  });
+
   it('bad input: class directory not in wnids.txt, unknown val wnid, undecodable JPEG, missing image', async () => {
     const bad = join(root, 'bad');
     await writeTinyImageNet(bad, 2, 1);

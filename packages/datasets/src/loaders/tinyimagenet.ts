@@ -213,7 +213,8 @@ async function readCache(path: string, key: string): Promise<{ header: CacheHead
   try {
     bytes = await readFile(path);
   } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return null;
+    // Absent, or something that is not a readable file under that name: no usable cache.
+    if (['ENOENT', 'EISDIR', 'ENOTDIR', 'EACCES'].includes(errnoCode(error) ?? '')) return null;
     throw error;
   }
   if (bytes.length < 12 || bytes.toString('latin1', 0, 8) !== CACHE_MAGIC) return null;
@@ -263,7 +264,15 @@ function cacheCandidates(dir: string, key: string, options: TinyImageNetOptions)
   if (options.cacheFile) return [options.cacheFile];
   return [
     join(dir, TINYIMAGENET_CACHE_NAME),
-    join(options.homeDir ?? homedir(), '.cache', 'fisherlab', 'datasets', 'tinyimagenet-cache', `${key}.bin`),
+    // Named by the data directory too, so two copies never share a cache file.
+    join(
+      options.homeDir ?? homedir(),
+      '.cache',
+      'fisherlab',
+      'datasets',
+      'tinyimagenet-cache',
+      `${createHash('md5').update(`${dir}\n${key}`).digest('hex')}.bin`,
+    ),
   ];
 }
 
