@@ -59,3 +59,40 @@ describe('Figure 2 arms', () => {
     expect(noisy.arms.map((a) => a.role)).toEqual(['small lr', 'small lr + FP']);
   });
 });
+
+describe('Figure 2 needs a penalized arm and a finished tuned lr', () => {
+  it('drops a family of unpenalized lrs, and never picks an lr with no finished run as tuned', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'fisherlab-arms2-'));
+    const records = curveRecords({ epochs: 1, traceF: () => 10, test: () => 0.5 });
+    await writeRun(path.join(dir, 'a'), {
+      config: runConfig({ lr: 0.1 }),
+      meta: runMeta('a', 'completed'),
+      records,
+    });
+    await writeRun(path.join(dir, 'b'), {
+      config: runConfig({ lr: 1 }),
+      meta: runMeta('b', 'failed'),
+      records,
+    });
+    const plain = await readRuns(dir);
+    expect(penaltyFamilies(plain.runs, summarizeRuns(plain.tables))).toEqual([]);
+    await writeRun(path.join(dir, 'c'), {
+      config: runConfig({ lr: 0.01, penalty: 'fisher', alpha: 0.1 }),
+      meta: runMeta('c', 'completed'),
+      records,
+    });
+    await writeRun(path.join(dir, 'd'), {
+      config: runConfig({ lr: 0.01 }),
+      meta: runMeta('d', 'completed'),
+      records,
+    });
+    const withFp = await readRuns(dir);
+    const [family] = penaltyFamilies(withFp.runs, summarizeRuns(withFp.tables));
+    expect(family!.arms.map((a) => [a.role, a.lr])).toEqual([
+      ['small lr', 0.01],
+      ['tuned lr', 0.1],
+      ['small lr + FP', 0.01],
+    ]);
+    await rm(dir, { recursive: true, force: true });
+  });
+});

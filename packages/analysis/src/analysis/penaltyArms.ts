@@ -25,7 +25,8 @@ export interface PenaltyFamily {
  * In a family: the small lr is the lowest lr a penalty was applied at (or the lowest lr when no
  * run is penalized); the tuned lr is the unpenalized lr above it with the best mean final test
  * accuracy across finished seeds. Arms: small lr, tuned lr, small lr + FP, small lr + GradNorm
- * (one arm per α). Families with fewer than two arms are dropped.
+ * (one arm per α). The tuned lr needs a finished run with a test accuracy. Families without a
+ * penalized arm, or with fewer than two arms, are dropped (without a penalty it is Figure 1).
  */
 export function penaltyFamilies(
   runs: readonly RunInfo[],
@@ -58,7 +59,7 @@ export function penaltyFamilies(
       return values.length > 0 ? meanSpread(values).mean : Number.NEGATIVE_INFINITY;
     };
     const tunedLr = lrs(plain)
-      .filter((lr) => lr > smallLr)
+      .filter((lr) => lr > smallLr && Number.isFinite(meanAcc(lr)))
       .sort((a, b) => meanAcc(b) - meanAcc(a))[0];
     const arms: PenaltyArm[] = [];
     const groupOf = (pick: (r: RunInfo) => boolean): Map<string, RunInfo> => {
@@ -100,7 +101,7 @@ export function penaltyFamilies(
         });
       }
     }
-    if (arms.length < 2) continue;
+    if (arms.length < 2 || !arms.some((a) => a.role.includes('+'))) continue;
     const first = members[0]!.view;
     const noise = first.noise ? `, noise ${Math.round(first.noise.fraction * 100)}%` : '';
     out.push({ label: `${first.arch ?? 'model'} on ${first.datasetName ?? 'data'}${noise}`, arms });

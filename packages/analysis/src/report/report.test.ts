@@ -2,9 +2,10 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
+import { type BrowserContext, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writePaperLikeRuns } from '../fixtures/paperRuns.js';
+import { curveRecords, runConfig, runMeta, writeRun } from '../fixtures/runFixtures.js';
 import { type BuiltReport, buildReport } from './buildReport.js';
 
 const OUTPUT = path.resolve(import.meta.dirname, '../../test-output');
@@ -12,6 +13,8 @@ const CHROMIUM = process.env.FISHERLAB_CHROMIUM ?? '/usr/bin/chromium';
 
 let root: string;
 let report: BuiltReport;
+/** A directory holding only a crashed run and a running one. */
+let troubled: BuiltReport;
 beforeAll(async () => {
   root = await mkdtemp(path.join(os.tmpdir(), 'fisherlab-report-'));
   await writePaperLikeRuns(path.join(root, 'runs'));
@@ -27,6 +30,28 @@ beforeAll(async () => {
       { title: 'FP beats the tuned lr', held: false, text: '82% vs 86%.' },
     ],
     notes: ['A note from the caller.'],
+  });
+
+  const records = curveRecords({
+    epochs: 3,
+    traceF: (e) => 30 * 2 ** e,
+    test: (e) => 0.2 * e,
+    train: (e) => 0.25 * e,
+  });
+  await writeRun(path.join(root, 'troubled/crashed'), {
+    config: runConfig({ name: 'crashed', lr: 1, epochs: 10 }),
+    meta: runMeta('crashed', 'failed', { error: { message: 'out of memory', step: 150 } }),
+    records: records.filter((r) => r.epoch <= 1.5),
+  });
+  await writeRun(path.join(root, 'troubled/running'), {
+    config: runConfig({ name: 'running', lr: 0.1, epochs: 10 }),
+    meta: runMeta('running', 'running'),
+    records,
+    partialTail: '{"kind":"train","st',
+  });
+  troubled = await buildReport({
+    runs: path.join(root, 'troubled'),
+    out: path.join(OUTPUT, 'crashed-and-running.html'),
   });
 });
 afterAll(async () => rm(root, { recursive: true, force: true }));
@@ -52,6 +77,15 @@ describe('buildReport', () => {
     expect(statuses).toMatchObject({ crashed: 'failed', running: 'running', 'tuned/s1': 'completed' });
     expect(report.correlation.excluded.map((e) => e.runId).sort()).toEqual(['crashed', 'running']);
   });
+  it('a directory with only a crashed and a running run still gives a report that says so', () => {
+    expect(troubled.charts.map((c) => c.id)).toEqual(['fisher-explosion']);
+    const notes = troubled.notes.join('\n');
+    expect(notes).toMatch(/Run crashed failed: out of memory at step 150 \(last logged epoch 1\.5 of 10\)/);
+    expect(notes).toMatch(/Run running is running \(last logged epoch 3 of 10\)/);
+    expect(notes).toMatch(/Run running: the last line of metrics\.jsonl was cut off/);
+    expect(notes).toMatch(/Early Tr\(F\) vs test accuracy: needs at least 2 finished runs.*found 0/);
+    expect(troubled.groups.every((g) => g.finished === 0 && g.finalTestAccuracy === null)).toBe(true);
+  });
   it('inlines the scripts and escapes what could end a script element', async () => {
     const html = await readFile(report.htmlPath, 'utf8');
     expect(html).not.toMatch(/<script[^>]+src=/);
@@ -60,11 +94,49 @@ describe('buildReport', () => {
   });
 });
 
-describe('the report in headless Chromium', () => {
-  it('loads with no console errors and no network, every chart has marks, and a screenshot is saved', async () => {
-    const profile = await mkdtemp(path.join(os.tmpdir(), 'fisherlab-chromium-'));
-    // A fresh profile per run: launchPersistentContext is playwright's way to pass --user-data-dir.
-    const context = await chromium.launchPersistentContext(profile, {
+interface PageCheck {
+  errors: string[];
+  requests: string[];
+  url: string;
+  marks: { id: string | null; marks: number }[];
+}
+
+/** Opens a report, waits for every chart to render (or fail), and counts each chart's data marks. */
+async function openReport(context: BrowserContext, built: BuiltReport, screenshot: string) {
+  const page = await context.newPage();
+  const check: PageCheck = { errors: [], requests: [], url: pathToFileURL(built.htmlPath).href, marks: [] };
+  page.on('console', (m) => {
+    if (m.type() === 'error') check.errors.push(m.text());
+  });
+  page.on('pageerror', (e) => check.errors.push(String(e)));
+  page.on('request', (r) => check.requests.push(r.url()));
+  await page.goto(check.url, { waitUntil: 'load' });
+  await page.waitForFunction(
+    (n) =>
+      document.querySelectorAll('.chart svg.marks').length +
+        document.querySelectorAll('.chart-error').length >=
+      n,
+    built.charts.length,
+  );
+  // Data marks only: children of vega's role-mark groups (axes, legends and titles have other roles).
+  check.marks = await page.$$eval('.chart', (charts) =>
+    charts.map((chart) => ({
+      id: chart.getAttribute('data-chart'),
+      marks: chart.querySelectorAll('svg g.role-mark > path, svg g.role-mark > rect, svg g.role-mark > line')
+        .length,
+    })),
+  );
+  await page.screenshot({ path: path.join(OUTPUT, screenshot), fullPage: true });
+  return { page, check };
+}
+
+describe('the reports in headless Chromium', () => {
+  let profile: string;
+  let context: BrowserContext;
+  beforeAll(async () => {
+    profile = await mkdtemp(path.join(os.tmpdir(), 'fisherlab-chromium-'));
+    // A fresh profile: launchPersistentContext is how playwright passes --user-data-dir.
+    context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       viewport: { width: 1400, height: 1000 },
       args: [
@@ -77,44 +149,32 @@ describe('the report in headless Chromium', () => {
         '--disable-sync',
       ],
     });
-    try {
-      const page = context.pages()[0] ?? (await context.newPage());
-      const errors: string[] = [];
-      const requests: string[] = [];
-      page.on('console', (m) => {
-        if (m.type() === 'error') errors.push(m.text());
-      });
-      page.on('pageerror', (e) => errors.push(String(e)));
-      page.on('request', (r) => requests.push(r.url()));
-      const url = pathToFileURL(report.htmlPath).href;
-      await page.goto(url, { waitUntil: 'load' });
-      await page.waitForFunction(
-        (n) =>
-          document.querySelectorAll('.chart svg.marks').length +
-            document.querySelectorAll('.chart-error').length >=
-          n,
-        report.charts.length,
-      );
-      const marks = await page.$$eval('.chart', (charts) =>
-        charts.map((chart) => ({
-          id: chart.getAttribute('data-chart'),
-          marks: chart.querySelectorAll(
-            'svg g.role-mark > path, svg g.role-mark > rect, svg g.role-mark > line, svg g.role-mark > circle',
-          ).length,
-        })),
-      );
-      expect(marks).toHaveLength(4);
-      for (const m of marks) expect(m.marks, `chart ${m.id} has no rendered marks`).toBeGreaterThan(0);
-      expect(await page.locator('#findings li').count()).toBe(2);
-      expect(await page.locator('#summary .status-failed').count()).toBeGreaterThan(0);
-      expect(await page.locator('#summary .status-running').count()).toBeGreaterThan(0);
-      expect(await page.locator('details.run-config').count()).toBe(13);
-      await page.screenshot({ path: path.join(OUTPUT, 'report.png'), fullPage: true });
-      expect(errors).toEqual([]);
-      expect(requests).toEqual([url]);
-    } finally {
-      await context.close();
-      await rm(profile, { recursive: true, force: true });
-    }
+  });
+  afterAll(async () => {
+    await context?.close();
+    await rm(profile, { recursive: true, force: true });
+  });
+
+  it('the full report: no console errors, no network, marks in every chart, screenshot saved', async () => {
+    const { page, check } = await openReport(context, report, 'report.png');
+    expect(check.marks).toHaveLength(4);
+    for (const m of check.marks) expect(m.marks, `chart ${m.id} has no rendered marks`).toBeGreaterThan(0);
+    expect(await page.locator('#findings li.held').count()).toBe(1);
+    expect(await page.locator('#findings li.not-held').count()).toBe(1);
+    expect(await page.locator('#summary .status-failed').count()).toBeGreaterThan(0);
+    expect(await page.locator('#summary .status-running').count()).toBeGreaterThan(0);
+    expect(await page.locator('details.run-config').count()).toBe(13);
+    expect(check.errors).toEqual([]);
+    expect(check.requests).toEqual([check.url]);
+  });
+  it('the crashed-and-running report renders and says so', async () => {
+    const { page, check } = await openReport(context, troubled, 'crashed-and-running.png');
+    expect(check.marks).toHaveLength(1);
+    expect(check.marks[0]!.marks).toBeGreaterThan(0);
+    expect(await page.locator('#notes').textContent()).toMatch(/Run crashed failed: out of memory/);
+    expect(await page.locator('#summary .status-failed').count()).toBe(1);
+    expect(await page.locator('#summary .status-running').count()).toBe(1);
+    expect(check.errors).toEqual([]);
+    expect(check.requests).toEqual([check.url]);
   });
 });
