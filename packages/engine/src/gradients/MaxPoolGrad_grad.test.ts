@@ -29,6 +29,8 @@ const configs: { name: string; filter: number; stride: number; pad: 'valid' | 's
   { name: '3x3 stride 2 same (overlapping windows, padding)', filter: 3, stride: 2, pad: 'same' },
   { name: '3x3 stride 1 same', filter: 3, stride: 1, pad: 'same' },
   { name: '2x2 stride 1 valid', filter: 2, stride: 1, pad: 'valid' },
+  { name: '2x2 stride 2 same on odd width (disjoint windows, padding)', filter: 2, stride: 2, pad: 'same' },
+  { name: '3x3 stride 3 same (disjoint windows)', filter: 3, stride: 3, pad: 'same' },
 ];
 
 describe('MaxPoolGrad gradient (second derivatives through max pooling)', () => {

@@ -46,16 +46,53 @@ export function poolWindows(
   };
 }
 
+/** True when windows do not overlap (stride ≥ filter in both directions). */
+export const windowsAreDisjoint = (w: PoolWindows): boolean =>
+  w.strideHeight >= w.filterHeight && w.strideWidth >= w.filterWidth;
+
 /**
- * The [B, outH, outW, C] view of a padded NHWC tensor at window offset (di, dj): element (b, i, j, c)
- * is padded[b, i·strideH + di, j·strideW + dj, c].
+ * Pads an NHWC tensor as the pooling pads it, plus enough extra rows/columns at the bottom/right
+ * (filled with `value`) that every window offset view below has a full [outH·strideH, outW·strideW]
+ * extent.
+ */
+export function padForWindows(x: tf.Tensor4D, w: PoolWindows, value: number): tf.Tensor4D {
+  const [, height, width] = x.shape;
+  const [, [top, bottom], [left, right]] = w.paddings as [
+    [number, number],
+    [number, number],
+    [number, number],
+  ];
+  const needHeight = w.filterHeight - 1 + w.outHeight * w.strideHeight;
+  const needWidth = w.filterWidth - 1 + w.outWidth * w.strideWidth;
+  const extraBottom = Math.max(bottom, needHeight - top - height);
+  const extraRight = Math.max(right, needWidth - left - width);
+  return tf.pad(
+    x,
+    [
+      [0, 0],
+      [top, extraBottom],
+      [left, extraRight],
+      [0, 0],
+    ],
+    value,
+  );
+}
+
+/**
+ * The [B, outH, outW, C] view of a tensor padded by `padForWindows` at window offset (di, dj):
+ * element (b, i, j, c) is padded[b, i·strideH + di, j·strideW + dj, c]. Built from a contiguous
+ * slice and a reshape that splits each spatial axis into (out, stride), because wasm's StridedSlice
+ * is ~400 ms per call on a batch-128 activation.
  */
 export function windowOffsetView(padded: tf.Tensor4D, w: PoolWindows, di: number, dj: number): tf.Tensor4D {
   const [batch, , , channels] = padded.shape;
-  return tf.stridedSlice(
+  const { outHeight, outWidth, strideHeight, strideWidth } = w;
+  const region = tf.slice(
     padded,
     [0, di, dj, 0],
-    [batch, di + (w.outHeight - 1) * w.strideHeight + 1, dj + (w.outWidth - 1) * w.strideWidth + 1, channels],
-    [1, w.strideHeight, w.strideWidth, 1],
-  ) as tf.Tensor4D;
+    [batch, outHeight * strideHeight, outWidth * strideWidth, channels],
+  );
+  const split = tf.reshape(region, [batch, outHeight, strideHeight, outWidth, strideWidth, channels]);
+  const picked = tf.slice(split, [0, 0, 0, 0, 0, 0], [batch, outHeight, 1, outWidth, 1, channels]);
+  return tf.reshape(picked, [batch, outHeight, outWidth, channels]);
 }
