@@ -1,6 +1,12 @@
 import { deriveSeed } from '@fisherlab/datasets';
 import { tf } from '@fisherlab/engine';
-import { estimateFisherTrace, FisherPenalty, type TraceEstimate } from '@fisherlab/fisher';
+import {
+  estimateFisherTrace,
+  FisherPenalty,
+  hutchinsonHessianTrace,
+  type TraceEstimate,
+  topHessianEigenvalue,
+} from '@fisherlab/fisher';
 import type { RunConfig } from '../config/schema.js';
 import type { PreparedData } from './data.js';
 import type { RunModel } from './model.js';
@@ -65,12 +71,26 @@ export interface CurvatureMeasurement {
   topEigenvalue?: number;
 }
 
+/**
+ * Flatness probes on the run's curvature subset (the first `curvatureSubset` examples of the Tr(F)
+ * tracking set, or that many when Tr(F) is not tracked; true labels, BatchNorm in inference mode): Hutchinson's Tr(H) with 20 Rademacher
+ * probes, and the top Hessian eigenvalue by Lanczos, both on exact Hessian-vector products.
+ */
 export async function measureCurvature(
-  _config: RunConfig,
-  _runModel: RunModel,
-  _data: PreparedData,
-  _step: number,
+  config: RunConfig,
+  runModel: RunModel,
+  data: PreparedData,
+  step: number,
 ): Promise<CurvatureMeasurement> {
-  void CURVATURE_STREAM;
-  throw new Error('PROVISIONAL: curvature not wired yet');
+  const set = data.trackingSet(config.tracking.subset || config.tracking.curvatureSubset);
+  const n = Math.min(config.tracking.curvatureSubset, set.labels.length);
+  const batch = { x: set.x.slice(0, n), labels: tf.tensor1d(set.labels.subarray(0, n), 'int32') };
+  try {
+    const seed = deriveSeed(config.seed, CURVATURE_STREAM, step);
+    const trace = hutchinsonHessianTrace(runModel.model, batch, { probes: 20, seed, batchSize: 128 });
+    const top = topHessianEigenvalue(runModel.model, batch, { maxIterations: 20, seed, batchSize: 128 });
+    return { traceH: trace.value, traceHStdErr: trace.standardError, topEigenvalue: top.value };
+  } finally {
+    tf.dispose([batch.x, batch.labels]);
+  }
 }

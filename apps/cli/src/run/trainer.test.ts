@@ -20,7 +20,14 @@ const tinyConfig = (name: string, extra: Record<string, unknown> = {}) =>
     batchSize: 50,
     epochs: 2,
     penalty: { kind: 'fisher', alpha: 0.1 },
-    tracking: { subset: 64, every: 2, earlyEpochs: 1, earlyEvery: 1 },
+    tracking: {
+      subset: 64,
+      every: 2,
+      earlyEpochs: 1,
+      earlyEvery: 1,
+      curvatureEveryEpochs: 1,
+      curvatureSubset: 32,
+    },
     logEvery: 2,
     backend: 'wasm',
     output: path.join(root, name),
@@ -43,6 +50,10 @@ describe('trainRun', () => {
       trainNoisyAccuracy: expect.any(Number),
     });
     expect(records.filter((r) => r.kind === 'fisher').length).toBeGreaterThan(3);
+    const curvature = records.filter((r) => r.kind === 'curvature');
+    expect(curvature.length).toBe(2);
+    for (const c of curvature)
+      expect(c).toMatchObject({ traceH: expect.any(Number), topEigenvalue: expect.any(Number) });
     expect(
       records.filter((r) => r.kind === 'train').every((r) => r.kind === 'train' && r.penalty !== null),
     ).toBe(true);
