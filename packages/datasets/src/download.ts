@@ -95,7 +95,7 @@ async function fetchResource(
 ): Promise<DownloadedFile> {
   const fetchImpl = options.fetchImpl ?? fetch;
   const progress = options.onProgress ?? (() => {});
-  const resumeFix = `run the same download again: it resumes from ${partPath}`;
+  const resumeFix = `run the same download again (a partial download resumes from ${partPath})`;
   let resumedFrom = await fileSize(partPath);
   // Aborts a transfer that stalls: armed before the request, re-armed on every chunk received.
   const abort = new AbortController();
@@ -116,7 +116,7 @@ async function fetchResource(
     throw new DatasetError(
       url,
       'an HTTP response',
-      `a network error (${(error as Error).message})`,
+      `a network error (${describeError(error)})`,
       `check the network or use a mirror (--base-url); ${resumeFix}`,
     );
   }
@@ -162,7 +162,7 @@ async function fetchResource(
       throw new DatasetError(
         url,
         `${total ?? 'all the'} bytes`,
-        `the connection ended after ${received} bytes (${(error as Error).message})`,
+        `the connection ended after ${received} bytes (${describeError(error)})`,
         resumeFix,
       );
     } finally {
@@ -186,6 +186,13 @@ async function fetchResource(
     );
   }
   return { filename: resource.filename, url, md5, bytes: received, resumedFrom };
+}
+
+/** undici's errors say "fetch failed" / "terminated" and keep the reason (DNS, reset, abort) in `cause`. */
+function describeError(error: unknown): string {
+  const message = (error as Error)?.message ?? String(error);
+  const cause = (error as { cause?: unknown })?.cause;
+  return cause instanceof Error ? `${message}: ${cause.message}` : message;
 }
 
 /** Resolves an archive entry's path inside `dir`, refusing absolute paths and '..' escapes. */

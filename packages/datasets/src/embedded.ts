@@ -6,5 +6,5 @@ import { fileURLToPath } from 'node:url';
  * finds the data from either.
  */
 export const EMBEDDED_DATA_DIR: string = fileURLToPath(
-  new URL('../data/fashion-mnist-embedded/', import.meta.url),
+  new URL('../data/fashion-mnist-embedded', import.meta.url),
 );
