@@ -1,5 +1,6 @@
 export type { DenseNetOptions } from './archs/densenet.js';
 export type { MlpOptions } from './archs/mlp.js';
+export type { SimpleCnnOptions } from './archs/simplecnn.js';
 export { VGG11_CONFIG, type VggOptions } from './archs/vgg.js';
 export type { WrnOptions } from './archs/wrn.js';
 export { writeFileAtomic } from './checkpoint/atomic.js';

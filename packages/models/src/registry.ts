@@ -2,7 +2,7 @@ import { tf } from '@fisherlab/engine';
 import { type DenseNetOptions, densenet } from './archs/densenet.js';
 import { type MlpOptions, mlp } from './archs/mlp.js';
 import { resnet18 } from './archs/resnet.js';
-import { simplecnn } from './archs/simplecnn.js';
+import { type SimpleCnnOptions, simplecnn } from './archs/simplecnn.js';
 import { type VggOptions, vgg11 } from './archs/vgg.js';
 import { type WrnOptions, wrn } from './archs/wrn.js';
 import { INIT_SCHEMES, type InitScheme } from './init.js';
@@ -22,7 +22,7 @@ export interface CommonModelOptions {
 
 export type ModelSpec =
   | ({ arch: 'mlp' } & CommonModelOptions & MlpOptions)
-  | ({ arch: 'simplecnn' } & CommonModelOptions)
+  | ({ arch: 'simplecnn' } & CommonModelOptions & SimpleCnnOptions)
   | ({ arch: 'vgg11' } & CommonModelOptions & VggOptions)
   | ({ arch: 'resnet18' } & CommonModelOptions)
   | ({ arch: 'wrn' } & CommonModelOptions & WrnOptions)
@@ -33,7 +33,7 @@ export type Arch = ModelSpec['arch'];
 /** Architecture-specific option names, per arch. */
 const ARCH_OPTIONS: Record<Arch, readonly string[]> = {
   mlp: ['hiddenUnits'],
-  simplecnn: [],
+  simplecnn: ['filters', 'hiddenUnits'],
   vgg11: ['batchNorm'],
   resnet18: [],
   wrn: ['depth', 'width', 'dropout'],
@@ -61,7 +61,7 @@ function buildLogits(spec: ModelSpec, input: tf.SymbolicTensor, b: LayerBuilder)
     case 'mlp':
       return mlp(input, b, spec.numClasses, spec);
     case 'simplecnn':
-      return simplecnn(input, b, spec.numClasses);
+      return simplecnn(input, b, spec.numClasses, spec);
     case 'vgg11':
       return vgg11(input, b, spec.numClasses, spec);
     case 'resnet18':
@@ -136,6 +136,16 @@ export function validateModelSpec(spec: unknown): asserts spec is ModelSpec {
     }
   }
   checkPositiveInt(s, 'numClasses', true);
+  if (arch === 'simplecnn') {
+    const filters = s['filters'];
+    if (
+      filters !== undefined &&
+      !(Array.isArray(filters) && filters.length === 2 && filters.every(isPositiveInt))
+    ) {
+      fail('filters', 'two positive integers [conv1, conv2]', filters, 'e.g. [32, 64]');
+    }
+    checkPositiveInt(s, 'hiddenUnits', false);
+  }
   if (s['init'] !== undefined && !(INIT_SCHEMES as readonly unknown[]).includes(s['init'])) {
     fail('init', `one of ${INIT_SCHEMES.join(', ')}`, s['init'], "use 'pytorch' (default) or 'tfjs'");
   }
