@@ -66,6 +66,20 @@ describe('BatchIterator', () => {
     });
   });
 
+  it('next(into) fills a reused buffer with the same values next() allocates', () => {
+    const options = { batchSize: 4, seed: 3, augment: true };
+    const fresh = collect(new BatchIterator(split, options), 4);
+    const reusing = new BatchIterator(split, options);
+    const buffer = new Float32Array(4 * 64);
+    for (const want of fresh) {
+      const got = reusing.next(buffer);
+      expect(got.images.buffer).toBe(buffer.buffer);
+      expect(got.images).toEqual(want.images);
+      expect(got.indices).toEqual(want.indices);
+    }
+    expect(() => reusing.next(new Float32Array(10))).toThrow(/at least 256 values/);
+  });
+
   it('dropLast skips the short last batch of each epoch', () => {
     const it = new BatchIterator(split, { batchSize: 4, seed: 1, dropLast: true });
     expect(it.batchesPerEpoch).toBe(2);

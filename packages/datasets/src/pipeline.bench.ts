@@ -11,7 +11,7 @@ import { CATALOG } from './catalog.js';
 import { makeTempDir, writeTinyImageNet } from './fixtures/write.js';
 import { loadDataset } from './load.js';
 import { Rng } from './rng.js';
-import type { ImageSplit } from './types.js';
+import { type ImageSplit, imageSize } from './types.js';
 
 const format = (n: number): string => Math.round(n).toLocaleString('en-US');
 
@@ -24,14 +24,15 @@ async function timed<T>(run: () => Promise<T> | T): Promise<{ value: T; seconds:
 /** Images per wall-clock second, and per second of this process's CPU time (robust to a busy machine). */
 function pipelineRate(
   split: ImageSplit,
-  options: Omit<BatchIteratorOptions, 'batchSize' | 'seed'>,
+  options: Omit<BatchIteratorOptions, 'batchSize' | 'seed'> & { reuse?: boolean },
 ): { wall: number; cpu: number } {
   const iterator = new BatchIterator(split, { batchSize: 128, seed: 1, ...options });
   for (let i = 0; i < 20; i++) iterator.next(); // warm-up: let the JIT settle
   let images = 0;
   const start = performance.now();
   const cpuStart = process.cpuUsage();
-  while (performance.now() - start < 3000) images += iterator.next().shape[0];
+  const reuse = options.reuse ? new Float32Array(128 * imageSize(split)) : undefined;
+  while (performance.now() - start < 3000) images += iterator.next(reuse).shape[0];
   const cpu = process.cpuUsage(cpuStart);
   return {
     wall: images / ((performance.now() - start) / 1000),
@@ -57,12 +58,14 @@ const cifarLike: ImageSplit = {
 };
 const normalize = { mean: [0.4914, 0.4822, 0.4465], std: [0.247, 0.2435, 0.2616] };
 const augmented = pipelineRate(cifarLike, { augment: true, normalize });
+const reused = pipelineRate(cifarLike, { augment: true, normalize, reuse: true });
 const plain = pipelineRate(cifarLike, { normalize });
 const show = (r: { wall: number; cpu: number }): string =>
   `${format(r.wall)} images/s wall, ${format(r.cpu)} images per CPU-second`;
 console.log(
   `batch pipeline 32x32x3, batch 128, crop+flip+normalize: ${show(augmented)} (target >= 20,000/s)`,
 );
+console.log(`  same, next(into) reusing one output buffer:          ${show(reused)}`);
 console.log(`batch pipeline 32x32x3, batch 128, normalize only:      ${show(plain)}`);
 
 const embedded = await timed(() => loadDataset('default'));
