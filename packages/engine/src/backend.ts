@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { installGradients } from './gradients/index.js';
 import { registerWasmKernels } from './kernels/wasm/index.js';
+import { useThreadedWasm, wasmThreadsFromEnv } from './kernels/wasm/threaded-backend.js';
 
 /** Backends FisherLab can run on, fastest first. */
 export const BACKEND_PREFERENCE = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -52,6 +53,8 @@ export const defaultLoaders: Record<BackendChoice, BackendLoader> = {
   wasm: async () => {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     wasm.setWasmPaths(wasmDistDir());
+    const threads = wasmThreadsFromEnv();
+    if (threads > 1) await useThreadedWasm(threads);
     registerWasmKernels();
   },
   cpu: async () => {
@@ -138,7 +141,7 @@ export async function initBackend(
         choice,
         tfBackend: tf.getBackend(),
         attempts,
-        threads: backendThreads(choice),
+        threads: await backendThreads(choice),
         simd: choice === 'wasm' ? Boolean(tf.env().getBool('WASM_HAS_SIMD_SUPPORT')) : undefined,
         tfjsVersion: tf.version_core,
       };
@@ -170,11 +173,8 @@ async function nativeSeesGpu(): Promise<boolean> {
   return flag === undefined ? true : Boolean(flag);
 }
 
-function backendThreads(choice: BackendChoice): number {
-  if (choice === 'wasm') {
-    const backend = tf.backend() as unknown as { getThreadsCount?: () => number };
-    return backend.getThreadsCount?.() ?? 1;
-  }
+async function backendThreads(choice: BackendChoice): Promise<number> {
+  if (choice === 'wasm') return (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount();
   if (choice === 'cpu') return 1;
   return Number.NaN; // libtensorflow sizes its own pool
 }

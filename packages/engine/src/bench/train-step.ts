@@ -1,14 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend.js';
+import { useThreadedWasm } from '../kernels/wasm/threaded-backend.js';
 import { simpleCnn, vgg11 } from './models.js';
 
 /**
  * Milliseconds per SGD training step (forward, backward, update) on each available backend, with
  * the speed-up over the pure-JS cpu backend. Usage (all optional):
- *   pnpm bench -- --backends wasm,cpu --models simplecnn,vgg11bn --batches 128,32 --steps 5
+ *   pnpm bench -- --backends wasm,cpu --models simplecnn,vgg11bn --batches 128,32 --steps 5 --threads 2
  * The cpu backend is slow (seconds to minutes per step), so it runs --cpu-steps steps (default 1)
- * and skips VGG-11 unless --cpu-vgg is given. --profile adds, per model, the kernels that took the
- * most time in one step.
+ * and skips VGG-11 unless --cpu-vgg is given. Each line also gives the process CPU time per step:
+ * on a machine shared with other jobs wall time is inflated, CPU time far less (one thread). --profile adds, per model, the kernels that took the
+ * most time in one step. --threads N (N > 1) runs wasm on its threaded build with N XNNPACK threads.
  */
 
 interface Options {
@@ -19,6 +21,7 @@ interface Options {
   cpuSteps: number;
   cpuVgg: boolean;
   profile: boolean;
+  threads: number;
 }
 
 const MODELS: Record<string, { build: () => tf.Sequential; classes: number }> = {
@@ -40,6 +43,7 @@ function parseOptions(argv: string[]): Options {
     cpuSteps: Number(value('--cpu-steps', '1')),
     cpuVgg: argv.includes('--cpu-vgg'),
     profile: argv.includes('--profile'),
+    threads: Number(value('--threads', '1')),
   };
   for (const model of options.models) {
     if (!(model in MODELS)) {
@@ -68,7 +72,7 @@ async function timeTrainStep(
   batch: number,
   steps: number,
   profile: boolean,
-): Promise<{ ms: number[]; leaked: number }> {
+): Promise<{ ms: number[]; cpuMs: number[]; leaked: number }> {
   const spec = MODELS[modelName] as (typeof MODELS)[string];
   const model = spec.build();
   const optimizer = tf.train.sgd(0.01);
@@ -86,16 +90,20 @@ async function timeTrainStep(
   step();
   const before = tf.memory().numTensors;
   const ms: number[] = [];
+  const cpuMs: number[] = [];
   for (let i = 0; i < steps; i++) {
     const start = performance.now();
+    const cpuStart = process.cpuUsage();
     step();
+    const cpuUsed = process.cpuUsage(cpuStart);
     ms.push(performance.now() - start);
+    cpuMs.push((cpuUsed.user + cpuUsed.system) / 1000);
   }
   const leaked = tf.memory().numTensors - before;
   if (profile) await printProfile(step);
   tf.dispose([x, labels]);
   model.dispose();
-  return { ms, leaked };
+  return { ms, cpuMs, leaked };
 }
 
 /** Kernel time of one step, summed per kernel name, largest first. */
@@ -119,7 +127,10 @@ async function main(): Promise<void> {
   for (const backendName of options.backends) {
     try {
       if (backendName === 'cpu') await tf.setBackend('cpu');
-      else await initBackend({ backend: backendName as 'wasm' });
+      else if (backendName === 'wasm' && options.threads > 1) {
+        await useThreadedWasm(options.threads);
+        await initBackend({ backend: 'wasm' });
+      } else await initBackend({ backend: backendName as 'wasm' });
       await tf.setBackend(backendName === 'tensorflow-gpu' ? 'tensorflow' : backendName);
     } catch (error) {
       console.log(
@@ -127,7 +138,8 @@ async function main(): Promise<void> {
       );
       continue;
     }
-    const threads = (tf.backend() as { getThreadsCount?: () => number }).getThreadsCount?.() ?? 1;
+    const threads =
+      backendName === 'wasm' ? (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount() : 1;
     console.log(`\n${backendName} (tfjs ${tf.version_core}, ${threads} thread${threads === 1 ? '' : 's'})`);
     for (const modelName of options.models) {
       if (backendName === 'cpu' && modelName.startsWith('vgg') && !options.cpuVgg) {
@@ -136,13 +148,14 @@ async function main(): Promise<void> {
       }
       for (const batch of options.batches) {
         const steps = backendName === 'cpu' ? options.cpuSteps : options.steps;
-        const { ms, leaked } = await timeTrainStep(modelName, batch, steps, options.profile);
+        const { ms, cpuMs, leaked } = await timeTrainStep(modelName, batch, steps, options.profile);
         const med = median(ms);
         results.set(`${backendName}/${modelName}/${batch}`, med);
         const cpu = results.get(`cpu/${modelName}/${batch}`);
         console.log(
           `  ${modelName.padEnd(9)} batch ${String(batch).padStart(3)}: ${med.toFixed(0).padStart(6)} ms/step median of ${steps}` +
-            ` [${ms.map((m) => m.toFixed(0)).join(', ')}]${leaked ? `, LEAKED ${leaked} tensors/step` : ''}`,
+            ` [${ms.map((m) => m.toFixed(0)).join(', ')}], CPU time ${median(cpuMs).toFixed(0)} ms` +
+            `${leaked ? `, LEAKED ${leaked} tensors/step` : ''}`,
         );
         if (cpu !== undefined && backendName !== 'cpu')
           console.log(`    speed-up over cpu: ${(cpu / med).toFixed(1)}x`);
