@@ -1,4 +1,4 @@
-import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DatasetError } from '../errors.js';
@@ -73,6 +73,16 @@ describe('TinyImageNet-200', () => {
     );
     // No temporary files left next to the data by the atomic write.
     expect((await readdir(dir)).filter((f) => f.includes('.tmp-'))).toEqual([]);
+    // A damaged (truncated) cache is ignored and rewritten.
+    const cachePath = join(dir, TINYIMAGENET_CACHE_NAME);
+    await truncate(cachePath, (await stat(cachePath)).size - 10);
+    const damaged: string[] = [];
+    const redecoded = await loadDataset('tinyimagenet', { dir, onProgress: (p) => damaged.push(p.phase) });
+    expect(damaged).toContain('decode');
+    expect(redecoded.train.images).toEqual(first.train.images);
+    const again: string[] = [];
+    await loadDataset('tinyimagenet', { dir, onProgress: (p) => again.push(p.phase) });
+    expect(again).toEqual(['cache-read']);
     // Dropping a val line changes the listing: the stale cache is ignored.
     await writeFile(
       join(dir, 'val', 'val_annotations.txt'),

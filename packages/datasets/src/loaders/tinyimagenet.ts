@@ -208,28 +208,55 @@ function align8(n: number): number {
   return Math.ceil(n / 8) * 8;
 }
 
-async function readCache(path: string, key: string): Promise<{ header: CacheHeader; bytes: Buffer } | null> {
-  let bytes: Buffer;
+/**
+ * Reads the cache when its header matches `key` and its size matches the header; null otherwise.
+ * The header is checked before the (1.35 GB for the full dataset) pixels are read.
+ */
+async function readCache(
+  path: string,
+  key: string,
+): Promise<{ header: CacheHeader; bytes: Uint8Array } | null> {
+  let handle: Awaited<ReturnType<typeof open>>;
   try {
-    bytes = await readFile(path);
+    handle = await open(path, 'r');
   } catch (error) {
     // Absent, or something that is not a readable file under that name: no usable cache.
     if (['ENOENT', 'EISDIR', 'ENOTDIR', 'EACCES'].includes(errnoCode(error) ?? '')) return null;
     throw error;
   }
-  if (bytes.length < 12 || bytes.toString('latin1', 0, 8) !== CACHE_MAGIC) return null;
-  const headerLength = bytes.readUInt32LE(8);
-  let header: CacheHeader;
   try {
-    header = JSON.parse(bytes.toString('utf8', 12, 12 + headerLength)) as CacheHeader;
-  } catch {
-    return null;
+    const stats = await handle.stat();
+    const size = stats.size;
+    if (!stats.isFile() || size < 12) return null;
+    const prefix = Buffer.alloc(12);
+    await handle.read(prefix, 0, 12, 0);
+    if (prefix.toString('latin1', 0, 8) !== CACHE_MAGIC) return null;
+    const headerLength = prefix.readUInt32LE(8);
+    if (12 + headerLength > size) return null;
+    const headerBytes = Buffer.alloc(headerLength);
+    await handle.read(headerBytes, 0, headerLength, 12);
+    let header: CacheHeader;
+    try {
+      header = JSON.parse(headerBytes.toString('utf8')) as CacheHeader;
+    } catch {
+      return null;
+    }
+    const dataStart = align8(12 + headerLength);
+    const dataLength = (header.trainCount + header.testCount) * (IMAGE_BYTES + 4);
+    // A stale (other key) or damaged (other length) cache is ignored and rebuilt from the JPEGs.
+    if (header.key !== key || size !== dataStart + dataLength) return null;
+    const bytes = new Uint8Array(dataLength);
+    let at = 0;
+    while (at < dataLength) {
+      // Reads in 256 MiB pieces: one read() call is limited to 2 GiB.
+      const { bytesRead } = await handle.read(bytes, at, Math.min(dataLength - at, 2 ** 28), dataStart + at);
+      if (bytesRead === 0) return null;
+      at += bytesRead;
+    }
+    return { header, bytes };
+  } finally {
+    await handle.close();
   }
-  const dataStart = align8(12 + headerLength);
-  const expected = dataStart + (header.trainCount + header.testCount) * (IMAGE_BYTES + 4);
-  // A stale (other key) or damaged (other length) cache is ignored and rebuilt from the JPEGs.
-  if (header.key !== key || bytes.length !== expected) return null;
-  return { header, bytes: bytes.subarray(dataStart) };
 }
 
 async function writeCache(path: string, header: CacheHeader, parts: Uint8Array[]): Promise<void> {
