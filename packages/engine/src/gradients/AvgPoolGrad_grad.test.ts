@@ -1,7 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../backend.js';
-import { hessianVector, randomTensors, type ScalarFn } from './fixtures/finite_differences.js';
+import {
+  firstDirectional,
+  hessianVector,
+  randomTensors,
+  type ScalarFn,
+} from './fixtures/finite_differences.js';
 
 beforeAll(async () => {
   await initBackend({ backend: 'cpu' });
@@ -59,4 +64,25 @@ describe('AvgPoolGrad gradient (second derivatives through average pooling)', ()
     const rhs = g(w).dataSync()[0]!;
     expect(Math.abs(lhs - rhs)).toBeLessThan(1e-5 * Math.max(1, Math.abs(rhs)));
   });
+});
+
+describe("AvgPool gradient with 'same' padding (border windows average fewer pixels)", () => {
+  for (const [filter, stride, shape] of [
+    [3, 2, [2, 5, 6, 2]],
+    [2, 2, [1, 5, 5, 3]],
+    [3, 1, [2, 4, 5, 1]],
+  ] as const) {
+    it(`${filter}x${filter} stride ${stride} on [${shape}]: first and second derivatives match finite differences`, () => {
+      const [x, v] = randomTensors([[...shape], [...shape]], 61) as [tf.Tensor4D, tf.Tensor4D];
+      const f: ScalarFn = (y) => {
+        const pooled = tf.avgPool(y as tf.Tensor4D, filter, stride, 'same');
+        const c = tf.randomNormal(pooled.shape, 0, 1, 'float32', 62);
+        return tf.sum(tf.square(tf.sum(tf.tanh(tf.mul(pooled, c)), [1, 2])));
+      };
+      expect(firstDirectional(f, [x], [v], 1e-2).relativeError).toBeLessThan(1e-3);
+      const check = hessianVector(f, [x], [v], 1e-2);
+      expect(check.norm).toBeGreaterThan(1e-2);
+      expect(check.relativeError).toBeLessThan(1e-3);
+    });
+  }
 });

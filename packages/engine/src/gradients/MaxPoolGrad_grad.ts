@@ -51,14 +51,12 @@ function selectDisjoint(
   pad: tf.MaxPoolGradAttrs['pad'],
   dimRoundingMode: tf.MaxPoolGradAttrs['dimRoundingMode'],
 ): tf.Tensor4D {
-  const argmaxMask = tf
-    .engine()
-    .runKernel(tf.MaxPoolGrad, { dy: tf.onesLike(dy), input, output }, {
-      filterSize,
-      strides,
-      pad,
-      dimRoundingMode,
-    } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+  const argmaxMask = tf.engine().runKernel(tf.MaxPoolGrad, { dy: tf.onesLike(dy), input, output }, {
+    filterSize,
+    strides,
+    pad,
+    dimRoundingMode,
+  } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
   const picked = padForWindows(tf.mul(argmaxMask, ddx), w, 0);
   const windowMean = tf.avgPool(
     picked,
@@ -67,7 +65,7 @@ function selectDisjoint(
     'valid',
   );
   const windowSum = tf.mul(windowMean, w.filterHeight * w.filterWidth);
-  return tf.slice(windowSum, [0, 0, 0, 0], dy.shape);
+  return tf.slice(windowSum, [0, 0, 0, 0], dy.shape) as tf.Tensor4D;
 }
 
 function selectOverlapping(

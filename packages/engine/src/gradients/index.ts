@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { avgPoolGradConfig } from './AvgPool_grad.js';
 import { avgPoolGradGradConfig } from './AvgPoolGrad_grad.js';
 import { conv2DBackpropFilterGradConfig } from './Conv2DBackpropFilter_grad.js';
 import { equalGradConfig } from './Equal_grad.js';
@@ -16,9 +17,10 @@ import { tileGradConfig } from './Tile_grad.js';
  *   AvgPoolGrad, Equal);
  * - its stock gradient reads the op's saved output, which breaks second derivatives (Exp, Tanh,
  *   Sigmoid, Softmax; see ../secondorder/README.md);
- * - its stock gradient is too slow under double backprop (Tile).
+ * - its stock gradient is too slow under double backprop (Tile), or wrong (AvgPool with padding).
  */
 export const GRADIENT_CONFIGS: tf.GradConfig[] = [
+  avgPoolGradConfig,
   avgPoolGradGradConfig,
   conv2DBackpropFilterGradConfig,
   equalGradConfig,
