@@ -269,8 +269,15 @@ async function writeCache(path: string, header: CacheHeader, parts: Uint8Array[]
   const temp = `${path}.tmp-${process.pid}-${Date.now()}`;
   const handle = await open(temp, 'w');
   try {
-    await handle.write(prefix);
-    for (const part of parts) await handle.write(part);
+    let position = 0;
+    for (const part of [prefix, ...parts]) {
+      // In pieces, looping on short writes: one write() call moves at most ~2 GiB on Linux.
+      for (let at = 0; at < part.length; ) {
+        const { bytesWritten } = await handle.write(part, at, Math.min(part.length - at, 2 ** 28), position);
+        at += bytesWritten;
+        position += bytesWritten;
+      }
+    }
     await handle.sync();
   } catch (error) {
     await handle.close();
