@@ -1,6 +1,7 @@
 import type { ColumnTable } from 'arquero';
 import * as aq from 'arquero';
 import type { RunState, RunTables } from '../read/readRuns.js';
+import { finalCurvature } from './curvature.js';
 import { type FinalEval, finalEvals } from './finalEvals.js';
 import { maxTraceF } from './fisherTrace.js';
 import { type MeanSpread, meanSpread } from './stats.js';
@@ -26,6 +27,10 @@ export interface RunSummary extends Omit<FinalEval, 'runId'> {
   earlyMaxTraceFStdErr: number | null;
   earlyMaxTraceFEpoch: number | null;
   estimator: string | null;
+  /** Flatness at the last curvature probe (null when the run logged none). */
+  finalTraceH: number | null;
+  finalTraceHStdErr: number | null;
+  finalTopEigenvalue: number | null;
 }
 
 /** Runs whose last numbers are final: completed, or of unknown status (no meta.json). */
@@ -38,6 +43,7 @@ export function summarizeRuns(tables: RunTables, earlyEpochs = DEFAULT_EARLY_EPO
   const finals = finalEvals(tables.evals);
   const maxAll = maxTraceF(tables.fisher);
   const maxEarly = maxTraceF(tables.fisher, earlyEpochs);
+  const curvature = finalCurvature(tables.curvature);
   const runs = tables.runs.objects() as {
     runId: string;
     name: string;
@@ -50,6 +56,7 @@ export function summarizeRuns(tables: RunTables, earlyEpochs = DEFAULT_EARLY_EPO
     const f = finals.get(run.runId);
     const all = maxAll.get(run.runId);
     const early = maxEarly.get(run.runId);
+    const flat = curvature.get(run.runId);
     return {
       runId: run.runId,
       name: run.name,
@@ -73,6 +80,9 @@ export function summarizeRuns(tables: RunTables, earlyEpochs = DEFAULT_EARLY_EPO
       earlyMaxTraceFStdErr: early?.stdErr ?? null,
       earlyMaxTraceFEpoch: early?.epoch ?? null,
       estimator: all?.estimator ?? null,
+      finalTraceH: flat?.traceH ?? null,
+      finalTraceHStdErr: flat?.traceHStdErr ?? null,
+      finalTopEigenvalue: flat?.topEigenvalue ?? null,
     };
   });
 }

@@ -69,6 +69,13 @@ export function renderReportHtml(page: ReportPage): string {
         `<script type="application/json" id="spec-${i}">${scriptJson(c.spec)}</script></section>`,
     )
     .join('\n');
+  // Curvature columns only when some run probed flatness.
+  const hasCurvature = page.summary.some((r) => r.finalTraceH !== null || r.finalTopEigenvalue !== null);
+  const curvatureHead = hasCurvature ? '<th>final Tr(H) ± se</th><th>final top eigenvalue</th>' : '';
+  const curvatureCell = (r: RunSummary) =>
+    hasCurvature
+      ? `<td>${fmt(r.finalTraceH)}${r.finalTraceHStdErr === null ? '' : ` ± ${fmt(r.finalTraceHStdErr)}`}</td><td>${fmt(r.finalTopEigenvalue)}</td>`
+      : '';
   const runRows = page.summary
     .map((r) => {
       const status = `<span class="status status-${r.status}">${r.status}</span>${r.statusDetail ? `<div class="dim">${escapeHtml(r.statusDetail)}</div>` : ''}`;
@@ -77,7 +84,7 @@ export function renderReportHtml(page: ReportPage): string {
       return `<tr class="row-${r.status}"><td>${escapeHtml(r.name)}</td><td>${escapeHtml(r.group)}</td><td>${r.seed ?? '–'}</td><td>${status}</td>
 <td>${pct(r.finalTestAccuracy)}${at(r.finalEpoch)}</td><td>${pct(r.bestTestAccuracy)}${at(r.bestTestEpoch)}</td>
 <td>${fmt(r.maxTraceF)}${se}${at(r.maxTraceFEpoch)}</td><td>${fmt(r.earlyMaxTraceF)}${earlySe}${at(r.earlyMaxTraceFEpoch)}</td>
-<td>${r.gap === null ? '–' : `${(r.gap * 100).toFixed(1)} pts`}</td><td>${pct(r.finalTrainCleanAccuracy)} / ${pct(r.finalTrainNoisyAccuracy)}</td></tr>`;
+<td>${r.gap === null ? '–' : `${(r.gap * 100).toFixed(1)} pts`}</td><td>${pct(r.finalTrainCleanAccuracy)} / ${pct(r.finalTrainNoisyAccuracy)}</td>${curvatureCell(r)}</tr>`;
     })
     .join('\n');
   const groupRows = page.groups
@@ -124,7 +131,7 @@ ${findings}
 ${notes}
 ${charts}
 <section id="summary"><h2>Summary by run</h2>
-<table><thead><tr><th>run</th><th>group</th><th>seed</th><th>status</th><th>final test acc</th><th>best test acc</th><th>max Tr(F) ± se</th><th>early max Tr(F) ± se</th><th>gap (train − test)</th><th>final train acc clean / noisy</th></tr></thead>
+<table><thead><tr><th>run</th><th>group</th><th>seed</th><th>status</th><th>final test acc</th><th>best test acc</th><th>max Tr(F) ± se</th><th>early max Tr(F) ± se</th><th>gap (train − test)</th><th>final train acc clean / noisy</th>${curvatureHead}</tr></thead>
 <tbody>
 ${runRows}
 </tbody></table>
