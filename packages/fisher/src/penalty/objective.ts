@@ -69,9 +69,32 @@ export function penalizedObjective(model: tf.LayersModel, request: ObjectiveRequ
   if (!request.lossLabels && !request.penaltyLabels) {
     throw new Error('penalizedObjective: nothing to compute; pass lossLabels, penaltyLabels or both');
   }
-  return request.method === 'exact' || !request.penaltyLabels
-    ? exactObjective(model, request)
-    : finiteDifferenceObjective(model, request);
+  try {
+    return request.method === 'exact' || !request.penaltyLabels
+      ? exactObjective(model, request)
+      : finiteDifferenceObjective(model, request);
+  } catch (error) {
+    throw explainOutOfMemory(error, request);
+  }
+}
+
+/**
+ * The wasm backend's heap stops at 4 GB; when the second-order graph does not fit, tfjs fails deep
+ * inside a kernel with messages that do not mention memory ("Cannot read properties of undefined
+ * (reading 'map')", "Aborted(OOM)"). Say what most likely happened and what to change.
+ */
+export function explainOutOfMemory(error: unknown, request: ObjectiveRequest): unknown {
+  const message = error instanceof Error ? error.message : String(error);
+  if (!/OOM|out of memory|allocation failed|Cannot enlarge memory|reading 'map'/i.test(message)) return error;
+  const batch = request.x.shape[0];
+  const secondOrder = request.penaltyLabels && request.method === 'exact';
+  return new Error(
+    `penalizedObjective: the ${tf.getBackend()} backend most likely ran out of memory at batch size ${batch}` +
+      (secondOrder ? ' while building the exact second-order (double backprop) graph' : '') +
+      ` (original error: ${message}). Use a smaller batch, apply the penalty less often (every k steps), ` +
+      "or method 'finite-difference' (about a plain step's memory) where checkFiniteDifferenceHvp agrees",
+    { cause: error },
+  );
 }
 
 function penaltyVariables(model: tf.LayersModel, excludeBatchNorm: boolean): tf.Variable[] {
