@@ -15,6 +15,8 @@ describe('wasm kernel registration', () => {
         'Conv2DBackpropInput',
         'MaxPoolGrad',
         'MaxPoolWithArgmax',
+        'Mean',
+        'Sum',
       ].sort(),
     );
     for (const config of WASM_KERNEL_CONFIGS) {

@@ -6,6 +6,8 @@ import { conv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
 import { fusedMatMulConfig } from './FusedMatMul.js';
 import { maxPoolGradConfig } from './MaxPoolGrad.js';
 import { maxPoolWithArgmaxConfig } from './MaxPoolWithArgmax.js';
+import { meanConfig } from './Mean.js';
+import { sumConfig } from './Sum.js';
 import { rememberStockKernel } from './wasm-backend.js';
 
 /**
@@ -20,6 +22,8 @@ export const WASM_KERNEL_CONFIGS: tf.KernelConfig[] = [
   fusedMatMulConfig,
   maxPoolGradConfig,
   maxPoolWithArgmaxConfig,
+  meanConfig,
+  sumConfig,
 ];
 
 let registered = false;
