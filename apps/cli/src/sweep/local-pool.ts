@@ -290,8 +290,10 @@ export function formatPoolSummary(summary: PoolSummary, dir: string): string {
   const failed = summary.results.filter((r) => r.status === 'failed');
   if (failed.length) {
     lines.push('', 'Failed runs:');
-    for (const r of failed)
-      lines.push(`  #${r.index} ${r.id} ${r.name}\n    ${r.error ?? 'no error recorded'}\n    log: ${r.log}`);
+    for (const r of failed) {
+      const error = (r.error ?? 'no error recorded').replace(/\n/g, '\n    ');
+      lines.push(`  #${r.index} ${r.id} ${r.name}\n    ${error}\n    log: ${r.log}`);
+    }
     lines.push(
       '',
       `Fix the cause and run \`fisherlab sweep local ${dir}\` again: finished runs are skipped, the rest resume.`,

@@ -75,13 +75,13 @@ export function formatSweepStatus(report: SweepStatusReport, options: { all?: bo
   for (const r of shown) {
     const step = r.step !== undefined ? ` step ${r.step}` : '';
     lines.push(
-      `  #${String(r.index).padEnd(4)} ${r.id}  ${r.state.padEnd(11)}${step}  ${r.name}${r.detail ? `\n         ${r.detail}` : ''}`,
+      `  #${String(r.index).padEnd(4)} ${r.id}  ${r.state.padEnd(11)}${step}  ${r.name}${r.detail ? `\n         ${r.detail.replace(/\n/g, '\n         ')}` : ''}`,
     );
   }
   if (c.stale > 0 || c.interrupted > 0 || c.failed > 0) {
     lines.push(
       '',
-      'Interrupted, stale and failed runs resume from their last checkpoint when run again (sweep run / sweep local).',
+      'Interrupted, stale and failed runs are taken up again by sweep run / sweep local, from their last checkpoint where they have one.',
     );
   }
   return lines.join('\n');
