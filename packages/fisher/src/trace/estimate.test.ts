@@ -7,7 +7,7 @@ import {
   residualConvNet,
   smallConvNet,
   softmaxRegression,
-} from './test-models.js';
+} from './fixtures/models.js';
 import type { TraceEstimate } from './types.js';
 
 beforeAll(async () => {

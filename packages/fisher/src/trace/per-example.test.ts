@@ -1,15 +1,15 @@
 import { tf } from '@fisherlab/engine';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { perExampleProductSquaredNorm } from './cells/outer-product.js';
-import { sampleLabels, seededUniform } from './labels.js';
-import { perExampleSquaredGradNorms, perExampleSquaredGradNormsByLoop } from './per-example.js';
 import {
   batchNormConvNet,
   randomImages,
   residualConvNet,
   smallConvNet,
   softmaxRegression,
-} from './test-models.js';
+} from './fixtures/models.js';
+import { sampleLabels, seededUniform } from './labels.js';
+import { perExampleSquaredGradNorms, perExampleSquaredGradNormsByLoop } from './per-example.js';
 import { ModelWalker } from './walker.js';
 
 beforeAll(async () => {
@@ -75,8 +75,9 @@ describe('perExampleProductSquaredNorm', () => {
   it('gives the same norms by the explicit product and by the Gram trick, equal to a direct sum', () => {
     const a = tf.randomNormal([3, 4, 5], 0, 1, 'float32', 1) as tf.Tensor3D;
     const d = tf.randomNormal([3, 4, 2], 0, 1, 'float32', 2) as tf.Tensor3D;
-    const explicit = perExampleProductSquaredNorm(a, d, 'explicit').dataSync();
-    const gram = perExampleProductSquaredNorm(a, d, 'gram').dataSync();
+    const aTransposed = tf.transpose(a, [0, 2, 1]) as tf.Tensor3D;
+    const explicit = perExampleProductSquaredNorm(aTransposed, d, 'explicit').dataSync();
+    const gram = perExampleProductSquaredNorm(aTransposed, d, 'gram').dataSync();
     const av = a.arraySync();
     const dv = d.arraySync();
     const direct = av.map((ai, i) => {
@@ -91,6 +92,6 @@ describe('perExampleProductSquaredNorm', () => {
     });
     expectClose(explicit, direct, 1e-5);
     expectClose(gram, direct, 1e-5);
-    tf.dispose([a, d]);
+    tf.dispose([a, aTransposed, d]);
   });
 });

@@ -1,6 +1,6 @@
 import { tf } from '@fisherlab/engine';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { batchNormConvNet, randomImages, residualConvNet, smallConvNet } from './test-models.js';
+import { batchNormConvNet, randomImages, residualConvNet, smallConvNet } from './fixtures/models.js';
 import { ModelWalker } from './walker.js';
 
 beforeAll(async () => {

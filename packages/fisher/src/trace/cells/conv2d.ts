@@ -3,7 +3,7 @@ import { perExampleProductSquaredNorm } from './outer-product.js';
 import type { PerExampleCell } from './types.js';
 import { applyLayerActivation, isTrainableWeight, layerWeight } from './weights.js';
 
-interface Conv2DConfig {
+export interface Conv2DConfig {
   strides: [number, number];
   padding: 'valid' | 'same';
   dilationRate: [number, number];
@@ -22,57 +22,145 @@ function convConfig(layer: tf.layers.Layer): Conv2DConfig & { dataFormat: string
 }
 
 /**
- * Patches of x [B, H, W, Cin] at every output position, [B, outH, outW, kh·kw·Cin] in the order
- * (kh, kw, Cin) of a tfjs kernel [kh, kw, Cin, Cout] (im2col), by kh·kw strided slices of the
- * padded input; 'same' pads like TensorFlow (total max((out−1)·s + (k−1)·d + 1 − in, 0), the
- * smaller half first).
+ * Patches of x [B, H, W, Cin] at every output position, features first: [B, kh·kw·Cin, outH·outW]
+ * with features in the order (kh, kw, Cin) of a tfjs kernel [kh, kw, Cin, Cout] (a transposed
+ * im2col). Built from kh·kw strided slices of the padded, channel-major input (transposing x is
+ * cheaper than transposing the patches); 'same' pads like TensorFlow (total
+ * max((out−1)·s + (k−1)·d + 1 − in, 0), the smaller half first).
  */
-export function unfoldPatches(
+export function unfoldPatchesTransposed(
+  x: tf.Tensor4D,
+  kernelSize: [number, number],
+  outSize: [number, number],
+  config: Conv2DConfig,
+): tf.Tensor3D {
+  return tf.tidy(() => {
+    const [batch, , , cin] = x.shape;
+    const [kh, kw] = kernelSize;
+    const [oh, ow] = outSize;
+    const [sh, sw] = config.strides;
+    const [dh, dw] = config.dilationRate;
+    const padded = tf.transpose(padForConv(x, kernelSize, outSize, config), [0, 3, 1, 2]);
+    const slices: tf.Tensor3D[] = [];
+    for (let i = 0; i < kh; i++) {
+      for (let j = 0; j < kw; j++) {
+        const slice = tf.stridedSlice(
+          padded,
+          [0, 0, i * dh, j * dw],
+          [batch, cin, i * dh + (oh - 1) * sh + 1, j * dw + (ow - 1) * sw + 1],
+          [1, 1, sh, sw],
+        );
+        slices.push(tf.reshape(slice, [batch, cin, oh * ow]));
+      }
+    }
+    return slices.length === 1 ? slices[0]! : tf.concat(slices, 1);
+  });
+}
+
+/** How per-example kernel gradients are formed; both give the same numbers (tested). */
+export type ConvKernelMethod = 'depthwise' | 'unfold';
+
+export interface ConvKernelNormOptions {
+  method?: ConvKernelMethod;
+  /** Per-example gradients are formed in chunks of examples holding at most this many floats (2^24). */
+  maxChunkFloats?: number;
+}
+
+/**
+ * Per-example ‖∂ℓᵢ/∂K‖² for a Conv2D kernel K [kh, kw, Cin, Cout] from its input x [B, H, W, Cin]
+ * and pre-activation gradient δ [B, oh, ow, Cout]. The kernel gradient of example i is itself a
+ * correlation of its padded input with its output gradient:
+ *   Gᵢ[a, b, c, o] = Σ_{y,x} xpᵢ[y·s + a·d, x·s + b·d, c] · δᵢ[y, x, o]      (s stride, d dilation)
+ * 'depthwise' (default) computes every Gᵢ in one depthwise convolution: channels = examples, the
+ * input is xp transposed to [Cin, Hp, Wp, B], the filter is δ transposed to [oh, ow, B, Cout]
+ * (channel multiplier Cout, dilation s, stride d), giving [Cin, kh, kw, B·Cout]; no per-example
+ * matmul, one op that backends run fast. 'unfold' forms Gᵢ = Uᵢᵀ Δᵢ from im2col patches with a
+ * batched matmul (perExampleProductSquaredNorm). Examples go in chunks to bound memory.
+ */
+export function perExampleConvKernelSquaredNorms(
+  input: tf.Tensor4D,
+  delta: tf.Tensor4D,
+  kernelSize: [number, number],
+  config: Conv2DConfig,
+  options: ConvKernelNormOptions = {},
+): tf.Tensor1D {
+  const { method = 'depthwise', maxChunkFloats = 1 << 24 } = options;
+  const [batch, , , cin] = input.shape;
+  const [, oh, ow, cout] = delta.shape;
+  const [kh, kw] = kernelSize;
+  const chunk = Math.max(1, Math.min(batch, Math.floor(maxChunkFloats / (kh * kw * cin * cout))));
+  if (chunk < batch) {
+    const parts: tf.Tensor1D[] = [];
+    for (let start = 0; start < batch; start += chunk) {
+      const size = Math.min(chunk, batch - start);
+      parts.push(
+        tf.tidy(() =>
+          perExampleConvKernelSquaredNorms(
+            tf.slice(input, start, size),
+            tf.slice(delta, start, size),
+            kernelSize,
+            config,
+            options,
+          ),
+        ),
+      );
+    }
+    const all = tf.concat(parts);
+    tf.dispose(parts);
+    return all;
+  }
+  return tf.tidy(() => {
+    if (method === 'unfold') {
+      const patches = unfoldPatchesTransposed(input, kernelSize, [oh, ow], config);
+      return perExampleProductSquaredNorm(patches, tf.reshape(delta, [batch, oh * ow, cout]) as tf.Tensor3D);
+    }
+    const [sh, sw] = config.strides;
+    const [dh, dw] = config.dilationRate;
+    // Exactly the rows and columns the layer's windows read: (out−1)·s + (k−1)·d + 1.
+    const spanH = (oh - 1) * sh + (kh - 1) * dh + 1;
+    const spanW = (ow - 1) * sw + (kw - 1) * dw + 1;
+    const padded = tf.slice(
+      padForConv(input, [kh, kw], [oh, ow], config),
+      [0, 0, 0, 0],
+      [batch, spanH, spanW, cin],
+    );
+    const examplesAsChannels = tf.transpose(padded, [3, 1, 2, 0]) as tf.Tensor4D;
+    const deltaAsFilter = tf.transpose(delta, [1, 2, 0, 3]) as tf.Tensor4D;
+    const grads = tf.depthwiseConv2d(examplesAsChannels, deltaAsFilter, [dh, dw], 'valid', 'NHWC', [sh, sw]);
+    return tf.sum(tf.square(tf.reshape(grads, [cin * kh * kw, batch, cout])), [0, 2]) as tf.Tensor1D;
+  });
+}
+
+/** x padded as the layer pads it: nothing for 'valid'; TensorFlow's 'same' split, the smaller half first. */
+function padForConv(
   x: tf.Tensor4D,
   kernelSize: [number, number],
   outSize: [number, number],
   config: Conv2DConfig,
 ): tf.Tensor4D {
-  return tf.tidy(() => {
-    const [batch, h, w, cin] = x.shape;
-    const [kh, kw] = kernelSize;
-    const [oh, ow] = outSize;
-    const [sh, sw] = config.strides;
-    const [dh, dw] = config.dilationRate;
-    let padded = x;
-    if (config.padding === 'same') {
-      const padH = Math.max((oh - 1) * sh + (kh - 1) * dh + 1 - h, 0);
-      const padW = Math.max((ow - 1) * sw + (kw - 1) * dw + 1 - w, 0);
-      const top = Math.floor(padH / 2);
-      const left = Math.floor(padW / 2);
-      padded = tf.pad(x, [
-        [0, 0],
-        [top, padH - top],
-        [left, padW - left],
-        [0, 0],
-      ]);
-    }
-    const slices: tf.Tensor4D[] = [];
-    for (let i = 0; i < kh; i++) {
-      for (let j = 0; j < kw; j++) {
-        slices.push(
-          tf.stridedSlice(
-            padded,
-            [0, i * dh, j * dw, 0],
-            [batch, i * dh + (oh - 1) * sh + 1, j * dw + (ow - 1) * sw + 1, cin],
-            [1, sh, sw, 1],
-          ) as tf.Tensor4D,
-        );
-      }
-    }
-    return slices.length === 1 ? slices[0]! : tf.concat(slices, 3);
-  });
+  if (config.padding !== 'same') return x;
+  const [, h, w] = x.shape;
+  const padH = Math.max(
+    (outSize[0] - 1) * config.strides[0] + (kernelSize[0] - 1) * config.dilationRate[0] + 1 - h,
+    0,
+  );
+  const padW = Math.max(
+    (outSize[1] - 1) * config.strides[1] + (kernelSize[1] - 1) * config.dilationRate[1] + 1 - w,
+    0,
+  );
+  const top = Math.floor(padH / 2);
+  const left = Math.floor(padW / 2);
+  return tf.pad(x, [
+    [0, 0],
+    [top, padH - top],
+    [left, padW - left],
+    [0, 0],
+  ]);
 }
 
 /**
- * Conv2D (channels last): z = conv(x, K) + b. With Uᵢ the unfolded patches of example i
- * ([P, kh·kw·Cin], P output positions) and Δᵢ its output gradient [P, Cout]:
- * ∂ℓᵢ/∂K = Uᵢᵀ Δᵢ (reshaped to K's shape), ∂ℓᵢ/∂b = Σₚ δᵢₚ.
+ * Conv2D (channels last): z = conv(x, K) + b. Per example, ∂ℓᵢ/∂K is the correlation of the padded
+ * input with δᵢ (perExampleConvKernelSquaredNorms) and ∂ℓᵢ/∂b = Σₚ δᵢₚ.
  */
 export const conv2dCell: PerExampleCell = {
   className: 'Conv2D',
@@ -80,6 +168,9 @@ export const conv2dCell: PerExampleCell = {
     const config = convConfig(layer);
     if (config.dataFormat !== 'channelsLast') return `dataFormat ${config.dataFormat} (only channelsLast)`;
     if (config.padding !== 'valid' && config.padding !== 'same') return `padding ${config.padding}`;
+    // tfjs 4.22 has no gradient for dilated conv2d, so neither this cell nor the loop can run.
+    if (config.dilationRate.some((d) => d !== 1))
+      return `dilationRate ${config.dilationRate} (tfjs has no gradient)`;
     return layerWeight(layer, 'kernel') ? undefined : 'no kernel weight';
   },
   linear(layer, input) {
@@ -101,16 +192,22 @@ export const conv2dCell: PerExampleCell = {
   squaredGradNorms(layer, input, delta) {
     return tf.tidy(() => {
       const kernel = layerWeight(layer, 'kernel')!;
-      const [batch, oh, ow, cout] = delta.shape as [number, number, number, number];
+      const batch = delta.shape[0]!;
       let norms = tf.zeros([batch]) as tf.Tensor1D;
-      const d = tf.reshape(delta, [batch, oh * ow, cout]) as tf.Tensor3D;
       if (isTrainableWeight(layer, 'kernel')) {
-        const [kh, kw, cin] = kernel.shape as [number, number, number, number];
-        const patches = unfoldPatches(input as tf.Tensor4D, [kh, kw], [oh, ow], convConfig(layer));
-        const u = tf.reshape(patches, [batch, oh * ow, kh * kw * cin]) as tf.Tensor3D;
-        norms = tf.add(norms, perExampleProductSquaredNorm(u, d));
+        const [kh, kw] = kernel.shape as [number, number, number, number];
+        norms = tf.add(
+          norms,
+          perExampleConvKernelSquaredNorms(
+            input as tf.Tensor4D,
+            delta as tf.Tensor4D,
+            [kh, kw],
+            convConfig(layer),
+          ),
+        );
       }
-      if (isTrainableWeight(layer, 'bias')) norms = tf.add(norms, tf.sum(tf.square(tf.sum(d, 1)), 1));
+      if (isTrainableWeight(layer, 'bias'))
+        norms = tf.add(norms, tf.sum(tf.square(tf.sum(delta, [1, 2])), 1));
       return norms;
     });
   },

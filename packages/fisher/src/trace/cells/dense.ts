@@ -35,7 +35,10 @@ export const denseCell: PerExampleCell = {
         if (biasTrainable) norms = tf.add(norms, deltaSq);
         return norms;
       }
-      const a = tf.reshape(input, [batch, -1, input.shape[input.rank - 1]!]) as tf.Tensor3D;
+      const a = tf.transpose(
+        tf.reshape(input, [batch, -1, input.shape[input.rank - 1]!]),
+        [0, 2, 1],
+      ) as tf.Tensor3D;
       const d = tf.reshape(delta, [batch, -1, delta.shape[delta.rank - 1]!]) as tf.Tensor3D;
       if (kernelTrainable) norms = tf.add(norms, perExampleProductSquaredNorm(a, d));
       if (biasTrainable) norms = tf.add(norms, tf.sum(tf.square(tf.sum(d, 1)), 1));
