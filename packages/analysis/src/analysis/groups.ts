@@ -9,6 +9,8 @@ export const DEFAULT_GROUP_IGNORE_KEYS: readonly string[] = [
   'seed',
   'name',
   'id',
+  // Where the data was read from, not which data: the same dataset on another machine.
+  'dataset.dir',
   '**.out',
   '**.outDir',
   '**.output',

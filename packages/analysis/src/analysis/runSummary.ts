@@ -7,10 +7,11 @@ import { maxTraceF } from './fisherTrace.js';
 import { type MeanSpread, meanSpread } from './stats.js';
 
 /**
- * Default early phase: Tr(F) maximum over the first 3 epochs. The paper's exact window is
- * unverified; pass `earlyEpochs` to match your schedule (a few % of training in the paper's runs).
+ * Default early phase: Tr(F) maximum over the first 2 epochs, the same default as training's
+ * `tracking.earlyEpochs` (where Tr(F) is sampled densely). The paper's exact window is unverified;
+ * the report uses the runs' own `tracking.earlyEpochs` when they agree, and `earlyEpochs` overrides.
  */
-export const DEFAULT_EARLY_EPOCHS = 3;
+export const DEFAULT_EARLY_EPOCHS = 2;
 
 export interface RunSummary extends Omit<FinalEval, 'runId'> {
   runId: string;

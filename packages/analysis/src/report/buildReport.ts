@@ -20,7 +20,7 @@ import { type Finding, renderReportHtml } from './html.js';
 import { renderSvg } from './svg.js';
 
 export interface ComposeOptions {
-  /** Early phase = epochs ≤ this (default DEFAULT_EARLY_EPOCHS). */
+  /** Early phase = epochs ≤ this (default: the runs' tracking.earlyEpochs if they agree, else DEFAULT_EARLY_EPOCHS). */
   earlyEpochs?: number;
   groupIgnoreKeys?: readonly string[];
 }
@@ -35,9 +35,26 @@ export interface ComposedReport {
   earlyEpochs: number;
 }
 
+/** The runs' `tracking.earlyEpochs` when every run with a config sets the same value above 0. */
+export function earlyEpochsOfRuns(set: RunSet): number | null {
+  const values = new Set<unknown>();
+  for (const run of set.runs) {
+    if (run.config === null) continue;
+    const tracking = run.config.tracking;
+    values.add(
+      typeof tracking === 'object' && tracking !== null
+        ? (tracking as Record<string, unknown>).earlyEpochs
+        : undefined,
+    );
+  }
+  const [only] = values;
+  return values.size === 1 && typeof only === 'number' && only > 0 ? only : null;
+}
+
 /** Everything the report shows, computed from runs already read (no file output). */
 export function composeReport(set: RunSet, options: ComposeOptions = {}): ComposedReport {
-  const earlyEpochs = options.earlyEpochs ?? DEFAULT_EARLY_EPOCHS;
+  const fromRuns = earlyEpochsOfRuns(set);
+  const earlyEpochs = options.earlyEpochs ?? fromRuns ?? DEFAULT_EARLY_EPOCHS;
   if (!(earlyEpochs > 0)) {
     throw new Error(
       `earlyEpochs: expected a number of epochs above 0, found ${earlyEpochs}. Fix: pass e.g. 3 (the early phase is epochs ≤ earlyEpochs).`,
