@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { runDemo } from '../demo/run-demo.js';
+import { tuneDemo } from '../demo/tune.js';
 import { UserError } from '../errors.js';
 import { formatDuration } from '../run/progress.js';
 
@@ -26,16 +27,27 @@ export function registerDemo(program: Command): void {
       },
       2,
     )
-    .action(async (options: { out: string; quick?: boolean; seed: number; workers: number }) => {
-      const result = await runDemo({
-        out: options.out,
-        quick: Boolean(options.quick),
-        seed: options.seed,
-        workers: options.workers,
-      });
-      console.log(`\n${result.table}\n`);
-      for (const f of result.findings)
-        console.log(`${f.held ? 'HELD    ' : 'NOT HELD'} ${f.title}\n         ${f.text}`);
-      console.log(`\nreport: ${result.reportPath}  (wall time ${formatDuration(result.seconds)})`);
-    });
+    .option(
+      '--tune',
+      'run the tuning grids (lr, FP alpha, GradNorm alpha) and record them in presets/demo-tuning.json',
+    )
+    .action(
+      async (options: { out: string; quick?: boolean; seed: number; workers: number; tune?: boolean }) => {
+        if (options.tune) {
+          const tuning = await tuneDemo({ out: options.out, workers: options.workers, seed: options.seed });
+          console.log(JSON.stringify(tuning, null, 2));
+          return;
+        }
+        const result = await runDemo({
+          out: options.out,
+          quick: Boolean(options.quick),
+          seed: options.seed,
+          workers: options.workers,
+        });
+        console.log(`\n${result.table}\n`);
+        for (const f of result.findings)
+          console.log(`${f.held ? 'HELD    ' : 'NOT HELD'} ${f.title}\n         ${f.text}`);
+        console.log(`\nreport: ${result.reportPath}  (wall time ${formatDuration(result.seconds)})`);
+      },
+    );
 }

@@ -40,7 +40,7 @@ export const DEMO_SCALES: Record<'full' | 'quick', DemoScale> = {
 export const DEMO_ARMS = ['tuned-lr', 'small-lr', 'small-lr+FP', 'small-lr+GN', 'noisy', 'noisy+FP'] as const;
 export type DemoArm = (typeof DEMO_ARMS)[number];
 
-const TUNING_FILE = new URL('../../presets/demo-tuning.json', import.meta.url);
+export const TUNING_FILE = new URL('../../presets/demo-tuning.json', import.meta.url);
 
 export function readDemoTuning(): DemoTuning {
   return JSON.parse(readFileSync(TUNING_FILE, 'utf8')) as DemoTuning;

@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { composeReport, readRuns } from '@fisherlab/analysis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseRunConfig } from '../config/load.js';
 import { readMetrics } from './metrics-log.js';
@@ -90,5 +91,78 @@ describe('resume', () => {
     const expected = comparable(path.join(straight.runDir, 'metrics.jsonl'));
     const actual = comparable(path.join(third.runDir, 'metrics.jsonl'));
     expect(actual).toEqual(expected);
+  });
+});
+
+describe('reliability', () => {
+  it('an absurd learning rate ends the run as diverged, naming the step and quantity, keeping the last good checkpoint', async () => {
+    // One good epoch (checkpointed at step 4), then the rate is raised absurdly for the rest.
+    const good = tinyConfig('diverge', { penalty: { kind: 'none' }, epochs: 1 });
+    await trainRun(good, { progress: quiet, handleSignals: false });
+    const absurd = { ...good, epochs: 3, optimizer: { ...good.optimizer, lr: 1e6 } };
+    const outcome = await trainRun(absurd, { progress: quiet, handleSignals: false, resume: true });
+    expect(outcome.status).toBe('diverged');
+    expect(outcome.exitCode).toBe(3);
+    expect(outcome.error?.quantity).toMatch(/loss|gradient|Tr\(F\)/);
+    expect(outcome.error?.step).toBeGreaterThan(4);
+    const meta = JSON.parse(readFileSync(path.join(outcome.runDir, 'meta.json'), 'utf8'));
+    expect(meta).toMatchObject({
+      status: 'diverged',
+      error: { quantity: outcome.error?.quantity, step: outcome.error?.step },
+    });
+    expect(JSON.parse(readFileSync(path.join(outcome.runDir, 'checkpoint.json'), 'utf8')).step).toBe(4);
+    const { notes, summary } = composeReport(await readRuns(outcome.runDir));
+    expect(summary[0]?.status).toBe('diverged');
+    expect(notes.join('\n')).toMatch(/diverge/);
+    for (const r of readMetrics(path.join(outcome.runDir, 'metrics.jsonl'))) {
+      for (const v of Object.values(r)) if (typeof v === 'number') expect(Number.isFinite(v)).toBe(true);
+    }
+  });
+
+  it('the same config and seed give identical metrics; another seed does not', async () => {
+    const a = await trainRun(tinyConfig('det-a', { epochs: 1 }), { progress: quiet, handleSignals: false });
+    const b = await trainRun(tinyConfig('det-b', { epochs: 1 }), { progress: quiet, handleSignals: false });
+    const c = await trainRun(tinyConfig('det-c', { epochs: 1, seed: 1 }), {
+      progress: quiet,
+      handleSignals: false,
+    });
+    const metrics = (run: { runDir: string }) => comparable(path.join(run.runDir, 'metrics.jsonl'));
+    expect(metrics(b)).toEqual(metrics(a));
+    expect(metrics(c)).not.toEqual(metrics(a));
+  });
+
+  it('leaks no tensors: as many live tensors after step 100 as after step 10 (penalty and Tr(F) tracking on)', async () => {
+    const counts = new Map<number, number>();
+    const { tf } = await import('@fisherlab/engine');
+    const config = tinyConfig('leaks', {
+      epochs: undefined,
+      steps: 100,
+      tracking: { subset: 32, every: 5, earlyEpochs: 1, earlyEvery: 2 },
+    });
+    await trainRun(config, {
+      progress: quiet,
+      handleSignals: false,
+      onStep: (step) => counts.set(step, tf.memory().numTensors),
+    });
+    expect(counts.get(100)).toBe(counts.get(10));
+  });
+
+  it('refuses to resume with a config that builds another architecture', async () => {
+    const config = tinyConfig('arch-change', { epochs: 1 });
+    await trainRun(config, { progress: quiet, handleSignals: false });
+    const other = { ...config, model: { arch: 'mlp', options: { hiddenUnits: [16] } } };
+    await expect(trainRun(other, { progress: quiet, handleSignals: false, resume: true })).rejects.toThrow(
+      /was made by another architecture .* use the config it was made with|another architecture/,
+    );
+  });
+
+  it('refuses to overwrite a finished run', async () => {
+    const config = tinyConfig('no-overwrite', { epochs: 1 });
+    await trainRun(config, { progress: quiet, handleSignals: false });
+    const before = readFileSync(path.join(config.output, 'metrics.jsonl'), 'utf8');
+    await expect(trainRun(config, { progress: quiet, handleSignals: false })).rejects.toThrow(
+      /already holds a run; use --resume/,
+    );
+    expect(readFileSync(path.join(config.output, 'metrics.jsonl'), 'utf8')).toBe(before);
   });
 });

@@ -49,6 +49,8 @@ export interface TrainOptions {
   stopAfterSteps?: number;
   /** Install SIGINT/SIGTERM handlers that checkpoint and stop (default true). */
   handleSignals?: boolean;
+  /** Called after every completed step (tests sample live tensors with it). */
+  onStep?: (step: number) => void;
 }
 
 export interface TrainOutcome {
@@ -307,6 +309,7 @@ export async function trainRun(config: RunConfig, options: TrainOptions = {}): P
         await checkpoint();
       }
       progress.update(state.step, totalSteps, epochOf(state.step), figures);
+      options.onStep?.(state.step);
     }
   } catch (caught) {
     if (caught instanceof Divergence) {
