@@ -23,6 +23,13 @@ describe('grouping', () => {
     expect(labels.get(keys[1]!)).toBe('lr=0.005, no penalty');
     expect(labels.get(keys[2]!)).toBe('lr=0.005, FP α=0.1');
   });
+  it('keeps labels unique when distinct groups describe alike', () => {
+    const a = groupKeyOf(runConfig({ penalty: 'none', alpha: 0 }));
+    const b = groupKeyOf(runConfig({ penalty: 'none', alpha: 0.1 }));
+    const labels = groupLabels([a, b]);
+    expect(labels.get(a)).toBe('no penalty');
+    expect(labels.get(b)).toBe('no penalty (#2)');
+  });
   it('labels noise and a single group', () => {
     const clean = groupKeyOf(runConfig({}));
     const noisy = groupKeyOf(runConfig({ noise: 0.2 }));

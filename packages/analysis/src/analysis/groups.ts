@@ -62,10 +62,16 @@ export function groupLabels(groupKeys: readonly string[]): Map<string, string> {
   const allPaths = [...new Set(flats.flatMap((f) => [...f.keys()]))].sort();
   const differing = allPaths.filter((p) => new Set(flats.map((f) => f.get(p) ?? 'absent')).size > 1);
   const labels = new Map<string, string>();
+  const taken = new Map<string, number>();
   unique.forEach((key, i) => {
     const flat = flats[i]!;
     const paths = differing.length > 0 ? differing : ['model.arch', 'dataset.name', 'optimizer.lr'];
-    labels.set(key, describe(flat, paths) || 'all runs');
+    const label = describe(flat, paths) || 'all runs';
+    // Distinct groups can read alike (e.g. two α values under 'no penalty'); labels must stay unique
+    // because charts and group summaries key on them.
+    const seen = (taken.get(label) ?? 0) + 1;
+    taken.set(label, seen);
+    labels.set(key, seen === 1 ? label : `${label} (#${seen})`);
   });
   return labels;
 }
