@@ -8,9 +8,9 @@ import { createPoolDisplay, formatPoolSummary, runLocalPool } from '../sweep/loc
 import { planSweep, readPlan, writePlan } from '../sweep/plan.js';
 import { resolveRunIndex } from '../sweep/run-index.js';
 import { DEFAULT_STALE_AFTER_MS } from '../sweep/run-state.js';
-import { jsonProgressSink, PROGRESS_ENV, runPlannedRun } from '../sweep/runner.js';
 import { loadSweepFile } from '../sweep/spec.js';
 import { formatSweepStatus, sweepStatus } from '../sweep/status.js';
+import { jsonProgressSink, PROGRESS_ENV } from '../sweep/worker-progress.js';
 
 const positiveInt = (name: string) => (raw: string) => {
   const value = Number(raw);
@@ -80,6 +80,8 @@ export function registerSweep(program: Command): void {
       const plan = readPlan(dir);
       const { index, from } = resolveRunIndex(options.index, process.env, plan.runs.length, dir);
       if (from !== '--index') console.error(`run index ${index} from ${from}`);
+      // loaded here, not at the top: the trainer brings TensorFlow.js, which the other sweep commands do not need
+      const { runPlannedRun } = await import('../sweep/runner.js');
       const result = await runPlannedRun(dir, index, {
         force: Boolean(options.force),
         assignedByEngine: from !== '--index',

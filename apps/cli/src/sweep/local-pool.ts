@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { formatDuration } from '../run/progress.js';
 import { type PlannedRun, readPlan, runDirOf } from './plan.js';
 import { DEFAULT_STALE_AFTER_MS, readMeta, readRunState } from './run-state.js';
-import { PROGRESS_ENV, PROGRESS_PREFIX } from './runner.js';
+import { PROGRESS_ENV, PROGRESS_PREFIX } from './worker-progress.js';
 
 /**
  * `sweep local DIR --workers N`: the planned runs on this machine, each in its own child process

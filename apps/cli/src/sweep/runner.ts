@@ -16,11 +16,6 @@ import { claimRun, readMeta, readRunState } from './run-state.js';
  * first checkpoint starts over. It writes only inside DIR/runs/<id>/.
  */
 
-/** Lines the pool parses from a worker's stdout: this prefix, then one JSON object. */
-export const PROGRESS_PREFIX = '@@fisherlab-progress ';
-/** Set by `sweep local` so that its workers print machine-readable progress. */
-export const PROGRESS_ENV = 'FISHERLAB_SWEEP_PROGRESS';
-
 export type RunAction = 'skipped' | 'started' | 'resumed' | 'restarted';
 
 export interface SweepRunResult {
@@ -43,25 +38,6 @@ export interface SweepRunOptions {
   staleAfterMs?: number;
   progress?: ProgressSink;
   log?: (message: string) => void;
-}
-
-/** Progress as prefixed JSON lines on stdout, for a parent `sweep local`. */
-export function jsonProgressSink(
-  write: (line: string) => void = (l) => process.stdout.write(l),
-): ProgressSink {
-  let last = 0;
-  return {
-    update(step, totalSteps, epoch, figures) {
-      const now = Date.now();
-      if (now - last < 500 && step < totalSteps) return;
-      last = now;
-      write(`${PROGRESS_PREFIX}${JSON.stringify({ step, totalSteps, epoch, ...figures })}\n`);
-    },
-    log(message) {
-      write(`${message}\n`);
-    },
-    done() {},
-  };
 }
 
 function withHeartbeat(sink: ProgressSink, beat: () => void): ProgressSink {
