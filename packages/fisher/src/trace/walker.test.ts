@@ -48,6 +48,15 @@ describe('ModelWalker', () => {
     expect(walker.untappedTrainableLayers.map((l) => l.getClassName())).toEqual(['DepthwiseConv2D']);
   });
 
+  it('rejects a model that outputs probabilities instead of logits', () => {
+    const model = tf.sequential({
+      layers: [tf.layers.dense({ inputShape: [3], units: 2, activation: 'softmax' })],
+    });
+    expect(() => new ModelWalker(model)).toThrow(
+      /expected an output of logits, found layer '.*' ending in softmax/,
+    );
+  });
+
   it('rejects a model with two outputs, saying what to do', () => {
     const input = tf.input({ shape: [3] });
     const a = tf.layers.dense({ units: 2 }).apply(input) as tf.SymbolicTensor;

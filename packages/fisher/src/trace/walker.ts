@@ -66,6 +66,7 @@ export class ModelWalker {
     this.inputId = model.inputs[0]!.id;
     this.outputId = model.outputs[0]!.id;
     this.steps = topologicalSteps(model);
+    rejectProbabilityOutput(model, this.steps[this.steps.length - 1]?.layer);
     const calls = new Map<Layer, number>();
     for (const step of this.steps) calls.set(step.layer, (calls.get(step.layer) ?? 0) + 1);
     const tapped: TappedLayer[] = [];
@@ -119,6 +120,18 @@ export class ModelWalker {
       );
     }
     return logits as tf.Tensor2D;
+  }
+}
+
+/** Tr(F) needs logits: a model ending in softmax would be read as logits and give wrong numbers. */
+function rejectProbabilityOutput(model: tf.LayersModel, last: Layer | undefined): void {
+  if (!last) return;
+  const config = last.getConfig() as Record<string, unknown>;
+  if (last.getClassName() === 'Softmax' || config['activation'] === 'softmax') {
+    throw new Error(
+      `model '${model.name}': expected an output of logits, found layer '${last.name}' ending in softmax; ` +
+        "build the model without the final softmax (activation 'linear'): the estimators apply it themselves",
+    );
   }
 }
 
