@@ -156,7 +156,8 @@ export async function runLocalPool(dir: string, options: LocalPoolOptions): Prom
           status =
             meta?.status === 'diverged' ? 'diverged' : meta?.status === 'completed' ? 'completed' : 'skipped';
           if (status === 'diverged') error = meta?.error?.message;
-        } else if (meta?.status === 'interrupted' || code === 130) {
+        } else if (meta?.status === 'interrupted' || code === 130 || (aborted && killedBy !== null)) {
+          // a worker stopped by our SIGTERM before it installed its handlers dies of the signal: still an interruption
           status = 'interrupted';
         } else {
           status = 'failed';

@@ -148,6 +148,38 @@ describe('sweep local', () => {
     expect(again.stdout).toContain('ran 1: 0 completed, 0 diverged, 1 failed, 0 interrupted; 4 not started');
   }, 400_000);
 
+  it('SIGTERM to the pool checkpoints and stops every worker; the same command resumes them', async () => {
+    const { dir, plan: planned } = plan('interrupt', { base: { ...tinyBase, epochs: 5 }, seeds: [0, 1] }); // 20 steps each
+    const runDirs = planned.runs.map((run) => runDirOf(dir, run));
+    const stopped = await runCli(['sweep', 'local', dir, '--workers', '2'], {}, (child) => {
+      const poll = setInterval(() => {
+        if (runDirs.every((d) => existsSync(path.join(d, 'checkpoint.json')))) {
+          clearInterval(poll);
+          child.kill('SIGTERM');
+        }
+      }, 20);
+      child.on('close', () => clearInterval(poll));
+    });
+    expect(stopped.code).toBe(130);
+    expect(stopped.stdout).toContain('Interrupted: run the same command again to resume.');
+    for (const d of runDirs) {
+      expect(meta(d).status).toBe('interrupted');
+      expect(meta(d).step).toBeLessThan(20);
+    }
+    expect(sweepStatus(dir).counts.interrupted).toBe(2);
+
+    const resumed = await runCli(['sweep', 'local', dir, '--workers', '2']);
+    expect(resumed.stdout).toContain('ran 2: 2 completed');
+    for (const d of runDirs) {
+      expect(meta(d)).toMatchObject({ status: 'completed', step: 20 });
+      expect(readFileSync(path.join(d, 'worker.log'), 'utf8')).toContain('resuming from step');
+      const trainSteps = metrics(d)
+        .filter((r) => r.kind === 'train')
+        .map((r) => r.step);
+      expect(trainSteps).toEqual([4, 8, 12, 16, 20]);
+    }
+  }, 400_000);
+
   it("resumes a killed worker's run from its checkpoint when run again", async () => {
     const { dir, plan: planned } = plan('resume', { base: { ...tinyBase, epochs: 5 } }); // 4 steps/epoch, 20 steps
     const runDir = runDirOf(dir, planned.runs[0]!);
