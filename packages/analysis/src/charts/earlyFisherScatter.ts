@@ -2,7 +2,6 @@ import type { EarlyFisherVsAccuracy } from '../analysis/earlyFisher.js';
 import {
   CHART_CONFIG,
   type ChartOutcome,
-  fmt,
   PANEL_HEIGHT,
   PANEL_WIDTH,
   VEGA_LITE_SCHEMA,
@@ -24,7 +23,7 @@ export function earlyFisherScatterChart(result: EarlyFisherVsAccuracy, earlyEpoc
   const corr = (name: string, c: EarlyFisherVsAccuracy['pearsonLog']) =>
     c === null
       ? `${name} undefined`
-      : `${name} = ${fmt(c.value, 2)}${c.stdErr === null ? '' : ` ± ${fmt(c.stdErr, 2)}`}`;
+      : `${name} = ${c.value.toFixed(2)}${c.stdErr === null ? '' : ` ± ${c.stdErr.toFixed(2)}`}`;
   const line = `${corr('Pearson r (log₁₀ Tr(F))', result.pearsonLog)} · ${corr('Spearman ρ', result.spearman)} · n = ${result.points.length} runs`;
   const notes =
     result.points.length < 5

@@ -65,6 +65,7 @@ export function penaltyVsLrChart(
               type: 'quantitative',
               title: 'final test accuracy (mean ± sd)',
               scale: { zero: false },
+              axis: { format: '.0%', tickCount: 5 },
             },
             color: { field: 'series', type: 'nominal', title: 'arm' },
             tooltip: [

@@ -40,10 +40,11 @@ function scriptJson(value: unknown): string {
 
 const pct = (v: number | null) => (v === null ? '–' : `${(v * 100).toFixed(1)}%`);
 const at = (epoch: number | null) => (epoch === null ? '' : ` <span class="dim">@${fmt(epoch)}</span>`);
-const spread = (s: MeanSpread | null, asPct: boolean) => {
+/** mean ± sd (n): fractions as '%' (accuracies) or ' pts' (accuracy differences), or plain numbers. */
+const spread = (s: MeanSpread | null, unit: '%' | ' pts' | '') => {
   if (s === null) return '–';
-  const f = (v: number) => (asPct ? `${(v * 100).toFixed(1)}` : fmt(v));
-  return `${f(s.mean)}${s.sd === null ? '' : ` ± ${f(s.sd)}`}${asPct ? '%' : ''} <span class="dim">(n=${s.n})</span>`;
+  const f = (v: number) => (unit === '' ? fmt(v) : `${(v * 100).toFixed(1)}`);
+  return `${f(s.mean)}${s.sd === null ? '' : ` ± ${f(s.sd)}`}${unit} <span class="dim">(n=${s.n})</span>`;
 };
 
 /** The self-contained report page: vega, vega-lite and vega-embed inlined, no network needed to view it. */
@@ -90,7 +91,7 @@ export function renderReportHtml(page: ReportPage): string {
   const groupRows = page.groups
     .map(
       (g) =>
-        `<tr><td>${escapeHtml(g.group)}</td><td>${g.finished} of ${g.runs}</td><td>${spread(g.finalTestAccuracy, true)}</td><td>${spread(g.bestTestAccuracy, true)}</td><td>${spread(g.maxTraceF, false)}</td><td>${spread(g.earlyMaxTraceF, false)}</td><td>${spread(g.gap, true)}</td></tr>`,
+        `<tr><td>${escapeHtml(g.group)}</td><td>${g.finished} of ${g.runs}</td><td>${spread(g.finalTestAccuracy, '%')}</td><td>${spread(g.bestTestAccuracy, '%')}</td><td>${spread(g.maxTraceF, '')}</td><td>${spread(g.earlyMaxTraceF, '')}</td><td>${spread(g.gap, ' pts')}</td></tr>`,
     )
     .join('\n');
   const configs = page.runs
