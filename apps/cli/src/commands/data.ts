@@ -23,8 +23,9 @@ export function registerData(program: Command): void {
       '--root <dir>',
       'folder that receives <name>/ (default: $FISHERLAB_DATA, else ~/.cache/fisherlab/datasets)',
     )
+    .option('--base-url <url>', 'fetch the archives from this mirror instead (same file names)')
     .option('--force', 'download again even when already installed')
-    .action(async (name: string, options: { root?: string; force?: boolean }) => {
+    .action(async (name: string, options: { root?: string; force?: boolean; baseUrl?: string }) => {
       const started = Date.now();
       const tty = Boolean(process.stderr.isTTY);
       let lastPhase = '';
@@ -40,6 +41,7 @@ export function registerData(program: Command): void {
         const result = await downloadDataset(name, {
           ...(options.root ? { root: options.root } : {}),
           ...(options.force ? { force: true } : {}),
+          ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
           onProgress: report,
         });
         done();

@@ -1,0 +1,138 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+/** The built `fisherlab` binary, as a user runs it. */
+const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'bin.js');
+const root = mkdtempSync(path.join(tmpdir(), 'fisherlab-cli-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const fisherlab = (...args: string[]) => {
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, CI: '1' },
+    timeout: 300_000,
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+};
+
+const tiny = [
+  '--train-subset',
+  '100',
+  '--test-subset',
+  '50',
+  '--arch',
+  'mlp',
+  '--model-options',
+  '{"hiddenUnits":[16]}',
+  '--batch-size',
+  '50',
+];
+
+describe('fisherlab', () => {
+  it('--help lists every command', () => {
+    const { code, out } = fisherlab('--help');
+    expect(code).toBe(0);
+    for (const command of ['doctor', 'train', 'trace', 'eval', 'report', 'data', 'demo', 'sweep'])
+      expect(out).toContain(command);
+  });
+
+  it('doctor says which backends were tried, why each failed, and where the datasets are', () => {
+    const { code, out } = fisherlab('doctor');
+    expect(code).toBe(0);
+    expect(out).toMatch(/tensorflow-gpu\s+@tensorflow\/tfjs-node-gpu is not installed|ok\s+tensorflow-gpu/);
+    expect(out).toMatch(/active: (wasm|tensorflow|tensorflow-gpu|cpu)/);
+    expect(out).toMatch(/fashion-mnist-embedded\s+\S+/);
+  });
+
+  it('train --dry-run checks config, data, model and output without training', () => {
+    const output = path.join(root, 'dry');
+    const { code, out } = fisherlab(
+      'train',
+      ...tiny,
+      '--lr',
+      '0.1',
+      '--epochs',
+      '1',
+      '--output',
+      output,
+      '--dry-run',
+    );
+    expect(code).toBe(0);
+    expect(out).toMatch(/config: valid/);
+    expect(out).toMatch(/data: fashion-mnist-embedded: 100 train \/ 50 test, 28x28x1, 10 classes/);
+    expect(out).toMatch(/model: mlp, 12,730 parameters/);
+    expect(out).toMatch(/output: .*dry \(writable\)/);
+  });
+
+  it('bad input exits 2 with the key, the expectation and the fix', () => {
+    const bad = path.join(root, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ optimizer: { lr: -1 }, epochs: 1, learning_rate: 3 }));
+    let r = fisherlab('train', '--config', bad);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/optimizer\.lr: Too small: expected number to be >0/);
+    expect(r.err).toMatch(/unknown key learning_rate; allowed here:/);
+    r = fisherlab('train', '--lr', 'fast', '--epochs', '1');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/expected a number for optimizer\.lr, got 'fast'/);
+    r = fisherlab(
+      'train',
+      '--lr',
+      '0.1',
+      '--epochs',
+      '1',
+      '--dataset',
+      'cifar10',
+      '--data-dir',
+      path.join(root, 'nowhere'),
+    );
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/dataset 'cifar10'/);
+    expect(r.err).toMatch(/nowhere/);
+    const file = path.join(root, 'a-file');
+    writeFileSync(file, 'x');
+    r = fisherlab('train', ...tiny, '--lr', '0.1', '--epochs', '1', '--output', path.join(file, 'run'));
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/choose (a writable|another) --output/);
+  });
+
+  it('trains, then trace and eval measure the saved run', () => {
+    const output = path.join(root, 'run');
+    const trained = fisherlab(
+      'train',
+      ...tiny,
+      '--lr',
+      '0.1',
+      '--epochs',
+      '1',
+      '--output',
+      output,
+      '--track-subset',
+      '32',
+    );
+    expect(trained.code, trained.err).toBe(0);
+    expect(trained.out).toMatch(/completed: 2 steps/);
+    const trace = fisherlab('trace', '--checkpoint', output, '--estimator', 'exact', '--n', '20', '--json');
+    expect(trace.code, trace.err).toBe(0);
+    const estimate = JSON.parse(trace.out);
+    expect(estimate).toMatchObject({ estimator: 'exact', examples: 20, quantity: 'fisher' });
+    expect(estimate.value).toBeGreaterThan(0);
+    expect(estimate.standardError).toBeGreaterThan(0);
+    const evaluated = fisherlab('eval', '--checkpoint', output, '--split', 'test', '--json');
+    expect(evaluated.code, evaluated.err).toBe(0);
+    expect(JSON.parse(evaluated.out)).toMatchObject({ split: 'test', examples: 2000 });
+    const report = fisherlab('report', output, '--out', path.join(root, 'report.html'));
+    expect(report.code, report.err).toBe(0);
+    expect(report.out).toMatch(/report: .*report\.html \(1 runs/);
+  });
+
+  it('data info says where the embedded subset is', () => {
+    mkdirSync(path.join(root, 'empty'), { recursive: true });
+    const { code, out } = fisherlab('data', 'info', 'fashion-mnist-embedded');
+    expect(code).toBe(0);
+    expect(out).toMatch(/found: .*fashion-mnist-embedded/);
+  });
+});
