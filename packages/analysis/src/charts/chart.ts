@@ -70,6 +70,9 @@ export interface CurvePanelOptions {
   yTitle: string;
   colorTitle: string;
   log?: boolean;
+  /** Panel size in pixels (default PANEL_WIDTH x PANEL_HEIGHT). */
+  width?: number;
+  height?: number;
   /** Fixed y domain, e.g. [0, 1] for accuracies. */
   yDomain?: [number, number];
   /** Field distinguishing line styles (solid/dotted), with its domain in order solid, dotted. */
@@ -98,8 +101,8 @@ export function curvePanel(rows: readonly CurveRow[], o: CurvePanelOptions): Pan
     : {};
   return {
     title: o.title,
-    width: PANEL_WIDTH,
-    height: PANEL_HEIGHT,
+    width: o.width ?? PANEL_WIDTH,
+    height: o.height ?? PANEL_HEIGHT,
     data: { values: rows as CurveRow[] },
     layer: [
       {

@@ -1,11 +1,5 @@
 import type { EarlyFisherVsAccuracy } from '../analysis/earlyFisher.js';
-import {
-  CHART_CONFIG,
-  type ChartOutcome,
-  PANEL_HEIGHT,
-  PANEL_WIDTH,
-  VEGA_LITE_SCHEMA,
-} from './chart.js';
+import { CHART_CONFIG, type ChartOutcome, PANEL_HEIGHT, PANEL_WIDTH, VEGA_LITE_SCHEMA } from './chart.js';
 
 /**
  * Early-phase Tr(F) (max over epochs ≤ E) against final test accuracy, one point per finished run,

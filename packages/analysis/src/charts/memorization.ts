@@ -6,6 +6,8 @@ import {
   type CurveRow,
   curvePanel,
   curveRows,
+  PANEL_HEIGHT,
+  PANEL_WIDTH,
   VEGA_LITE_SCHEMA,
 } from './chart.js';
 
@@ -48,6 +50,8 @@ export function memorizationChart(tables: RunTables): ChartOutcome {
             yTitle: 'train accuracy',
             colorTitle: 'group',
             yDomain: [0, 1],
+            width: PANEL_WIDTH * 2,
+            height: PANEL_HEIGHT * 1.5,
             dash: { field: 'subset', title: 'examples', domain: ['clean', 'noisy'] },
           }),
         ],
