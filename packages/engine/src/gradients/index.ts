@@ -4,6 +4,7 @@ import { avgPoolGradGradConfig } from './AvgPoolGrad_grad.js';
 import { conv2DBackpropFilterGradConfig } from './Conv2DBackpropFilter_grad.js';
 import { equalGradConfig } from './Equal_grad.js';
 import { expGradConfig } from './Exp_grad.js';
+import { fusedBatchNormGradConfig } from './FusedBatchNorm_grad.js';
 import { maxPoolGradGradConfig } from './MaxPoolGrad_grad.js';
 import { sigmoidGradConfig } from './Sigmoid_grad.js';
 import { softmaxGradConfig } from './Softmax_grad.js';
@@ -17,7 +18,8 @@ import { tileGradConfig } from './Tile_grad.js';
  *   AvgPoolGrad, Equal);
  * - its stock gradient reads the op's saved output, which breaks second derivatives (Exp, Tanh,
  *   Sigmoid, Softmax; see ../secondorder/README.md);
- * - its stock gradient is too slow under double backprop (Tile), or wrong (AvgPool with padding).
+ * - its stock gradient is too slow or too memory-hungry under double backprop (Tile,
+ *   FusedBatchNorm), or wrong (AvgPool with padding).
  */
 export const GRADIENT_CONFIGS: tf.GradConfig[] = [
   avgPoolGradConfig,
@@ -25,6 +27,7 @@ export const GRADIENT_CONFIGS: tf.GradConfig[] = [
   conv2DBackpropFilterGradConfig,
   equalGradConfig,
   expGradConfig,
+  fusedBatchNormGradConfig,
   maxPoolGradGradConfig,
   sigmoidGradConfig,
   softmaxGradConfig,
