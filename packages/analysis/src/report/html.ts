@@ -84,7 +84,7 @@ export function renderReportHtml(page: ReportPage): string {
       const earlySe = r.earlyMaxTraceFStdErr === null ? '' : ` ± ${fmt(r.earlyMaxTraceFStdErr)}`;
       return `<tr class="row-${r.status}"><td>${escapeHtml(r.name)}</td><td>${escapeHtml(r.group)}</td><td>${r.seed ?? '–'}</td><td>${status}</td>
 <td>${pct(r.finalTestAccuracy)}${at(r.finalEpoch)}</td><td>${pct(r.bestTestAccuracy)}${at(r.bestTestEpoch)}</td>
-<td>${fmt(r.maxTraceF)}${se}${at(r.maxTraceFEpoch)}</td><td>${fmt(r.earlyMaxTraceF)}${earlySe}${at(r.earlyMaxTraceFEpoch)}</td>
+<td>${fmt(r.maxTraceF)}${se}${at(r.maxTraceFEpoch)}${r.estimator ? `<div class="dim">${escapeHtml(r.estimator)} estimator</div>` : ''}</td><td>${fmt(r.earlyMaxTraceF)}${earlySe}${at(r.earlyMaxTraceFEpoch)}</td>
 <td>${r.gap === null ? '–' : `${(r.gap * 100).toFixed(1)} pts`}</td><td>${pct(r.finalTrainCleanAccuracy)} / ${pct(r.finalTrainNoisyAccuracy)}</td>${curvatureCell(r)}</tr>`;
     })
     .join('\n');
