@@ -1,0 +1,343 @@
+"""PyTorch reference for FisherLab's benchmark suite (never a runtime dependency).
+
+The same tasks as benchmarks/src/fisherlab-worker.ts, on the same architectures, batch and data
+shapes, with PyTorch's standard methods:
+  sgd-step      one SGD step (lr 0.01): forward, cross-entropy, backward, update;
+  penalty-k1    one Fisher-penalty step, double backprop: g = autograd.grad(L̂, θ, create_graph=True)
+                with ŷ ~ softmax(logits) drawn from the step's own forward pass, then
+                (loss + α‖g‖²).backward() (as acmi-lab/imp-regularizers and BartekKrzepkowski/FisherPenalty);
+  penalty-k10   ten steps with the penalty on the first only (ms reported per step);
+  trace-mc / trace-empirical / trace-exact / trace-minibatch   Tr(F) on n examples, BatchNorm in
+                eval mode, per-example gradients by functorch.vmap(grad(...)) (torch 1.13 has no
+                torch.func) or, without functorch, one backward per example ('loop');
+  forward       inference-mode forward pass of one batch;
+  matmul        an n x n by n x n float32 matmul (the backend's compute peak).
+
+Run by the suite as a worker: one JSON request per stdin line, one JSON reply per stdout line
+(`python3 torch_bench.py --serve`). `python3 torch_bench.py --selftest` times every task once.
+Threads: torch.set_num_threads(2) unless --threads says otherwise. BLAS: Debian's torch uses whatever
+provides libblas.so.3; the reference BLAS (the default without OpenBLAS) makes its matmuls ~8x slower,
+so the suite can point the worker at OpenBLAS (see benchmarks/README section in the main README).
+"""
+
+import json
+import math
+import resource
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+try:
+    from functorch import grad as ft_grad
+    from functorch import make_functional_with_buffers, vmap
+
+    HAS_FUNCTORCH = True
+except ImportError:  # depends on the installed torch
+    HAS_FUNCTORCH = False
+
+# Per-example gradients: 'loop' (one backward per example) measured 2.2x less CPU than
+# functorch.vmap(grad(...)) for SimpleCNN on Debian's torch 1.13 (1.3 s vs 2.9 s for 128 examples),
+# so the faster one is the default reference; a request can ask for 'vmap'.
+DEFAULT_PER_EXAMPLE = 'loop'
+
+ALPHA = 0.1
+LR = 0.01
+
+
+class SimpleCNN(nn.Module):
+    """conv 32 3x3 pad 1, ReLU, max-pool 2; conv 64 3x3 pad 1, ReLU, max-pool 2; Linear 128, ReLU; Linear C."""
+
+    def __init__(self, in_ch, n_cls, side):
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_ch, 32, 3, padding=1)
+        self.conv2 = nn.Conv2d(32, 64, 3, padding=1)
+        self.fc1 = nn.Linear(64 * (side // 4) ** 2, 128)
+        self.fc2 = nn.Linear(128, n_cls)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        return self.fc2(F.relu(self.fc1(x.flatten(1))))
+
+
+class VGG11(nn.Module):
+    """kuangliu/pytorch-cifar VGG('VGG11') with BatchNorm after every conv (CIFAR width)."""
+
+    def __init__(self, n_cls, batch_norm=True):
+        super().__init__()
+        layers, cin = [], 3
+        for item in [64, 'M', 128, 'M', 256, 256, 'M', 512, 512, 'M', 512, 512, 'M']:
+            if item == 'M':
+                layers.append(nn.MaxPool2d(2, 2))
+            else:
+                layers.append(nn.Conv2d(cin, item, 3, padding=1))
+                if batch_norm:
+                    layers.append(nn.BatchNorm2d(item))
+                layers.append(nn.ReLU())
+                cin = item
+        self.features = nn.Sequential(*layers)
+        self.classifier = nn.Linear(512, n_cls)
+
+    def forward(self, x):
+        return self.classifier(self.features(x).flatten(1))
+
+
+def build_model(name, classes, side):
+    if name == 'simplecnn':
+        return SimpleCNN(3, classes, side)
+    if name == 'vgg11bn':
+        return VGG11(classes, batch_norm=True)
+    raise ValueError(f"model '{name}': expected simplecnn or vgg11bn")
+
+
+def forward_flops(model, x):
+    """2 x multiply-adds of every Conv2d and Linear for one example (BN, ReLU and pooling left out)."""
+    total = 0
+
+    def hook(module, inputs, output):
+        nonlocal total
+        if isinstance(module, nn.Conv2d):
+            k = module.kernel_size[0] * module.kernel_size[1] * module.in_channels // module.groups
+            total += 2 * k * output.shape[1] * output.shape[2] * output.shape[3]
+        elif isinstance(module, nn.Linear):
+            total += 2 * module.in_features * module.out_features
+
+    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        model(x[:1])
+    model.train(was_training)
+    for h in handles:
+        h.remove()
+    return total
+
+
+class Task:
+    """One prepared measurement: `run()` is timed, `info` describes what was built."""
+
+    def __init__(self, request):
+        self.kind = request['task']
+        self.info = {}
+        torch.manual_seed(request.get('seed', 0))
+        if self.kind == 'matmul':
+            n = request['n']
+            self.a = torch.randn(n, n)
+            self.b = torch.randn(n, n)
+            self.info['flops'] = 2 * n**3
+            return
+        side = request.get('side', 32)
+        classes = request['classes']
+        self.classes = classes
+        self.batch = request['batch']
+        self.model = build_model(request['model'], classes, side)
+        self.params = [p for p in self.model.parameters() if p.requires_grad]
+        self.info['params'] = sum(p.numel() for p in self.params)
+        examples = request.get('n', self.batch) if self.kind.startswith('trace-') else self.batch
+        self.x = torch.randn(examples, 3, side, side)
+        self.y = torch.randint(0, classes, (examples,))
+        self.info['flopsPerExample'] = forward_flops(self.model, self.x)
+        self.opt = torch.optim.SGD(self.params, lr=LR)
+        self.step = 0
+        if self.kind.startswith('trace-'):
+            self.model.eval()
+            self.per_example = request.get('perExample', DEFAULT_PER_EXAMPLE)
+            if self.per_example not in ('loop', 'vmap') or (self.per_example == 'vmap' and not HAS_FUNCTORCH):
+                raise ValueError(f"perExample '{self.per_example}': expected 'loop' or 'vmap' (vmap needs functorch)")
+            self.info['perExampleMethod'] = 'functorch.vmap' if self.per_example == 'vmap' else 'loop'
+        else:
+            self.model.train(self.kind != 'forward')
+
+    def run(self):
+        return getattr(self, 'run_' + self.kind.replace('-', '_'))()
+
+    def run_matmul(self):
+        return float(torch.mm(self.a, self.b)[0, 0])
+
+    def run_forward(self):
+        with torch.no_grad():
+            return float(self.model(self.x).sum())
+
+    def run_sgd_step(self):
+        self.opt.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(self.model(self.x), self.y)
+        loss.backward()
+        self.opt.step()
+        return float(loss)
+
+    def penalty_step(self, penalized):
+        self.opt.zero_grad(set_to_none=True)
+        logits = self.model(self.x)
+        loss = F.cross_entropy(logits, self.y)
+        if penalized:
+            with torch.no_grad():
+                y_hat = torch.multinomial(F.softmax(logits, 1), 1).squeeze(1)
+            # ‖ḡ‖² with ḡ = ∇θ (1/B) Σ ℓ(xᵢ, ŷᵢ); create_graph keeps it differentiable (double backprop).
+            g = torch.autograd.grad(F.cross_entropy(logits, y_hat), self.params, create_graph=True)
+            loss = loss + ALPHA * sum((gi * gi).sum() for gi in g)
+        loss.backward()
+        self.opt.step()
+        return float(loss)
+
+    def run_penalty_k1(self):
+        return self.penalty_step(True)
+
+    def run_penalty_k10(self):
+        value = 0.0
+        for _ in range(10):
+            value = self.penalty_step(self.step % 10 == 0)
+            self.step += 1
+        return value
+
+    # ---- Tr(F): every estimator returns (value, standard error) over examples or batches ----
+
+    def per_example_sq_norms(self, x, labels):
+        """‖∇θ ℓ(xᵢ, labelᵢ)‖² for every example of the chunk."""
+        if self.per_example == 'vmap':
+            fmodel, params, buffers = make_functional_with_buffers(self.model)
+
+            def loss_one(p, b, xi, yi):
+                return F.cross_entropy(fmodel(p, b, xi.unsqueeze(0)), yi.unsqueeze(0))
+
+            grads = vmap(ft_grad(loss_one), in_dims=(None, None, 0, 0))(params, buffers, x, labels)
+            return sum(g.reshape(g.shape[0], -1).pow(2).sum(1) for g in grads).detach()
+        norms = []
+        for i in range(x.shape[0]):
+            g = torch.autograd.grad(F.cross_entropy(self.model(x[i : i + 1]), labels[i : i + 1]), self.params)
+            norms.append(sum((gi * gi).sum() for gi in g))
+        return torch.stack(norms).detach()
+
+    def chunks(self):
+        for start in range(0, self.x.shape[0], self.batch):
+            yield self.x[start : start + self.batch], self.y[start : start + self.batch]
+
+    def run_trace_mc(self):
+        # Tr F ≈ mean_i ‖g(xᵢ, ŷᵢ)‖², ŷᵢ ~ p(·|xᵢ)
+        values = []
+        for x, _ in self.chunks():
+            with torch.no_grad():
+                y_hat = torch.multinomial(F.softmax(self.model(x), 1), 1).squeeze(1)
+            values.append(self.per_example_sq_norms(x, y_hat))
+        return mean_and_se(torch.cat(values))
+
+    def run_trace_empirical(self):
+        # empirical Fisher: mean_i ‖g(xᵢ, yᵢ)‖² at the true labels
+        return mean_and_se(torch.cat([self.per_example_sq_norms(x, y) for x, y in self.chunks()]))
+
+    def run_trace_exact(self):
+        # Tr F(x) = Σ_c p(c|x) ‖g(x, c)‖², C per-example passes per chunk
+        values = []
+        for x, _ in self.chunks():
+            with torch.no_grad():
+                p = F.softmax(self.model(x), 1)
+            total = torch.zeros(x.shape[0])
+            for c in range(self.classes):
+                total += p[:, c] * self.per_example_sq_norms(x, torch.full((x.shape[0],), c))
+            values.append(total)
+        return mean_and_se(torch.cat(values))
+
+    def run_trace_minibatch(self):
+        # B·‖(1/B) Σᵢ g(xᵢ, ŷᵢ)‖² per batch, one backward per batch; SE over batches
+        values = []
+        for x, _ in self.chunks():
+            logits = self.model(x)
+            with torch.no_grad():
+                y_hat = torch.multinomial(F.softmax(logits, 1), 1).squeeze(1)
+            g = torch.autograd.grad(F.cross_entropy(logits, y_hat), self.params)
+            values.append(x.shape[0] * float(sum((gi * gi).sum() for gi in g)))
+        return mean_and_se(torch.tensor(values))
+
+
+def mean_and_se(values):
+    n = values.numel()
+    sd = float(values.std()) if n > 1 else math.nan
+    return [float(values.mean()), sd / math.sqrt(n)]
+
+
+def loaded_blas():
+    """The BLAS library this process loaded: Debian's torch links the generic libblas.so.3, which is
+    the slow reference BLAS unless an optimized one (OpenBLAS) provides it."""
+    torch.mm(torch.ones(2, 2), torch.ones(2, 2))
+    with open('/proc/self/maps') as maps:
+        paths = {line.split()[-1] for line in maps if 'blas' in line.lower() and '/' in line}
+    return sorted(paths)[0] if paths else 'unknown'
+
+
+def timed(fn):
+    cpu = time.process_time()
+    wall = time.perf_counter()
+    value = fn()
+    return (time.perf_counter() - wall) * 1000, (time.process_time() - cpu) * 1000, value
+
+
+def serve(threads):
+    torch.set_num_threads(threads)
+    task = None
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        request = json.loads(line)
+        reply = {'id': request.get('id')}
+        try:
+            cmd = request['cmd']
+            if cmd == 'hello':
+                reply['result'] = {
+                    'name': 'pytorch',
+                    'version': torch.__version__,
+                    'threads': torch.get_num_threads(),
+                    'blas': loaded_blas(),
+                    'perExampleMethods': ['loop', 'vmap'] if HAS_FUNCTORCH else ['loop'],
+                }
+            elif cmd == 'prepare':
+                task = Task(request)
+                warm_ms, _, value = timed(task.run)
+                reply['result'] = {**task.info, 'warmupMs': warm_ms, 'value': value}
+            elif cmd == 'time':
+                wall, cpu, value = timed(task.run)
+                reply['result'] = {
+                    'wallMs': wall,
+                    'cpuMs': cpu,
+                    'value': value,
+                    'maxRssBytes': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+                }
+            elif cmd == 'release':
+                task = None
+                reply['result'] = {}
+            elif cmd == 'exit':
+                print(json.dumps({**reply, 'result': {}}), flush=True)
+                return
+            else:
+                raise ValueError(f"unknown cmd '{cmd}'")
+        except Exception as error:  # reported to the suite, which names the task
+            reply['error'] = f'{type(error).__name__}: {error}'
+        print(json.dumps(reply), flush=True)
+
+
+def selftest(threads):
+    torch.set_num_threads(threads)
+    cases = [
+        {'task': 'matmul', 'n': 512},
+        {'task': 'forward', 'model': 'simplecnn', 'classes': 10, 'batch': 128},
+        {'task': 'sgd-step', 'model': 'simplecnn', 'classes': 10, 'batch': 128},
+        {'task': 'penalty-k1', 'model': 'simplecnn', 'classes': 10, 'batch': 128},
+        {'task': 'trace-mc', 'model': 'simplecnn', 'classes': 10, 'batch': 128, 'n': 256},
+        {'task': 'trace-exact', 'model': 'simplecnn', 'classes': 10, 'batch': 32, 'n': 32},
+        {'task': 'trace-minibatch', 'model': 'simplecnn', 'classes': 10, 'batch': 128, 'n': 256},
+    ]
+    for case in cases:
+        task = Task(case)
+        task.run()
+        wall, cpu, value = timed(task.run)
+        print(f"{case['task']:16} {wall:8.1f} ms wall {cpu:8.1f} ms cpu  value {value}  {task.info}")
+
+
+if __name__ == '__main__':
+    args = sys.argv[1:]
+    n_threads = int(args[args.index('--threads') + 1]) if '--threads' in args else 2
+    if '--serve' in args:
+        serve(n_threads)
+    else:
+        selftest(n_threads)

@@ -1,0 +1,234 @@
+import { createInterface } from 'node:readline';
+import { initBackend, softmaxCrossEntropy, tf } from '@fisherlab/engine';
+import { estimateFisherTrace, FisherPenalty, type TraceEstimator } from '@fisherlab/fisher';
+import { createModel } from '@fisherlab/models';
+import { forwardFlopsPerExample } from './flops.js';
+import type { KernelCost, PrepareReply, ProfileReply, TaskRequest, TimeReply } from './tasks.js';
+
+/**
+ * FisherLab's side of the suite, one process per backend (FISHERLAB_BACKEND, FISHERLAB_WASM_THREADS):
+ * one JSON request per stdin line, one JSON reply per stdout line, like reference/torch_bench.py.
+ * The tasks use the public APIs a researcher would call: createModel, FisherPenalty.step (method
+ * 'exact', the default: double backprop), estimateFisherTrace, model.apply.
+ */
+
+const ALPHA = 0.1;
+const LR = 0.01;
+
+interface Prepared {
+  run: () => unknown;
+  release: () => void;
+  info: Omit<PrepareReply, 'warmupMs' | 'value'>;
+}
+
+function prepare(request: TaskRequest): Prepared {
+  if (request.task === 'matmul') {
+    const n = request.n ?? 1024;
+    const a = tf.randomNormal([n, n], 0, 1, 'float32', 1);
+    const b = tf.randomNormal([n, n], 0, 1, 'float32', 2);
+    return {
+      run: () => tf.tidy(() => tf.matMul(a, b).dataSync()[0]),
+      release: () => tf.dispose([a, b]),
+      info: { flops: 2 * n ** 3 },
+    };
+  }
+  const { model: arch, classes, batch } = request;
+  if (!arch || !classes || !batch) {
+    throw new Error(
+      `task '${request.task}': expected model, classes and batch, found ${JSON.stringify(request)}`,
+    );
+  }
+  const side = request.side ?? 32;
+  const model = createModel({
+    arch: arch === 'vgg11bn' ? 'vgg11' : 'simplecnn',
+    ...(arch === 'vgg11bn' ? { batchNorm: true } : {}),
+    inputShape: [side, side, 3],
+    numClasses: classes,
+    seed: request.seed ?? 0,
+  });
+  const examples = request.task.startsWith('trace-') ? (request.n ?? batch) : batch;
+  const x = tf.randomNormal([examples, side, side, 3], 0, 1, 'float32', 3);
+  const labels = tf.randomUniform([examples], 0, classes, 'int32', 4) as tf.Tensor1D;
+  const info = {
+    params: model.countParams(),
+    flopsPerExample: forwardFlopsPerExample(model),
+    ...(request.task.startsWith('trace-')
+      ? { perExampleMethod: 'one-pass layer norms (BackPACK-style)' }
+      : {}),
+  };
+  const optimizer = tf.train.sgd(LR);
+  const release = () => {
+    tf.dispose([x, labels]);
+    optimizer.dispose();
+    model.dispose();
+  };
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const penaltyStep = (penalty: FisherPenalty, step: number) => {
+    const result = penalty.step(model, x, labels, step);
+    optimizer.applyGradients(result.namedGrads);
+    tf.dispose(result.grads);
+    return result.loss;
+  };
+  switch (request.task) {
+    case 'sgd-step':
+      return {
+        info,
+        release,
+        run: () =>
+          tf.tidy(() => {
+            const { value, grads } = tf.variableGrads(
+              () => softmaxCrossEntropy(model.apply(x, { training: true }) as tf.Tensor2D, labels),
+              variables,
+            );
+            optimizer.applyGradients(grads);
+            return value.dataSync()[0];
+          }),
+      };
+    case 'penalty-k1': {
+      const penalty = new FisherPenalty({ kind: 'fisher', alpha: ALPHA, method: 'exact', seed: 1 });
+      let step = 0;
+      return { info, release, run: () => penaltyStep(penalty, step++) };
+    }
+    case 'penalty-k10': {
+      const penalty = new FisherPenalty({
+        kind: 'fisher',
+        alpha: ALPHA,
+        every: 10,
+        method: 'exact',
+        seed: 1,
+      });
+      let step = 0;
+      return {
+        info,
+        release,
+        run: () => {
+          let loss = 0;
+          for (let i = 0; i < 10; i++) loss = penaltyStep(penalty, step++);
+          return loss;
+        },
+      };
+    }
+    case 'trace-mc':
+    case 'trace-minibatch':
+    case 'trace-empirical':
+    case 'trace-exact': {
+      const estimator = request.task.slice('trace-'.length) as TraceEstimator;
+      let seed = 0;
+      return {
+        info,
+        release,
+        run: () => {
+          const estimate = estimateFisherTrace(
+            model,
+            { x, labels },
+            { estimator, batchSize: batch, seed: seed++ },
+          );
+          return [estimate.value, estimate.standardError];
+        },
+      };
+    }
+    case 'forward':
+      return {
+        info,
+        release,
+        run: () => tf.tidy(() => tf.sum(model.apply(x, { training: false }) as tf.Tensor).dataSync()[0]),
+      };
+  }
+}
+
+function wasmHeapBytes(): number | undefined {
+  const backend = tf.backend() as unknown as { wasm?: { HEAP8?: { length: number } } };
+  return backend.wasm?.HEAP8?.length;
+}
+
+function timeRun(run: () => unknown): TimeReply {
+  const cpu = process.cpuUsage();
+  const start = performance.now();
+  const value = run();
+  const wallMs = performance.now() - start;
+  const used = process.cpuUsage(cpu);
+  return {
+    wallMs,
+    cpuMs: (used.user + used.system) / 1000,
+    value,
+    maxRssBytes: process.resourceUsage().maxRSS * 1024,
+    wasmHeapBytes: wasmHeapBytes(),
+  };
+}
+
+async function profile(run: () => unknown, top: number): Promise<ProfileReply> {
+  const info = await tf.profile(() => {
+    run();
+  });
+  const byKernel = new Map<string, { ms: number; calls: number }>();
+  for (const kernel of info.kernels) {
+    // tf.profile also lists the op wrappers ('fusedConv2d__op') around the kernels: counting both doubles.
+    if (kernel.name.endsWith('__op')) continue;
+    const ms = Number(await kernel.kernelTimeMs);
+    const entry = byKernel.get(kernel.name) ?? { ms: 0, calls: 0 };
+    byKernel.set(kernel.name, { ms: entry.ms + (Number.isFinite(ms) ? ms : 0), calls: entry.calls + 1 });
+  }
+  const kernels: KernelCost[] = [...byKernel]
+    .map(([kernel, cost]) => ({ kernel, ...cost }))
+    .sort((a, b) => b.ms - a.ms);
+  return {
+    peakBytes: info.peakBytes,
+    kernels: kernels.slice(0, top),
+    totalKernelMs: kernels.reduce((sum, k) => sum + k.ms, 0),
+  };
+}
+
+async function main(): Promise<void> {
+  const report = await initBackend();
+  let task: Prepared | undefined;
+  const lines = createInterface({ input: process.stdin });
+  for await (const line of lines) {
+    if (!line.trim()) continue;
+    const request = JSON.parse(line) as { id: number; cmd: string } & TaskRequest & { top?: number };
+    const reply: { id: number; result?: unknown; error?: string } = { id: request.id };
+    try {
+      switch (request.cmd) {
+        case 'hello':
+          reply.result = {
+            name: 'fisherlab',
+            version: tf.version_core,
+            backend: report.choice,
+            threads: report.threads,
+            simd: report.simd,
+          };
+          break;
+        case 'prepare': {
+          task?.release();
+          task = prepare(request);
+          const warm = timeRun(task.run);
+          reply.result = { ...task.info, warmupMs: warm.wallMs, value: warm.value } satisfies PrepareReply;
+          break;
+        }
+        case 'time':
+          if (!task) throw new Error("'time' before 'prepare'");
+          reply.result = timeRun(task.run);
+          break;
+        case 'profile':
+          if (!task) throw new Error("'profile' before 'prepare'");
+          reply.result = await profile(task.run, request.top ?? 8);
+          break;
+        case 'release':
+          task?.release();
+          task = undefined;
+          reply.result = { numTensors: tf.memory().numTensors };
+          break;
+        case 'exit':
+          process.stdout.write(`${JSON.stringify({ ...reply, result: {} })}\n`);
+          process.exit(0);
+          break;
+        default:
+          throw new Error(`unknown cmd '${request.cmd}'`);
+      }
+    } catch (error) {
+      reply.error = error instanceof Error ? error.message : String(error);
+    }
+    process.stdout.write(`${JSON.stringify(reply)}\n`);
+  }
+}
+
+await main();

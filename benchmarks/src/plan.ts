@@ -1,0 +1,100 @@
+import { CLASSES, type ModelName, type TaskName, type TaskRequest } from './tasks.js';
+
+/** A FisherLab backend configuration; each runs in its own worker process. */
+export const BACKENDS = {
+  wasm: { FISHERLAB_BACKEND: 'wasm', FISHERLAB_WASM_THREADS: '1' },
+  'wasm-2t': { FISHERLAB_BACKEND: 'wasm', FISHERLAB_WASM_THREADS: '2' },
+  cpu: { FISHERLAB_BACKEND: 'cpu' },
+} as const;
+export type BackendName = keyof typeof BACKENDS;
+
+export interface PlanOptions {
+  full: boolean;
+  backends: BackendName[];
+  models: ModelName[];
+  /** Restrict to these tasks (default: all the mode runs). */
+  tasks?: TaskName[];
+  /** Override the repetitions of every cell. */
+  reps?: number;
+  batch: number;
+}
+
+export interface Cell {
+  backend: BackendName;
+  request: TaskRequest;
+  reps: number;
+  /** Also take a tfjs kernel profile of one run (FisherLab side). */
+  profile: boolean;
+}
+
+export interface SkippedCell {
+  backend: BackendName;
+  model?: ModelName;
+  task: TaskName;
+  reason: string;
+}
+
+const MODEL_TASKS: TaskName[] = [
+  'sgd-step',
+  'penalty-k1',
+  'penalty-k10',
+  'trace-mc',
+  'trace-minibatch',
+  'trace-empirical',
+  'trace-exact',
+  'forward',
+];
+
+/**
+ * The cells a run measures. The quick default keeps `pnpm bench` to minutes on two cores: fewer
+ * repetitions, Tr(F) on fewer examples for VGG-11, penalty-k10 derived from k1 and plain-step
+ * medians, and the tfjs cpu backend (pure JavaScript, seconds to minutes per step) on SimpleCNN's
+ * cheaper tasks only. --full measures everything it can.
+ */
+export function buildPlan(options: PlanOptions): { cells: Cell[]; skipped: SkippedCell[] } {
+  const cells: Cell[] = [];
+  const skipped: SkippedCell[] = [];
+  const wanted = (task: TaskName) => !options.tasks || options.tasks.includes(task);
+  for (const backend of options.backends) {
+    const cpu = backend === 'cpu';
+    if (wanted('matmul')) {
+      cells.push({
+        backend,
+        request: { task: 'matmul', n: 1024, seed: 0 },
+        reps: options.reps ?? (cpu ? 1 : 3),
+        profile: false,
+      });
+    }
+    for (const model of options.models) {
+      const vgg = model === 'vgg11bn';
+      for (const task of MODEL_TASKS.filter(wanted)) {
+        const skip = (reason: string) => skipped.push({ backend, model, task, reason });
+        if (cpu && vgg) {
+          skip('tfjs cpu backend (pure JavaScript) takes minutes per VGG-11 step at batch 128');
+          continue;
+        }
+        if (cpu && !options.full && !['sgd-step', 'penalty-k1', 'forward', 'trace-mc'].includes(task)) {
+          skip('cpu backend runs only the plain step, penalty k=1, forward and trace-mc without --full');
+          continue;
+        }
+        if (task === 'penalty-k10' && !options.full) {
+          skip('derived from the penalty-k1 and sgd-step medians, (k1 + 9 plain)/10; measured with --full');
+          continue;
+        }
+        const traceN = task === 'trace-exact' ? (vgg ? 16 : 128) : vgg && !options.full ? 256 : 1024;
+        const request: TaskRequest = {
+          task,
+          model,
+          classes: CLASSES[model],
+          batch: task === 'trace-exact' && vgg ? 16 : options.batch,
+          seed: 0,
+          ...(task.startsWith('trace-') ? { n: cpu && !options.full ? 256 : traceN } : {}),
+        };
+        const reps = options.reps ?? (vgg || cpu ? (options.full ? 3 : 1) : options.full ? 7 : 3);
+        const profile = ['sgd-step', 'penalty-k1', 'trace-mc'].includes(task) && (options.full || !vgg);
+        cells.push({ backend, request, reps, profile });
+      }
+    }
+  }
+  return { cells, skipped };
+}

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { type CellResult, derive, lineOf } from './report.js';
+import type { TaskRequest, TimeReply } from './tasks.js';
+
+const runs = (ms: number[]): TimeReply[] => ms.map((wallMs) => ({ wallMs, cpuMs: wallMs, value: 0 }));
+
+function cell(request: TaskRequest, ours: number[], theirs: number[], prepare = {}): CellResult {
+  return {
+    backend: 'wasm',
+    request,
+    fisherlab: { prepare, runs: runs(ours) },
+    pytorch: { prepare, runs: runs(theirs) },
+  };
+}
+
+describe('lineOf and derive', () => {
+  const simple = { model: 'simplecnn', classes: 10, batch: 128 } as const;
+  const cells = [
+    cell({ task: 'matmul', n: 1000 }, [100, 100, 100], [20, 20, 20]),
+    cell({ task: 'sgd-step', ...simple }, [100, 110, 90], [50, 60, 40]),
+    cell({ task: 'penalty-k1', ...simple }, [400, 400, 400], [250, 250, 250]),
+    cell({ task: 'forward', ...simple }, [10, 10, 10], [5, 5, 5], { flopsPerExample: 1e6 }),
+  ];
+  const lines = cells.map(lineOf).filter((l) => l !== undefined);
+
+  it('gives median wall times and their FisherLab/PyTorch ratio per line', () => {
+    const plain = lines.find((l) => l.task === 'sgd-step')!;
+    expect(plain.fisherlabMs).toBe(100);
+    expect(plain.pytorchMs).toBe(50);
+    expect(plain.wall?.ratio).toBe(2);
+  });
+
+  it('computes GFLOP/s: 2n^3 for the matmul, flops x batch for the forward pass', () => {
+    const matmul = lines.find((l) => l.task === 'matmul')!;
+    expect(matmul.fisherlabGflops).toBeCloseTo((2 * 1000 ** 3) / 0.1 / 1e9, 9);
+    expect(lines.find((l) => l.task === 'forward')!.pytorchGflops).toBeCloseTo((128 * 1e6) / 0.005 / 1e9, 9);
+  });
+
+  it('compares penalized/plain ratios of the two sides and derives the k=10 average', () => {
+    const derived = derive(lines, cells);
+    const penalty = derived.find((d) => d.target?.name.includes('penalized/plain'));
+    // FisherLab 400/100 = 4x against PyTorch 250/50 = 5x: met
+    expect(penalty?.target).toMatchObject({ value: 4, bound: 5, met: true });
+    const k10 = derived.find((d) => d.text.includes('every 10 steps'));
+    // (400 + 9·100)/10 = 130 ms against (250 + 9·50)/10 = 70 ms
+    expect(k10?.text).toContain('FisherLab 130 ms/step, PyTorch 70 ms/step, ratio 1.86');
+    const plain = derived.find((d) => d.target?.name.includes('plain step'));
+    expect(plain?.target).toMatchObject({ value: 2, bound: 1, met: false });
+  });
+});

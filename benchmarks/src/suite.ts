@@ -1,0 +1,237 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BACKENDS, type BackendName, buildPlan, type Cell } from './plan.js';
+import {
+  type CellResult,
+  derive,
+  formatLine,
+  type Line,
+  lineOf,
+  markdown,
+  type SuiteResults,
+} from './report.js';
+import { roundOrder } from './stats.js';
+import {
+  MODELS,
+  type ModelName,
+  type PrepareReply,
+  type ProfileReply,
+  TASKS,
+  type TaskName,
+  type TimeReply,
+} from './tasks.js';
+import { WorkerClient } from './worker-client.js';
+
+/**
+ * `pnpm bench` (from the repository root or benchmarks/): FisherLab against PyTorch on this machine.
+ *   --full                 more repetitions, Tr(F) on 1,024 examples for VGG-11 too, k=10 measured,
+ *                          VGG profiled, the threaded wasm backend as well (tens of minutes)
+ *   --backends wasm,cpu    any of wasm, wasm-2t (threaded wasm, 2 threads), cpu
+ *   --models simplecnn,vgg11bn   --tasks sgd-step,trace-mc,...   --reps N   --batch 128
+ *   --no-torch             FisherLab only      --out DIR (default benchmarks/results)
+ * PyTorch runs from Debian's python3-torch (FISHERLAB_PYTHON overrides the interpreter).
+ */
+
+const TORCH_THREADS = 2;
+const here = dirname(fileURLToPath(import.meta.url));
+
+function parseArgs(argv: string[]) {
+  const args = argv.filter((a) => a !== '--');
+  const value = (flag: string) => {
+    const at = args.indexOf(flag);
+    return at >= 0 ? args[at + 1] : undefined;
+  };
+  const list = <T extends string>(flag: string, allowed: readonly T[], fallback: T[]): T[] => {
+    const raw = value(flag);
+    if (raw === undefined) return fallback;
+    const items = raw.split(',').filter(Boolean);
+    for (const item of items) {
+      if (!(allowed as readonly string[]).includes(item)) {
+        throw new Error(
+          `${flag}: '${item}' is not one of ${allowed.join(', ')}; pass a comma-separated subset`,
+        );
+      }
+    }
+    return items as T[];
+  };
+  const full = args.includes('--full');
+  const number = (flag: string) => {
+    const raw = value(flag);
+    if (raw === undefined) return undefined;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1)
+      throw new Error(`${flag}: expected a positive integer, found '${raw}'`);
+    return n;
+  };
+  const backendNames = Object.keys(BACKENDS) as BackendName[];
+  return {
+    full,
+    backends: list('--backends', backendNames, full ? ['wasm', 'wasm-2t', 'cpu'] : ['wasm', 'cpu']),
+    models: list<ModelName>('--models', MODELS, [...MODELS]),
+    tasks: value('--tasks') === undefined ? undefined : list<TaskName>('--tasks', TASKS, []),
+    reps: number('--reps'),
+    batch: number('--batch') ?? 128,
+    torch: !args.includes('--no-torch'),
+    out: value('--out') ?? join(here, '..', 'results'),
+  };
+}
+
+const loadAvg = () =>
+  existsSync('/proc/loadavg') ? readFileSync('/proc/loadavg', 'utf8').trim() : 'unknown';
+
+function pythonCommand(): string {
+  return process.env['FISHERLAB_PYTHON'] ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
+}
+
+async function startTorch(): Promise<{ worker: WorkerClient; hello: Record<string, unknown> } | undefined> {
+  // FISHERLAB_TORCH_LIBRARY_PATH: a folder with an optimized libblas.so.3 (OpenBLAS) for the
+  // reference only, when the system's libblas.so.3 is the slow reference BLAS.
+  const libraryPath = process.env['FISHERLAB_TORCH_LIBRARY_PATH'];
+  const env = libraryPath
+    ? {
+        ...process.env,
+        LD_LIBRARY_PATH: [libraryPath, process.env['LD_LIBRARY_PATH']].filter(Boolean).join(':'),
+        OPENBLAS_NUM_THREADS: process.env['OPENBLAS_NUM_THREADS'] ?? String(TORCH_THREADS),
+      }
+    : process.env;
+  const worker = new WorkerClient(
+    'pytorch',
+    pythonCommand(),
+    [join(here, '..', 'reference', 'torch_bench.py'), '--serve', '--threads', String(TORCH_THREADS)],
+    env,
+  );
+  try {
+    const hello = await worker.request<Record<string, unknown>>('hello');
+    return { worker, hello };
+  } catch (error) {
+    console.log(
+      `PyTorch reference unavailable (${(error as Error).message}); FisherLab only. ` +
+        'Install it with: apt-get install -y python3-torch',
+    );
+    await worker.close();
+    return undefined;
+  }
+}
+
+function startFisherlab(backend: BackendName): WorkerClient {
+  return new WorkerClient(
+    `fisherlab ${backend}`,
+    process.execPath,
+    ['--import', 'tsx', '--conditions=source', join(here, 'fisherlab-worker.ts')],
+    { ...process.env, ...BACKENDS[backend] },
+  );
+}
+
+/** Prepares the task on both sides, then times it `reps` times, the two sides alternating run by run. */
+async function measure(
+  cell: Cell,
+  fisherlab: WorkerClient,
+  torch: WorkerClient | undefined,
+): Promise<CellResult> {
+  const result: CellResult = {
+    backend: cell.backend,
+    request: cell.request,
+    fisherlab: { prepare: {}, runs: [] },
+  };
+  try {
+    result.fisherlab.prepare = { ...(await fisherlab.request<PrepareReply>('prepare', cell.request)) };
+    if (torch)
+      result.pytorch = {
+        prepare: { ...(await torch.request<PrepareReply>('prepare', cell.request)) },
+        runs: [],
+      };
+    for (const key of ['params', 'flopsPerExample'] as const) {
+      const ours = result.fisherlab.prepare[key];
+      const theirs = result.pytorch?.prepare[key];
+      if (theirs !== undefined && ours !== theirs) {
+        throw new Error(`the two sides built different models: ${key} FisherLab ${ours}, PyTorch ${theirs}`);
+      }
+    }
+    for (let round = 0; round < cell.reps; round++) {
+      const sides = torch
+        ? roundOrder(round, 'fisherlab' as const, 'pytorch' as const)
+        : (['fisherlab'] as const);
+      for (const side of sides) {
+        if (side === 'fisherlab') result.fisherlab.runs.push(await fisherlab.request<TimeReply>('time'));
+        else result.pytorch!.runs.push(await torch!.request<TimeReply>('time'));
+      }
+    }
+    if (cell.profile)
+      result.fisherlab.profile = await fisherlab.request<ProfileReply>('profile', { top: 10 });
+  } catch (error) {
+    result.error = (error as Error).message.split('\n')[0];
+  } finally {
+    await fisherlab.request('release').catch(() => undefined);
+    await torch?.request('release').catch(() => undefined);
+  }
+  return result;
+}
+
+function write(results: SuiteResults, outDir: string): { lines: Line[]; md: string } {
+  const lines = results.cells.map(lineOf).filter((l): l is Line => l !== undefined);
+  const md = markdown(results, lines, derive(lines, results.cells));
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, `${results.mode}.json`), `${JSON.stringify({ ...results, lines }, null, 1)}\n`);
+  writeFileSync(join(outDir, `${results.mode}.md`), md);
+  return { lines, md };
+}
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  const { cells, skipped } = buildPlan(options);
+  const results: SuiteResults = {
+    mode: options.full ? 'full' : 'quick',
+    machine: {
+      date: new Date().toISOString(),
+      cpus: cpus()[0]?.model ?? 'unknown',
+      cores: cpus().length,
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+      node: process.version,
+      loadAvgStart: loadAvg(),
+      fisherlab: {},
+    },
+    cells: [],
+    skipped,
+  };
+  console.log(
+    `FisherLab benchmark suite (${results.mode}): ${cells.length} cells; load average ${results.machine.loadAvgStart}`,
+  );
+  const torch = options.torch ? await startTorch() : undefined;
+  if (torch) results.machine.pytorch = torch.hello;
+  try {
+    for (const backend of options.backends) {
+      const backendCells = cells.filter((c) => c.backend === backend);
+      if (backendCells.length === 0) continue;
+      const fisherlab = startFisherlab(backend);
+      try {
+        results.machine.fisherlab[backend] = await fisherlab.request<Record<string, unknown>>('hello');
+      } catch (error) {
+        console.log(`${backend}: unavailable (${(error as Error).message})`);
+        await fisherlab.close();
+        continue;
+      }
+      for (const cell of backendCells) {
+        const result = await measure(cell, fisherlab, torch?.worker);
+        results.cells.push(result);
+        const line = lineOf(result);
+        console.log(
+          line
+            ? formatLine(line)
+            : `${backend} ${cell.request.model ?? ''} ${cell.request.task}: FAILED ${result.error}`,
+        );
+        write(results, options.out);
+      }
+      await fisherlab.close();
+    }
+  } finally {
+    await torch?.worker.close();
+  }
+  results.machine.loadAvgEnd = loadAvg();
+  const { md } = write(results, options.out);
+  console.log(`\n${md.slice(md.indexOf('## Derived'))}`);
+  console.log(`results: ${join(options.out, `${results.mode}.json`)} and ${results.mode}.md`);
+}
+
+await main();

@@ -1,0 +1,66 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+
+/**
+ * A benchmark worker in its own process (FisherLab on one backend, or PyTorch), driven by one JSON
+ * request per line on its stdin and answering one JSON line per request on stdout. Only one side
+ * computes at a time: the suite waits for each reply before asking the other side.
+ */
+export class WorkerClient {
+  private readonly child: ChildProcess;
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private exited: string | undefined;
+
+  constructor(
+    readonly label: string,
+    command: string,
+    args: string[],
+    env: NodeJS.ProcessEnv = process.env,
+  ) {
+    this.child = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'], env });
+    createInterface({ input: this.child.stdout! }).on('line', (line) => this.onLine(line));
+    this.child.on('exit', (code, signal) => {
+      this.exited = `${label} worker exited (code ${code}, signal ${signal})`;
+      for (const { reject } of this.pending.values()) reject(new Error(this.exited));
+      this.pending.clear();
+    });
+    this.child.on('error', (error) => {
+      this.exited = `${label} worker could not start: ${error.message}`;
+      for (const { reject } of this.pending.values()) reject(new Error(this.exited));
+      this.pending.clear();
+    });
+  }
+
+  private onLine(line: string): void {
+    let reply: { id?: number; result?: unknown; error?: string };
+    try {
+      reply = JSON.parse(line);
+    } catch {
+      process.stderr.write(`[${this.label}] ${line}\n`); // a stray print, not a reply
+      return;
+    }
+    const waiter = reply.id === undefined ? undefined : this.pending.get(reply.id);
+    if (!waiter) return;
+    this.pending.delete(reply.id!);
+    if (reply.error !== undefined) waiter.reject(new Error(`${this.label}: ${reply.error}`));
+    else waiter.resolve(reply.result);
+  }
+
+  request<T>(cmd: string, payload: object = {}): Promise<T> {
+    if (this.exited) return Promise.reject(new Error(this.exited));
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.child.stdin!.write(`${JSON.stringify({ ...payload, id, cmd })}\n`);
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.exited) return;
+    const ended = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    await this.request('exit').catch(() => undefined);
+    await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
+    if (!this.exited) this.child.kill();
+  }
+}
