@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,6 +11,7 @@ import { renderSvg } from './svg.js';
 
 // A sweep of 8 arms x 5 seeds = 40 runs, 100 epochs each, Tr(F) every half epoch: ~16k records.
 const root = await mkdtemp(path.join(os.tmpdir(), 'fisherlab-bench-'));
+process.on('exit', () => rmSync(root, { recursive: true, force: true }));
 const arms: ConfigOptions[] = [0.1, 0.05, 0.01, 0.005].flatMap((lr) => [
   { lr },
   { lr, penalty: 'fisher', alpha: 0.1 },
