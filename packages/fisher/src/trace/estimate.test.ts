@@ -117,6 +117,11 @@ describe('Tr(F) of softmax regression against its closed form', () => {
     expect(() => estimateFisherTrace(model, { x, labels: wrong }, { estimator: 'empirical' })).toThrow(
       /data\.labels\[5\]: expected a class index in \[0, 4\), found 4/,
     );
+    const fractional = tf.tensor1d(Array.from({ length: n }, (_, i) => (i === 7 ? 1.5 : 0)));
+    expect(() => estimateFisherTrace(model, { x, labels: fractional }, { estimator: 'empirical' })).toThrow(
+      /data\.labels\[7\]: expected a class index in \[0, 4\), found 1\.5/,
+    );
+    fractional.dispose();
     expect(() => estimateFisherTrace(model, { x }, { estimator: 'hutchinson' as 'mc' })).toThrow(
       /options\.estimator: expected one of exact, mc, minibatch, empirical, found "hutchinson"/,
     );

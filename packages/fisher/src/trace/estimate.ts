@@ -102,19 +102,22 @@ function trueLabels(data: TraceData, examples: number, model: tf.LayersModel): I
         "(Int32Array or int32 Tensor1D), or use estimator 'mc' for Tr(F), which needs no labels",
     );
   }
-  const values = labels instanceof Int32Array ? labels : Int32Array.from(labels.dataSync());
-  if (values.length !== examples) {
+  const raw = labels instanceof Int32Array ? labels : labels.dataSync();
+  if (raw.length !== examples) {
     throw new Error(
-      `data.labels: expected one label per example (${examples}), found ${values.length}; pass labels aligned with data.x`,
+      `data.labels: expected one label per example (${examples}), found ${raw.length}; pass labels aligned with data.x`,
     );
   }
   const classes = model.outputs[0]?.shape[1];
-  const bad = values.findIndex((y) => y < 0 || (typeof classes === 'number' && y >= classes));
+  const bad = Array.prototype.findIndex.call(
+    raw,
+    (y: number) => !Number.isInteger(y) || y < 0 || (typeof classes === 'number' && y >= classes),
+  );
   if (bad >= 0) {
     throw new Error(
-      `data.labels[${bad}]: expected a class index in [0, ${classes}), found ${values[bad]}; ` +
+      `data.labels[${bad}]: expected a class index in [0, ${classes}), found ${raw[bad]}; ` +
         'pass integer class indices, not one-hot vectors or raw dataset codes',
     );
   }
-  return values;
+  return raw instanceof Int32Array ? raw : Int32Array.from(raw);
 }

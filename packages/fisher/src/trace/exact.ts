@@ -18,12 +18,11 @@ export function exactTrace(
   forEachBatch(x, undefined, batchSize, (xBatch) => {
     const batch = xBatch.shape[0]!;
     const weighted = new Map<string, Float64Array>();
-    let probabilities: Float32Array | undefined;
-    let classes = Number.POSITIVE_INFINITY;
+    const first = perExampleSquaredGradNorms(walker, xBatch, new Int32Array(batch).fill(0));
+    const { probabilities, classes } = first;
     for (let c = 0; c < classes; c++) {
-      const norms = perExampleSquaredGradNorms(walker, xBatch, new Int32Array(batch).fill(c));
-      probabilities ??= norms.probabilities;
-      classes = norms.classes;
+      const norms =
+        c === 0 ? first : perExampleSquaredGradNorms(walker, xBatch, new Int32Array(batch).fill(c));
       for (const [name, values] of norms.perLayer) {
         let sum = weighted.get(name);
         if (!sum) {

@@ -73,14 +73,16 @@ export class ModelWalker {
     for (const step of this.steps) {
       if (calls.get(step.layer) !== 1 || step.layer.trainableWeights.length === 0) continue;
       const cell = findPerExampleCell(step.layer);
-      if (!cell) continue;
+      // A perturbation needs the pre-activation's shape before the pass: dimensions beyond the
+      // batch must be static, or the layer goes to the per-example loop.
+      if (!cell || step.outputShape.slice(1).some((d) => d === null)) continue;
       step.cell = cell;
       const shape = step.outputShape;
       tapped.push({
         name: step.layer.name,
         layer: step.layer,
         cell,
-        preActivationShape: (batch) => shape.map((d, i) => (i === 0 ? batch : (d ?? -1))),
+        preActivationShape: (batch) => shape.map((d, i) => (i === 0 ? batch : d!)),
       });
     }
     this.tapped = tapped;
