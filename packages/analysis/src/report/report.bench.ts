@@ -1,8 +1,7 @@
-import { rmSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { bench, describe } from 'vitest';
+import { afterAll, bench, describe } from 'vitest';
 import { type ConfigOptions, curveRecords, runConfig, runMeta, writeRun } from '../fixtures/runFixtures.js';
 import { readRuns } from '../read/readRuns.js';
 import { composeReport } from './buildReport.js';
@@ -11,7 +10,7 @@ import { renderSvg } from './svg.js';
 
 // A sweep of 8 arms x 5 seeds = 40 runs, 100 epochs each, Tr(F) every half epoch: ~16k records.
 const root = await mkdtemp(path.join(os.tmpdir(), 'fisherlab-bench-'));
-process.on('exit', () => rmSync(root, { recursive: true, force: true }));
+afterAll(() => rm(root, { recursive: true, force: true }));
 const arms: ConfigOptions[] = [0.1, 0.05, 0.01, 0.005].flatMap((lr) => [
   { lr },
   { lr, penalty: 'fisher', alpha: 0.1 },
