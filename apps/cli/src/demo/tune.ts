@@ -15,29 +15,35 @@ export const TUNING_GRIDS = {
   smallLrDivisor: 20,
   fisherAlpha: [0.03, 0.1, 0.3],
   gradNormAlpha: [0.03, 0.1, 0.3],
+  /** The penalty grids train for this many epochs (a shorter budget than the demo's; see the file). */
+  penaltyGridEpochs: 6,
 } as const;
 
-type Stage = 'lr' | 'fisherAlpha' | 'gradNormAlpha';
+type Stage = 'lr' | 'alpha';
 
+interface GridPoint {
+  /** Name of the run, e.g. 'fisherAlpha=0.1'. */
+  name: string;
+  value: number;
+  config: Record<string, unknown>;
+}
+
+/** Runs one grid as a sweep (resumable, isolated workers) and reads each point's final numbers. */
 async function runGrid(
   dir: string,
   stage: Stage,
-  values: readonly number[],
-  make: (value: number) => Record<string, unknown>,
+  points: GridPoint[],
   workers: number,
-): Promise<GridRow[]> {
+): Promise<Map<string, GridRow>> {
   const stageDir = path.join(dir, stage);
-  const runs: PlannedRun[] = values.map((value, index) => {
-    const config = parseRunConfig(
-      { ...make(value), name: `${stage}=${value}`, output: 'x' },
-      `tuning ${stage}=${value}`,
-    );
-    const id = `${stage}-${value}`;
+  const runs: PlannedRun[] = points.map((point, index) => {
+    const config = parseRunConfig({ ...point.config, name: point.name, output: 'x' }, `tuning ${point.name}`);
+    const id = point.name.replace('=', '-');
     return {
       index,
       id,
-      name: config.name,
-      values: { [stage]: value, hash: runId(config) },
+      name: point.name,
+      values: { [point.name]: point.value, hash: runId(config) },
       config: { ...config, output: `runs/${id}` },
     };
   });
@@ -45,24 +51,26 @@ async function runGrid(
     format: 'fisherlab-sweep-plan',
     version: 1,
     sweep: `demo-tuning-${stage}`,
-    description: `demo tuning grid over ${stage}`,
+    description: `demo tuning grid (${stage})`,
     source: 'fisherlab demo --tune',
-    axes: [{ label: stage, size: values.length }],
+    axes: [{ label: stage, size: points.length }],
     runs,
   });
   const display = createPoolDisplay({ sweep: `tuning ${stage}`, total: runs.length });
   await runLocalPool(stageDir, { workers, onEvent: display.onEvent });
   display.done();
   const { summary } = composeReport(await readRuns(path.join(stageDir, 'runs')));
-  return values.map((value) => {
-    const row = summary.find((s: RunSummary) => s.name === `${stage}=${value}`);
-    return {
-      value,
+  const rows = new Map<string, GridRow>();
+  for (const point of points) {
+    const row = summary.find((s: RunSummary) => s.name === point.name);
+    rows.set(point.name, {
+      value: point.value,
       finalTestAccuracy: row?.status === 'completed' ? (row.finalTestAccuracy ?? Number.NaN) : Number.NaN,
       finalTrainAccuracy: row?.finalTrainAccuracy ?? Number.NaN,
       maxTraceF: row?.maxTraceF ?? Number.NaN,
-    };
-  });
+    });
+  }
+  return rows;
 }
 
 const best = (rows: GridRow[]): number => {
@@ -79,34 +87,44 @@ const best = (rows: GridRow[]): number => {
 export async function tuneDemo(options: { out: string; workers: number; seed: number }): Promise<DemoTuning> {
   const scale = DEMO_SCALES.full;
   const base = demoBase(scale, options.seed) as { optimizer: Record<string, unknown> };
-  const withLr = (lr: number) => ({ ...base, optimizer: { ...base.optimizer, lr } });
-  const lrRows = await runGrid(options.out, 'lr', TUNING_GRIDS.lr, withLr, options.workers);
+  const withLr = (lr: number, epochs = scale.epochs) => ({
+    ...base,
+    epochs,
+    optimizer: { ...base.optimizer, lr },
+  });
+  const lrGrid = await runGrid(
+    options.out,
+    'lr',
+    TUNING_GRIDS.lr.map((lr) => ({ name: `lr=${lr}`, value: lr, config: withLr(lr) })),
+    options.workers,
+  );
+  const lrRows = [...lrGrid.values()];
   const tunedLr = best(lrRows);
   const smallLr = tunedLr / TUNING_GRIDS.smallLrDivisor;
-  const penalized = (kind: 'fisher' | 'gradnorm') => (alpha: number) => ({
-    ...withLr(smallLr),
-    penalty: { kind, alpha },
-  });
-  const fpRows = await runGrid(
+  // FP and GradNorm get the same budget: the same alphas, the same (shorter) number of epochs.
+  const penaltyPoints = (kind: 'fisher' | 'gradnorm', key: string, alphas: readonly number[]): GridPoint[] =>
+    alphas.map((alpha) => ({
+      name: `${key}=${alpha}`,
+      value: alpha,
+      config: { ...withLr(smallLr, TUNING_GRIDS.penaltyGridEpochs), penalty: { kind, alpha } },
+    }));
+  const alphaGrid = await runGrid(
     options.out,
-    'fisherAlpha',
-    TUNING_GRIDS.fisherAlpha,
-    penalized('fisher'),
+    'alpha',
+    [
+      ...penaltyPoints('fisher', 'fisherAlpha', TUNING_GRIDS.fisherAlpha),
+      ...penaltyPoints('gradnorm', 'gradNormAlpha', TUNING_GRIDS.gradNormAlpha),
+    ],
     options.workers,
   );
-  const gnRows = await runGrid(
-    options.out,
-    'gradNormAlpha',
-    TUNING_GRIDS.gradNormAlpha,
-    penalized('gradnorm'),
-    options.workers,
-  );
+  const fpRows = TUNING_GRIDS.fisherAlpha.map((a) => alphaGrid.get(`fisherAlpha=${a}`)!);
+  const gnRows = TUNING_GRIDS.gradNormAlpha.map((a) => alphaGrid.get(`gradNormAlpha=${a}`)!);
   const tuning: DemoTuning = {
     measured: {
       date: new Date().toISOString().slice(0, 10),
       backend: 'auto',
       machine: `${os.availableParallelism()} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
-      settings: `full demo scale (${scale.trainSubset} train / ${scale.testSubset} test, ${scale.epochs} epochs), seed ${options.seed}; criterion: best final test accuracy; small lr = tuned / ${TUNING_GRIDS.smallLrDivisor}`,
+      settings: `demo data (${scale.trainSubset} train / ${scale.testSubset} test), seed ${options.seed}; lr grid ${scale.epochs} epochs, alpha grids ${TUNING_GRIDS.penaltyGridEpochs} epochs at the small lr; criterion: best final test accuracy; small lr = tuned / ${TUNING_GRIDS.smallLrDivisor}`,
     },
     tunedLr,
     smallLr,

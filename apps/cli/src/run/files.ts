@@ -50,7 +50,11 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
     renameSync(tmp, file);
     fsyncDirectory(path.dirname(file));
   } catch (error) {
-    rmSync(tmp, { force: true });
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      // nothing was created where nothing can be
+    }
     throw explainWriteError(error, file);
   }
 }

@@ -1,14 +1,17 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Job } from 'kubernetes-models/batch/v1/Job';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { kubernetesJob, kubernetesJobYaml, validateKubernetesJob } from './emit-k8s.js';
 import { shellQuote, slurmScript } from './emit-slurm.js';
 import { planSweep } from './plan.js';
 import { parseSweep } from './spec.js';
+
+const scratch = mkdtempSync(path.join(os.tmpdir(), 'fisherlab-emit-test-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 const plan = planSweep(
   parseSweep(
@@ -82,7 +85,7 @@ describe('sweep emit k8s', () => {
 
 describe('sweep emit slurm', () => {
   it('writes an sbatch script with the array range, the concurrency limit and the command, which bash -n accepts', () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), "fisherlab slurm's dir-"));
+    const dir = mkdtempSync(path.join(scratch, "fisherlab slurm's dir-"));
     const script = slurmScript(plan, dir, {
       concurrency: 3,
       gpus: 1,

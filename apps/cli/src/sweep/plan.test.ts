@@ -1,11 +1,14 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { UserError } from '../errors.js';
 import { canonicalJson, planSweep, readPlan, runId, writePlan } from './plan.js';
 import { loadSweepFile, parseSweep } from './spec.js';
+
+const scratch = mkdtempSync(path.join(os.tmpdir(), 'fisherlab-plan-test-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 const examples = path.resolve(import.meta.dirname, '../../../../examples/sweeps');
 
@@ -20,7 +23,7 @@ function sweep(extra: Record<string, unknown>) {
   return parseSweep({ name: 'unit', base, ...extra }, '/sweeps/unit.yaml');
 }
 
-const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'fisherlab-plan-'));
+const tmp = () => mkdtempSync(path.join(scratch, 'fisherlab-plan-'));
 
 describe('planSweep', () => {
   it('expands seeds x grid x zip x variants, the first axis slowest', () => {

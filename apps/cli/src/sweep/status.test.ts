@@ -1,12 +1,15 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { planSweep, runDirOf, writePlan } from './plan.js';
 import { claimRun, readRunState, WORKER_FILE } from './run-state.js';
 import { parseSweep } from './spec.js';
 import { formatSweepStatus, sweepStatus } from './status.js';
+
+const scratch = mkdtempSync(path.join(os.tmpdir(), 'fisherlab-status-test-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 /** A pid that certainly belonged to a process that has exited. */
 function deadPid(): number {
@@ -15,7 +18,7 @@ function deadPid(): number {
 }
 
 function plannedSweep(runs: number) {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'fisherlab-status-'));
+  const dir = mkdtempSync(path.join(scratch, 'fisherlab-status-'));
   const plan = planSweep(
     parseSweep({ name: 'status', base: { optimizer: { lr: 0.1 }, steps: 2 }, seeds: { count: runs } }, ''),
   );
@@ -89,7 +92,7 @@ describe('sweep status', () => {
   });
 
   it('a claim is exclusive while its worker lives, and taken over once it is gone', () => {
-    const runDir = mkdtempSync(path.join(os.tmpdir(), 'fisherlab-claim-'));
+    const runDir = mkdtempSync(path.join(scratch, 'fisherlab-claim-'));
     const mine = claimRun(runDir);
     expect(readRunState(runDir).state).toBe('running');
     expect(() => claimRun(runDir)).toThrow(
@@ -106,7 +109,7 @@ describe('sweep status', () => {
   });
 
   it("under an engine's index, another host's fresh claim is an earlier attempt and is taken over", () => {
-    const runDir = mkdtempSync(path.join(os.tmpdir(), 'fisherlab-claim-'));
+    const runDir = mkdtempSync(path.join(scratch, 'fisherlab-claim-'));
     writeFileSync(path.join(runDir, WORKER_FILE), claim('pod-abc-0', 7, 5_000)); // killed 5 s ago, heartbeat fresh
     expect(() => claimRun(runDir)).toThrow(
       /being run by another worker \(host pod-abc-0 pid 7, heartbeat 0.1 min ago/,

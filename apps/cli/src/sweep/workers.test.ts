@@ -1,14 +1,17 @@
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { kubernetesJob, kubernetesJobYaml, validateKubernetesJob } from './emit-k8s.js';
 import { builtCliPath } from './local-pool.js';
 import { planSweep, readPlan, runDirOf, writePlan } from './plan.js';
 import { parseSweep } from './spec.js';
 import { sweepStatus } from './status.js';
+
+const scratch = mkdtempSync(path.join(os.tmpdir(), 'fisherlab-workers-test-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 /**
  * End to end with the built CLI in child processes, as the engines run it: `sweep local` with a
@@ -66,7 +69,7 @@ const tinyBase = {
 };
 
 function plan(name: string, sweep: Record<string, unknown>) {
-  const dir = mkdtempSync(path.join(os.tmpdir(), `fisherlab-${name}-`));
+  const dir = mkdtempSync(path.join(scratch, `fisherlab-${name}-`));
   const planned = planSweep(parseSweep({ name, base: tinyBase, ...sweep }, ''));
   writePlan(dir, planned);
   return { dir, plan: planned };
@@ -110,7 +113,7 @@ beforeAll(() => ensureBuiltCli(), 300_000);
 
 describe('sweep local', () => {
   it('completes a 4-run sweep with 2 workers; a failing run is isolated and listed with its error', async () => {
-    const emptyDataDir = mkdtempSync(path.join(os.tmpdir(), 'fisherlab-no-data-'));
+    const emptyDataDir = mkdtempSync(path.join(scratch, 'fisherlab-no-data-'));
     const { dir, plan: planned } = plan('pool', {
       base: { ...tinyBase, steps: 12 },
       variants: [

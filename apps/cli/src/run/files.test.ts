@@ -1,0 +1,57 @@
+import * as realFs from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+
+/** When set, the next writeSync fails with this errno code (a simulated full disk, ...). */
+const failure: { code?: string } = {};
+vi.mock('node:fs', async (importOriginal) => {
+  const fs = await importOriginal<typeof import('node:fs')>();
+  return {
+    ...fs,
+    writeSync: (...args: Parameters<typeof fs.writeSync>) => {
+      if (failure.code) {
+        const error = new Error(`${failure.code}: simulated`) as NodeJS.ErrnoException;
+        error.code = failure.code;
+        throw error;
+      }
+      return (fs.writeSync as (...a: unknown[]) => number)(...args);
+    },
+  };
+});
+
+const { writeFileAtomic } = await import('./files.js');
+const dir = mkdtempSync(path.join(tmpdir(), 'fisherlab-files-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('writeFileAtomic', () => {
+  it('replaces the content whole', () => {
+    const file = path.join(dir, 'meta.json');
+    writeFileAtomic(file, 'first');
+    writeFileAtomic(file, 'second');
+    expect(readFileSync(file, 'utf8')).toBe('second');
+    expect(readdirSync(dir)).toEqual(['meta.json']);
+  });
+
+  it('on a full disk keeps the old content, leaves no temporary file, and says what to do', () => {
+    const file = path.join(dir, 'config.json');
+    writeFileSync(file, 'good result');
+    failure.code = 'ENOSPC';
+    try {
+      expect(() => writeFileAtomic(file, 'new content')).toThrow(
+        /cannot write .*config\.json: the disk is full: free space or choose another --output directory \(ENOSPC\)/,
+      );
+    } finally {
+      failure.code = undefined;
+    }
+    expect(readFileSync(file, 'utf8')).toBe('good result');
+    expect(readdirSync(dir).sort()).toEqual(['config.json', 'meta.json']);
+  });
+
+  it('names a path that cannot hold files', () => {
+    const notADirectory = path.join(dir, 'meta.json', 'x.json');
+    expect(() => writeFileAtomic(notADirectory, '{}')).toThrow(/a parent of this path is a file/);
+    expect(realFs.existsSync(notADirectory)).toBe(false);
+  });
+});
