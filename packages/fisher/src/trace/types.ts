@@ -34,7 +34,10 @@ export interface LayerTraceEstimate {
  */
 export interface TraceEstimate {
   value: number;
-  /** Standard error of `value`: sd/√n over examples (exact, mc, empirical) or over batches (minibatch). */
+  /**
+   * Standard error of `value`: sd/√n over examples (exact, mc, empirical) or over batches
+   * (minibatch, size-weighted); NaN with fewer than two examples or batches.
+   */
   standardError: number;
   examples: number;
   estimator: TraceEstimator;
