@@ -154,7 +154,18 @@ export function registerSweep(program: Command): void {
       '--data-pvc <claim>',
       'claim with the datasets, mounted read-only at /data (FISHERLAB_DATA=/data)',
     )
-    .option('--retries <n>', 'retries per index (backoffLimitPerIndex)', (raw) => Number(raw), 2)
+    .option(
+      '--retries <n>',
+      'retries per index (backoffLimitPerIndex)',
+      (raw) => {
+        const value = Number(raw);
+        if (!Number.isInteger(value) || value < 0) {
+          throw new InvalidArgumentError(`--retries must be a whole number >= 0, got '${raw}'`);
+        }
+        return value;
+      },
+      2,
+    )
     .option('--env <KEY=VALUE...>', 'extra environment variables for the pods')
     .action(
       (
