@@ -98,6 +98,62 @@ describe("'tfjs' initialization keeps the tfjs defaults", () => {
   });
 });
 
+describe("'reference' initialization redoes what the reference code does after construction", () => {
+  it('wrn and densenet: conv kernels N(0, 2/(k²·out)), Linear bias 0, Linear kernel torch default', () => {
+    for (const spec of [
+      {
+        arch: 'wrn',
+        depth: 10,
+        width: 4,
+        inputShape: [32, 32, 3],
+        numClasses: 10,
+        init: 'reference',
+        seed: 9,
+      },
+      { arch: 'densenet', depth: 40, inputShape: [32, 32, 3], numClasses: 10, init: 'reference', seed: 9 },
+    ] as ModelSpec[]) {
+      const model = createModel(spec);
+      const roles = weightRoles(model);
+      let checked = 0;
+      for (const role of roles.filter(
+        (r) => r.layerClass === 'Conv2D' && r.kind === 'kernel' && r.size >= 5_000,
+      )) {
+        const [kh, kw, , out] = role.shape as [number, number, number, number];
+        const values = role.variable.dataSync() as Float32Array;
+        const expected = 2 / (kh * kw * out);
+        // Var of s² for a normal sample: 2σ⁴/(n−1); allow 5 standard errors.
+        expect(Math.abs(variance(values) - expected), role.name).toBeLessThan(
+          5 * expected * Math.sqrt(2 / values.length),
+        );
+        checked++;
+      }
+      expect(checked).toBeGreaterThan(2);
+      const fc = roles.filter((r) => r.layer === 'fc');
+      expect(new Set(fc.find((r) => r.kind === 'bias')!.variable.dataSync())).toEqual(new Set([0]));
+      const fcKernel = fc.find((r) => r.kind === 'kernel')!;
+      expect(maxAbs(fcKernel.variable.dataSync() as Float32Array)).toBeLessThanOrEqual(
+        1 / Math.sqrt(fcKernel.shape[0]!),
+      );
+      model.dispose();
+    }
+  });
+
+  it('vgg11 and resnet18 keep the torch defaults (kuangliu re-initialises nothing)', () => {
+    const reference = weightsOf({
+      arch: 'resnet18',
+      inputShape: [16, 16, 3],
+      numClasses: 10,
+      init: 'reference',
+      seed: 4,
+    });
+    const pytorch = weightsOf({ arch: 'resnet18', inputShape: [16, 16, 3], numClasses: 10, seed: 4 });
+    // Byte comparison: vitest's deep equality walks 11M floats far too slowly.
+    for (const [name, values] of reference) {
+      expect(Buffer.from(pytorch.get(name)!.buffer).equals(Buffer.from(values.buffer)), name).toBe(true);
+    }
+  });
+});
+
 describe('layers follow PyTorch semantics', () => {
   it('a strided 3x3 conv pads symmetrically like padding=1, not like TF "same"', () => {
     const model = createModel({ arch: 'resnet18', inputShape: [8, 8, 3], numClasses: 2, seed: 1 });

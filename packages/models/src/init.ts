@@ -7,12 +7,18 @@ import { tf } from '@fisherlab/engine';
  *   bound = gain·√(3/fan_in) = 1/√fan_in, so W ~ U(−1/√fan_in, 1/√fan_in); biases
  *   b ~ U(−1/√fan_in, 1/√fan_in); BatchNorm γ = 1, β = 0. fan_in = in_channels·kh·kw.
  * - 'tfjs': TensorFlow.js layer defaults (Glorot-uniform kernels, zero biases).
+ * - 'reference': what the reference code does after construction. xternalz's WRN and andreasveit's
+ *   DenseNet redraw conv kernels W ~ N(0, 2/(kh·kw·out_channels)) and zero Linear biases (Linear
+ *   kernels keep the torch default); kuangliu's VGG/ResNet keep the torch defaults ('pytorch').
  */
-export type InitScheme = 'pytorch' | 'tfjs';
-export const INIT_SCHEMES: readonly InitScheme[] = ['pytorch', 'tfjs'];
+export type InitScheme = 'pytorch' | 'tfjs' | 'reference';
+export const INIT_SCHEMES: readonly InitScheme[] = ['pytorch', 'tfjs', 'reference'];
+
+/** A scheme resolved for one architecture ('reference' becomes one of these). */
+export type ResolvedInit = 'pytorch' | 'tfjs' | 'kaimingNormalFanOut';
 
 export interface InitContext {
-  scheme: InitScheme;
+  scheme: ResolvedInit;
   /** Base seed; each weight gets its own seed derived from this and its layer name. */
   seed: number | undefined;
 }
@@ -31,10 +37,18 @@ export function weightSeed(seed: number, name: string): number {
 const seedFor = (ctx: InitContext, name: string): number | undefined =>
   ctx.seed === undefined ? undefined : weightSeed(ctx.seed, name);
 
+/** The shape facts an initializer needs: conv kernels know their window and output channels. */
+export type KernelShape = { type: 'conv'; kernelSize: number; filters: number } | { type: 'dense' };
+
 /** Initializer for a conv or dense kernel of a layer named `layerName`. */
-export function kernelInitializer(ctx: InitContext, layerName: string) {
+export function kernelInitializer(ctx: InitContext, layerName: string, shape: KernelShape) {
   const seed = seedFor(ctx, `${layerName}/kernel`);
-  if (ctx.scheme === 'pytorch') {
+  if (ctx.scheme === 'kaimingNormalFanOut' && shape.type === 'conv') {
+    // W ~ N(0, 2/n), n = kh·kw·out_channels (kaiming normal, fan_out, ReLU gain), not truncated.
+    const stddev = Math.sqrt(2 / (shape.kernelSize * shape.kernelSize * shape.filters));
+    return tf.initializers.randomNormal({ mean: 0, stddev, seed });
+  }
+  if (ctx.scheme === 'pytorch' || ctx.scheme === 'kaimingNormalFanOut') {
     // varianceScaling(uniform) draws U(−√(3·scale/fan_in), +…); scale = 1/3 gives ±1/√fan_in.
     return tf.initializers.varianceScaling({ scale: 1 / 3, mode: 'fanIn', distribution: 'uniform', seed });
   }

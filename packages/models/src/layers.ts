@@ -47,7 +47,7 @@ export class LayerBuilder {
         strides: stride,
         padding: tfPadding,
         useBias,
-        kernelInitializer: kernelInitializer(this.init, name),
+        kernelInitializer: kernelInitializer(this.init, name, { type: 'conv', kernelSize, filters }),
         ...(useBias ? { biasInitializer: biasInitializer(this.init, name, fanIn) } : {}),
       })
       .apply(input) as Sym;
@@ -58,7 +58,7 @@ export class LayerBuilder {
       .dense({
         name,
         units,
-        kernelInitializer: kernelInitializer(this.init, name),
+        kernelInitializer: kernelInitializer(this.init, name, { type: 'dense' }),
         biasInitializer: biasInitializer(this.init, name, lastDim(x)),
       })
       .apply(x) as Sym;

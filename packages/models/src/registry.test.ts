@@ -232,7 +232,7 @@ describe('options are validated with errors that name the key and the fix', () =
       /'dropout' must be a rate in \[0, 1\), found 1/,
     );
     expect(bad({ arch: 'vgg11', init: 'he', ...base })).toThrow(
-      /'init' must be one of pytorch, tfjs, found "he"/,
+      /'init' must be one of pytorch, tfjs, reference, found "he"/,
     );
     expect(bad({ arch: 'vgg11', batchNorm: 'yes', ...base })).toThrow(/'batchNorm' must be true or false/);
     expect(bad({ arch: 'densenet', compression: 0, ...base })).toThrow(

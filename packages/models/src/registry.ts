@@ -5,14 +5,14 @@ import { resnet18 } from './archs/resnet.js';
 import { type SimpleCnnOptions, simplecnn } from './archs/simplecnn.js';
 import { type VggOptions, vgg11 } from './archs/vgg.js';
 import { type WrnOptions, wrn } from './archs/wrn.js';
-import { INIT_SCHEMES, type InitScheme } from './init.js';
+import { INIT_SCHEMES, type InitScheme, type ResolvedInit } from './init.js';
 import { LayerBuilder } from './layers.js';
 
 export interface CommonModelOptions {
   /** Input shape without the batch axis, channels last: [height, width, channels]. */
   inputShape: number[];
   numClasses: number;
-  /** Weight initialization; default 'pytorch' (see init.ts). */
+  /** Weight initialization: 'pytorch' (default), 'tfjs' or 'reference' (see init.ts). */
   init?: InitScheme;
   /** Seed for every initializer: the same seed gives the same weights. Unset: random. */
   seed?: number;
@@ -50,10 +50,19 @@ export const ARCHITECTURES = Object.keys(ARCH_OPTIONS) as readonly Arch[];
  */
 export function createModel(spec: ModelSpec): tf.LayersModel {
   validateModelSpec(spec);
-  const builder = new LayerBuilder({ scheme: spec.init ?? 'pytorch', seed: spec.seed });
+  const builder = new LayerBuilder({
+    scheme: resolveInit(spec.init ?? 'pytorch', spec.arch),
+    seed: spec.seed,
+  });
   const input = tf.input({ shape: spec.inputShape, name: 'input' });
   const logits = buildLogits(spec, input, builder);
   return tf.model({ inputs: input, outputs: logits, name: spec.name ?? spec.arch });
+}
+
+/** 'reference' means whatever the arch's reference code does after building its layers. */
+function resolveInit(init: InitScheme, arch: Arch): ResolvedInit {
+  if (init !== 'reference') return init;
+  return arch === 'wrn' || arch === 'densenet' ? 'kaimingNormalFanOut' : 'pytorch';
 }
 
 function buildLogits(spec: ModelSpec, input: tf.SymbolicTensor, b: LayerBuilder): tf.SymbolicTensor {
@@ -147,7 +156,12 @@ export function validateModelSpec(spec: unknown): asserts spec is ModelSpec {
     checkPositiveInt(s, 'hiddenUnits', false);
   }
   if (s['init'] !== undefined && !(INIT_SCHEMES as readonly unknown[]).includes(s['init'])) {
-    fail('init', `one of ${INIT_SCHEMES.join(', ')}`, s['init'], "use 'pytorch' (default) or 'tfjs'");
+    fail(
+      'init',
+      `one of ${INIT_SCHEMES.join(', ')}`,
+      s['init'],
+      "use 'pytorch' (default), 'tfjs' or 'reference'",
+    );
   }
   if (s['seed'] !== undefined && !(typeof s['seed'] === 'number' && Number.isInteger(s['seed']))) {
     fail('seed', 'an integer', s['seed'], 'e.g. seed: 0, or leave it out for random weights');
