@@ -2,7 +2,7 @@
  * Benchmark (not a test): ms of a Fisher-penalised SGD step (k = 1) against a plain step, and peak
  * memory, for SimpleCNN (conv32-relu-pool-conv64-relu-pool-dense128-dense10, 32x32x3) at batch 128.
  *
- *   pnpm --filter @fisherlab/fisher bench:penalty [-- --backends wasm,cpu --batch 128 --reps 3]
+ *   pnpm --filter @fisherlab/fisher bench:penalty [-- --backends wasm,cpu --batch 128 --reps 3 --quick]
  *
  * Prints one line per measurement and a JSON summary at the end.
  */
@@ -15,6 +15,8 @@ interface Args {
   batch: number;
   reps: number;
   methods: PenaltyMethod[];
+  /** Skip the warm-up step and the profiled step (peak memory, kernel count): for the slow cpu backend. */
+  quick: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -23,10 +25,11 @@ function parseArgs(argv: string[]): Args {
     return i >= 0 ? argv[i + 1] : undefined;
   };
   return {
-    backends: (get('--backends') ?? 'wasm,cpu').split(','),
+    backends: (get('--backends') ?? 'wasm').split(','),
     batch: Number(get('--batch') ?? 128),
     reps: Number(get('--reps') ?? 3),
     methods: (get('--methods') ?? 'exact,finite-difference').split(',') as PenaltyMethod[],
+    quick: argv.includes('--quick'),
   };
 }
 
@@ -56,8 +59,12 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
  * Wall-clock and process CPU ms per step. The wasm and cpu backends compute on this thread, so CPU
  * time is the cost of the step itself; on a shared machine wall time also counts waiting for a core.
  */
-async function timeIt(reps: number, step: () => void): Promise<{ wall: number[]; cpu: number[] }> {
-  step(); // warm-up: kernel compilation, wasm heap growth
+async function timeIt(
+  reps: number,
+  step: () => void,
+  warmUp: boolean,
+): Promise<{ wall: number[]; cpu: number[] }> {
+  if (warmUp) step(); // kernel compilation, wasm heap growth
   const wall: number[] = [];
   const cpu: number[] = [];
   for (let r = 0; r < reps; r++) {
@@ -113,8 +120,8 @@ async function main(): Promise<void> {
       };
     };
     const measure = async (name: string, step: () => void) => {
-      const times = await timeIt(args.reps, step);
-      const profile = await tf.profile(step);
+      const times = await timeIt(args.reps, step, !args.quick);
+      const profile = args.quick ? undefined : await tf.profile(step);
       const row = {
         backend,
         step: name,
@@ -122,8 +129,8 @@ async function main(): Promise<void> {
         cpuMsMedian: Math.round(median(times.cpu)),
         wallMsMedian: Math.round(median(times.wall)),
         wallMsAll: times.wall.map(Math.round),
-        peakMB: Math.round(profile.peakBytes / 2 ** 20),
-        kernels: profile.kernels.length,
+        peakMB: profile ? Math.round(profile.peakBytes / 2 ** 20) : undefined,
+        kernels: profile?.kernels.length,
         wasmHeapMB: wasmHeapBytes() === undefined ? undefined : Math.round((wasmHeapBytes() ?? 0) / 2 ** 20),
       };
       console.log(JSON.stringify(row));
