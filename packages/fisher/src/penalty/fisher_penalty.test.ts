@@ -14,8 +14,12 @@ const maxAbsDiff = (a: tf.Tensor[], b: tf.Tensor[]): number =>
   Math.max(...a.map((t, i) => tf.tidy(() => tf.max(tf.abs(tf.sub(t, b[i]!))).dataSync()[0]!)));
 
 describe('FisherPenalty.step', () => {
-  for (const build of [tanhMlp, reluMaxPoolConv, batchNormConv]) {
-    it(`fisher kind: gradient = ∇loss + α·2Hḡ at the sampled labels (${build().name})`, () => {
+  for (const [name, build] of [
+    ['MLP with tanh', tanhMlp],
+    ['conv with relu + max pool', reluMaxPoolConv],
+    ['conv with batch norm', batchNormConv],
+  ] as const) {
+    it(`fisher kind: gradient = ∇loss + α·2Hḡ at the sampled labels (${name})`, () => {
       const c = build();
       const fp = new FisherPenalty({ kind: 'fisher', alpha: 0.3, seed: 5 });
       const result = fp.step(c.model, c.x, c.labels, 0);
