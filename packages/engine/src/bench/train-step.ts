@@ -6,9 +6,10 @@ import { simpleCnn, vgg11 } from './models.js';
 /**
  * Milliseconds per SGD training step (forward, backward, update) on each available backend, with
  * the speed-up over the pure-JS cpu backend. Usage (all optional):
- *   pnpm bench -- --backends wasm,cpu --models simplecnn,vgg11bn --batches 128,32 --steps 5 --threads 2
- * The cpu backend is slow (seconds to minutes per step), so it runs --cpu-steps steps (default 1)
- * and skips VGG-11 unless --cpu-vgg is given. Each line also gives the process CPU time per step:
+ *   pnpm bench -- --backends wasm,cpu --models simplecnn,vgg11bn --batches 128,32 --steps 3 --threads 2
+ * The cpu backend is slow (its Conv2DBackpropFilter is a scalar loop: about 2 minutes of CPU per
+ * SimpleCNN step at batch 128 here), so it runs --cpu-steps steps (default 1, no warm-up) at
+ * --cpu-batches (default 32) and skips VGG-11 unless --cpu-vgg is given. Each line also gives the process CPU time per step:
  * on a machine shared with other jobs wall time is inflated, CPU time far less (one thread). --profile adds, per model, the kernels that took the
  * most time in one step. --threads N (N > 1) runs wasm on its threaded build with N XNNPACK threads.
  */
@@ -19,6 +20,7 @@ interface Options {
   batches: number[];
   steps: number;
   cpuSteps: number;
+  cpuBatches: number[];
   cpuVgg: boolean;
   profile: boolean;
   threads: number;
@@ -39,8 +41,9 @@ function parseOptions(argv: string[]): Options {
     backends: value('--backends', 'wasm,cpu').split(','),
     models: value('--models', 'simplecnn,vgg11bn').split(','),
     batches: value('--batches', '128,32').split(',').map(Number),
-    steps: Number(value('--steps', '5')),
+    steps: Number(value('--steps', '3')),
     cpuSteps: Number(value('--cpu-steps', '1')),
+    cpuBatches: value('--cpu-batches', '32').split(',').map(Number),
     cpuVgg: argv.includes('--cpu-vgg'),
     profile: argv.includes('--profile'),
     threads: Number(value('--threads', '1')),
@@ -52,8 +55,11 @@ function parseOptions(argv: string[]): Options {
       );
     }
   }
-  if (options.batches.some((b) => !Number.isInteger(b) || b < 1)) {
-    throw new Error(`--batches: expected positive integers such as 128,32, got '${value('--batches', '')}'`);
+  for (const flag of ['--batches', '--cpu-batches'] as const) {
+    const batches = flag === '--batches' ? options.batches : options.cpuBatches;
+    if (batches.some((b) => !Number.isInteger(b) || b < 1)) {
+      throw new Error(`${flag}: expected positive integers such as 128,32, got '${value(flag, '')}'`);
+    }
   }
   return options;
 }
@@ -66,12 +72,12 @@ const median = (values: number[]): number => {
     : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 };
 
-/** Median wall time of `steps` SGD steps after one warm-up step (which also checks for leaks). */
+/** Wall and CPU time of `steps` SGD steps, after one warm-up step when `warmUp`; counts leaks. */
 async function timeTrainStep(
   modelName: string,
   batch: number,
   steps: number,
-  profile: boolean,
+  options: { profile: boolean; warmUp: boolean },
 ): Promise<{ ms: number[]; cpuMs: number[]; leaked: number }> {
   const spec = MODELS[modelName] as (typeof MODELS)[string];
   const model = spec.build();
@@ -87,7 +93,7 @@ async function timeTrainStep(
       );
       loss?.dataSync();
     });
-  step();
+  if (options.warmUp) step();
   const before = tf.memory().numTensors;
   const ms: number[] = [];
   const cpuMs: number[] = [];
@@ -100,7 +106,7 @@ async function timeTrainStep(
     cpuMs.push((cpuUsed.user + cpuUsed.system) / 1000);
   }
   const leaked = tf.memory().numTensors - before;
-  if (profile) await printProfile(step);
+  if (options.profile) await printProfile(step);
   tf.dispose([x, labels]);
   model.dispose();
   return { ms, cpuMs, leaked };
@@ -123,7 +129,7 @@ async function printProfile(step: () => void): Promise<void> {
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
-  const results = new Map<string, number>();
+  const results = new Map<string, { wall: number; cpu: number }>();
   for (const backendName of options.backends) {
     try {
       if (backendName === 'cpu') await tf.setBackend('cpu');
@@ -146,12 +152,16 @@ async function main(): Promise<void> {
         console.log(`  ${modelName}: skipped on cpu (minutes per step; pass --cpu-vgg)`);
         continue;
       }
-      for (const batch of options.batches) {
-        const steps = backendName === 'cpu' ? options.cpuSteps : options.steps;
-        const { ms, cpuMs, leaked } = await timeTrainStep(modelName, batch, steps, options.profile);
+      const onCpu = backendName === 'cpu';
+      for (const batch of onCpu ? options.cpuBatches : options.batches) {
+        const steps = onCpu ? options.cpuSteps : options.steps;
+        const { ms, cpuMs, leaked } = await timeTrainStep(modelName, batch, steps, {
+          profile: options.profile,
+          warmUp: !onCpu,
+        });
         const med = median(ms);
-        results.set(`${backendName}/${modelName}/${batch}`, med);
-        const cpu = results.get(`cpu/${modelName}/${batch}`);
+        results.set(`${backendName}/${modelName}/${batch}`, { wall: med, cpu: median(cpuMs) });
+        const cpu = results.get(`cpu/${modelName}/${batch}`)?.wall;
         console.log(
           `  ${modelName.padEnd(9)} batch ${String(batch).padStart(3)}: ${med.toFixed(0).padStart(6)} ms/step median of ${steps}` +
             ` [${ms.map((m) => m.toFixed(0)).join(', ')}], CPU time ${median(cpuMs).toFixed(0)} ms` +
@@ -167,7 +177,10 @@ async function main(): Promise<void> {
     const [backendName, modelName, batch] = key.split('/');
     const cpu = results.get(`cpu/${modelName}/${batch}`);
     if (backendName !== 'cpu' && cpu !== undefined) {
-      console.log(`speed-up ${backendName} over cpu, ${modelName} batch ${batch}: ${(cpu / ms).toFixed(1)}x`);
+      console.log(
+        `speed-up ${backendName} over cpu, ${modelName} batch ${batch}: ${(cpu.wall / ms.wall).toFixed(1)}x wall time, ` +
+          `${(cpu.cpu / ms.cpu).toFixed(1)}x CPU time`,
+      );
     }
   }
 }
