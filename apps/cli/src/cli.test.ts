@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -127,6 +127,16 @@ describe('fisherlab', () => {
     const report = fisherlab('report', output, '--out', path.join(root, 'report.html'));
     expect(report.code, report.err).toBe(0);
     expect(report.out).toMatch(/report: .*report\.html \(1 runs/);
+  });
+
+  it('sweep plan --dry-run checks every run and writes nothing', () => {
+    const out = path.join(root, 'sweep-dry');
+    const example = path.resolve(path.dirname(bin), '..', '..', '..', 'examples', 'sweeps', 'tiny-grid.yaml');
+    const { code, out: stdout, err } = fisherlab('sweep', 'plan', example, '--out', out, '--dry-run');
+    expect(code, err).toBe(0);
+    expect(stdout).toMatch(/4 runs checked; nothing was written/);
+    expect(stdout.match(/config: valid/g)).toHaveLength(4);
+    expect(existsSync(path.join(out, 'plan.json'))).toBe(false);
   });
 
   it('data info says where the embedded subset is', () => {

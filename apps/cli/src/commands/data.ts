@@ -1,11 +1,6 @@
-import {
-  DATASET_NAMES,
-  type DownloadProgress,
-  datasetInfo,
-  downloadDataset,
-  verifyDataset,
-} from '@fisherlab/datasets';
+import type { DownloadProgress } from '@fisherlab/datasets';
 import { type Command, Option } from 'commander';
+import { DATASET_NAMES } from '../config/schema.js';
 import { EXIT, UserError } from '../errors.js';
 import { formatDuration } from '../run/progress.js';
 
@@ -13,7 +8,8 @@ const MiB = 2 ** 20;
 
 export function registerData(program: Command): void {
   const data = program.command('data').description('find, download and verify datasets');
-  const nameArgument = (c: Command) => c.argument('<name>', `dataset: ${DATASET_NAMES.join(', ')}`);
+  const nameArgument = (c: Command) =>
+    c.argument('<name>', `dataset: ${DATASET_NAMES.filter((n) => n !== 'default').join(', ')}`);
 
   nameArgument(data.command('download'))
     .description(
@@ -38,6 +34,7 @@ export function registerData(program: Command): void {
       };
       const done = () => tty && lastPhase && process.stderr.write('\n');
       try {
+        const { downloadDataset } = await import('@fisherlab/datasets');
         const result = await downloadDataset(name, {
           ...(options.root ? { root: options.root } : {}),
           ...(options.force ? { force: true } : {}),
@@ -61,6 +58,7 @@ export function registerData(program: Command): void {
     .option('--dir <dir>', 'look only in this directory')
     .option('--json', 'print JSON')
     .action(async (name: string, options: { dir?: string; json?: boolean }) => {
+      const { datasetInfo } = await import('@fisherlab/datasets');
       const info = await datasetInfo(name, options.dir ? { dir: options.dir } : {});
       if (options.json) {
         console.log(JSON.stringify(info, null, 2));
@@ -87,6 +85,7 @@ export function registerData(program: Command): void {
     .option('--dir <dir>', 'look only in this directory')
     .addOption(new Option('--decode', 'TinyImageNet: decode every JPEG too'))
     .action(async (name: string, options: { dir?: string; decode?: boolean }) => {
+      const { verifyDataset } = await import('@fisherlab/datasets');
       const report = await verifyDataset(name, {
         ...(options.dir ? { dir: options.dir } : {}),
         ...(options.decode ? { decode: true } : {}),

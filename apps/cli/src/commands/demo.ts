@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { runDemo } from '../demo/run-demo.js';
-import { tuneDemo } from '../demo/tune.js';
 import { UserError } from '../errors.js';
 import { formatDuration } from '../run/progress.js';
 
@@ -34,10 +32,12 @@ export function registerDemo(program: Command): void {
     .action(
       async (options: { out: string; quick?: boolean; seed: number; workers: number; tune?: boolean }) => {
         if (options.tune) {
+          const { tuneDemo } = await import('../demo/tune.js');
           const tuning = await tuneDemo({ out: options.out, workers: options.workers, seed: options.seed });
           console.log(JSON.stringify(tuning, null, 2));
           return;
         }
+        const { runDemo } = await import('../demo/run-demo.js');
         const result = await runDemo({
           out: options.out,
           quick: Boolean(options.quick),

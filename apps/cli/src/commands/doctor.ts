@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { type BackendReport, initBackend } from '@fisherlab/engine';
+import type { BackendReport } from '@fisherlab/engine';
 import type { Command } from 'commander';
 
 export interface DoctorReport {
@@ -17,6 +17,7 @@ export async function collectDoctorReport(
 ): Promise<DoctorReport> {
   let backend: DoctorReport['backend'];
   try {
+    const { initBackend } = await import('@fisherlab/engine');
     backend = await initBackend();
   } catch (error) {
     backend = { error: error instanceof Error ? error.message : String(error) };

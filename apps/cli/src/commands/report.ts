@@ -1,4 +1,3 @@
-import { buildReport } from '@fisherlab/analysis';
 import type { Command } from 'commander';
 import { UserError } from '../errors.js';
 
@@ -20,6 +19,7 @@ export function registerReport(program: Command): void {
         runs: string[],
         options: { out: string; svg?: string; earlyEpochs?: number; title?: string },
       ) => {
+        const { buildReport } = await import('@fisherlab/analysis');
         const built = await buildReport({
           runs,
           out: options.out,

@@ -54,8 +54,24 @@ export function registerSweep(program: Command): void {
     .description('expand a sweep file into numbered run configs with stable ids (DIR/plan.json)')
     .argument('<file>', 'sweep file (YAML or JSON)')
     .requiredOption('--out <dir>', 'sweep directory: plan.json and runs/<id>/ go here')
-    .action((file: string, options: { out: string }) => {
+    .option(
+      '--dry-run',
+      'expand and check every run (data, model, output) without writing the plan or training',
+    )
+    .action(async (file: string, options: { out: string; dryRun?: boolean }) => {
       const plan = planSweep(loadSweepFile(file));
+      if (options.dryRun) {
+        const { dryRun } = await import('../run/dry-run.js');
+        for (const run of plan.runs) {
+          const report = await dryRun({
+            ...run.config,
+            output: path.resolve(options.out, run.config.output),
+          });
+          console.log(`#${run.index} ${run.id} ${run.name}\n  ${report.split('\n').join('\n  ')}`);
+        }
+        console.log(`${plan.runs.length} runs checked; nothing was written`);
+        return;
+      }
       const summary = writePlan(options.out, plan);
       console.log(`${summary.runs} runs planned in ${summary.file}`);
       if (summary.kept > 0)

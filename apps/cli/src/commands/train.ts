@@ -6,8 +6,6 @@ import { mergeConfig, parseRunConfig, readConfigFile } from '../config/load.js';
 import { describePreset, loadPreset, PRESET_NAMES } from '../config/presets.js';
 import type { RunConfig } from '../config/schema.js';
 import { UserError } from '../errors.js';
-import { dryRun } from '../run/dry-run.js';
-import { trainRun } from '../run/trainer.js';
 
 export interface TrainCommandOptions extends Record<string, unknown> {
   config?: string;
@@ -63,9 +61,11 @@ export function registerTrain(program: Command): void {
       config = resolveTrainConfig(options);
     }
     if (options.dryRun) {
+      const { dryRun } = await import('../run/dry-run.js');
       console.log(await dryRun(config));
       return;
     }
+    const { trainRun } = await import('../run/trainer.js');
     const outcome = await trainRun(config, { resume: Boolean(options.resume) });
     const e = outcome.last.eval;
     console.log(

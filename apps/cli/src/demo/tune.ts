@@ -15,8 +15,8 @@ export const TUNING_GRIDS = {
   smallLrDivisor: 20,
   fisherAlpha: [0.03, 0.1, 0.3],
   gradNormAlpha: [0.03, 0.1, 0.3],
-  /** The penalty grids train for this many epochs (a shorter budget than the demo's; see the file). */
-  penaltyGridEpochs: 6,
+  /** Epochs of the penalty grids (the demo's own budget). */
+  penaltyGridEpochs: 10,
 } as const;
 
 type Stage = 'lr' | 'alpha';

@@ -13,10 +13,9 @@ import {
   selectExamples,
   validationSplit,
 } from '@fisherlab/datasets';
-import { tf } from '@fisherlab/engine';
+import { softmaxCrossEntropyPerExample, tf } from '@fisherlab/engine';
 import type { RunConfig } from '../config/schema.js';
 import { UserError } from '../errors.js';
-import { crossEntropyPerExample } from './objective.js';
 
 /** Stream ids for derived seeds (see STREAM in trainer.ts for the others). */
 const DATA_STREAM = { shuffle: 2, noise: 4, trackSubset: 7, subset: 9, validation: 10 } as const;
@@ -199,7 +198,7 @@ export function scoreSplit(model: tf.LayersModel, data: Pick<PreparedData, 'inOr
     const [loss, hits] = tf.tidy(() => {
       const logits = model.predict(batch.x) as tf.Tensor2D;
       const labels = tf.tensor1d(batch.labels, 'int32');
-      return [tf.sum(crossEntropyPerExample(logits, labels)), tf.equal(tf.argMax(logits, 1), labels)];
+      return [tf.sum(softmaxCrossEntropyPerExample(logits, labels)), tf.equal(tf.argMax(logits, 1), labels)];
     });
     lossSum += loss.dataSync()[0]!;
     const h = hits.dataSync();

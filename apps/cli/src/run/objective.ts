@@ -1,13 +1,4 @@
-import { tf } from '@fisherlab/engine';
-
-/** Per-example softmax cross-entropy, −log softmax(z)_y, from logits [B, C] and labels [B]. */
-export function crossEntropyPerExample(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor1D {
-  return tf.tidy(() => {
-    const logProbabilities = tf.logSoftmax(logits);
-    const picked = tf.sum(tf.mul(logProbabilities, tf.oneHot(labels, logits.shape[1])), 1);
-    return tf.neg(picked) as tf.Tensor1D;
-  });
-}
+import { softmaxCrossEntropy, tf } from '@fisherlab/engine';
 
 /** Fraction of rows whose arg-max logit equals the label (a scalar tensor). */
 export function accuracyOf(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
@@ -31,7 +22,7 @@ export function plainStep(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor1D): 
   const { value, grads } = tf.variableGrads(() => {
     const logits = model.apply(x, { training: true }) as tf.Tensor2D;
     accuracy = tf.keep(accuracyOf(logits, y));
-    return tf.mean(crossEntropyPerExample(logits, y)) as tf.Scalar;
+    return softmaxCrossEntropy(logits, y);
   }, variables);
   const norm = tf.tidy(() => tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g)))));
   const [loss, acc, gradNormSquared] = tf.tidy(() => tf.stack([value, accuracy!, norm]).dataSync());

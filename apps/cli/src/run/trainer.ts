@@ -108,9 +108,26 @@ export async function trainRun(config: RunConfig, options: TrainOptions = {}): P
   const progress = options.progress ?? createProgress(config.name || path.basename(runDir));
   prepareRunDirectory(runDir, config, Boolean(options.resume));
 
-  const data = await prepareData(config);
+  let data: PreparedData;
+  let runModel: RunModel;
+  try {
+    data = await prepareData(config);
+    runModel = buildRunModel(config, data);
+  } catch (error) {
+    // Leave a record that says why: a run directory without meta.json reads as "never started".
+    writeJsonAtomic(path.join(runDir, 'meta.json'), {
+      id: path.basename(runDir),
+      name: config.name || path.basename(runDir),
+      status: 'failed',
+      startedAt: new Date().toISOString(),
+      endedAt: new Date().toISOString(),
+      backend: backend.choice,
+      versions: collectVersions(backend),
+      error: { message: error instanceof Error ? error.message : String(error), step: 0 },
+    } satisfies RunMeta);
+    throw error;
+  }
   const { stepsPerEpoch, totalSteps } = runLength(config, data.train.count);
-  const runModel = buildRunModel(config, data);
   const optimizer = new Optimizer(config.optimizer, runModel.decayable);
   const penalizedStep = config.penalty.kind === 'none' ? undefined : createPenalizedStep(config, runModel);
 
