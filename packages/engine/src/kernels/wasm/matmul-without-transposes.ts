@@ -3,8 +3,8 @@ import { type BackendWasm, disposeIntermediate, runWasmKernel, stockWasmKernel }
 
 /**
  * tfjs 4.22's wasm matmul runs on XNNPACK only when neither operand is transposed; with
- * transposeA or transposeB it falls back to a scalar loop 5-35x slower (measured on
- * 128x4096x128). Backprop through every dense layer asks for transposed products, so the
+ * transposeA or transposeB it falls back to a scalar loop, 4.5-30x slower on the products of a
+ * 4096→128 dense layer's backward pass (pnpm bench:kernels). Backprop through every dense layer asks for transposed products, so the
  * replacements transpose the flagged operands explicitly (a cheap copy) and call the stock kernel
  * with both flags off.
  */
