@@ -8,8 +8,9 @@ shapes, with PyTorch's standard methods:
                 (loss + α‖g‖²).backward() (as acmi-lab/imp-regularizers and BartekKrzepkowski/FisherPenalty);
   penalty-k10   ten steps with the penalty on the first only (ms reported per step);
   trace-mc / trace-empirical / trace-exact / trace-minibatch   Tr(F) on n examples, BatchNorm in
-                eval mode, per-example gradients by functorch.vmap(grad(...)) (torch 1.13 has no
-                torch.func) or, without functorch, one backward per example ('loop');
+                eval mode, per-example gradients by one backward per example ('loop', the default:
+                faster than functorch.vmap(grad(...)) on this torch) or functorch.vmap (torch 1.13
+                has no torch.func); minibatch: one backward per batch;
   forward       inference-mode forward pass of one batch;
   matmul        an n x n by n x n float32 matmul (the backend's compute peak).
 

@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline';
 import { initBackend, softmaxCrossEntropy, tf } from '@fisherlab/engine';
 import { estimateFisherTrace, FisherPenalty, type TraceEstimator } from '@fisherlab/fisher';
-import { createModel } from '@fisherlab/models';
+import { countTrainableParams, createModel } from '@fisherlab/models';
 import { forwardFlopsPerExample } from './flops.js';
 import type { KernelCost, PrepareReply, ProfileReply, TaskRequest, TimeReply } from './tasks.js';
 
@@ -50,7 +50,7 @@ function prepare(request: TaskRequest): Prepared {
   const x = tf.randomNormal([examples, side, side, 3], 0, 1, 'float32', 3);
   const labels = tf.randomUniform([examples], 0, classes, 'int32', 4) as tf.Tensor1D;
   const info = {
-    params: model.countParams(),
+    params: countTrainableParams(model),
     flopsPerExample: forwardFlopsPerExample(model),
     ...(request.task.startsWith('trace-')
       ? { perExampleMethod: 'one-pass layer norms (BackPACK-style)' }

@@ -39,6 +39,25 @@ describe('buildPlan', () => {
         cell.request.task === 'trace-exact' ? (cell.request.model === 'vgg11bn' ? 16 : 128) : 1024,
       );
     }
+    const quick = buildPlan({ ...base, backends: ['wasm'], models: ['simplecnn'], full: false });
+    expect(quick.cells.find((c) => c.request.task === 'trace-mc')?.request.n).toBe(1024);
+  });
+
+  it('runs the penalized VGG-11 steps last on each backend (a wasm heap exhaustion may end the worker)', () => {
+    const { cells } = buildPlan({
+      ...base,
+      backends: ['wasm'],
+      models: ['vgg11bn', 'simplecnn'],
+      full: true,
+    });
+    const first = cells.findIndex(
+      (c) => c.request.model === 'vgg11bn' && c.request.task.startsWith('penalty'),
+    );
+    const rest = cells.slice(first);
+    expect(first).toBeGreaterThan(0);
+    expect(rest.every((c) => c.request.model === 'vgg11bn' && c.request.task.startsWith('penalty'))).toBe(
+      true,
+    );
   });
 
   it('--tasks and --reps restrict and override', () => {

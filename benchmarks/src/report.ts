@@ -51,7 +51,9 @@ const cpus = (runs: TimeReply[]) => runs.map((r) => r.cpuMs);
 export function lineOf(cell: CellResult): Line | undefined {
   if (cell.error || cell.fisherlab.runs.length === 0) return undefined;
   const { request } = cell;
-  const fisherlabMs = median(walls(cell.fisherlab.runs));
+  // penalty-k10 times ten steps per run; report it per step like the others.
+  const perRun = request.task === 'penalty-k10' ? 10 : 1;
+  const fisherlabMs = median(walls(cell.fisherlab.runs)) / perRun;
   const line: Line = {
     backend: cell.backend,
     model: request.model ?? '-',
@@ -68,7 +70,7 @@ export function lineOf(cell: CellResult): Line | undefined {
         : undefined;
   if (flops) line.fisherlabGflops = flops / fisherlabMs / 1e6;
   if (cell.pytorch && cell.pytorch.runs.length === cell.fisherlab.runs.length) {
-    line.pytorchMs = median(walls(cell.pytorch.runs));
+    line.pytorchMs = median(walls(cell.pytorch.runs)) / perRun;
     line.wall = pairedRatio(walls(cell.fisherlab.runs), walls(cell.pytorch.runs));
     line.cpuRatio = median(cpus(cell.fisherlab.runs)) / median(cpus(cell.pytorch.runs));
     if (flops) line.pytorchGflops = flops / line.pytorchMs / 1e6;
@@ -226,7 +228,7 @@ export function markdown(results: SuiteResults, lines: Line[], derived: Derived[
           ', ',
         )}; PyTorch ${m.pytorch?.['version'] ?? 'not installed'} on ${m.pytorch?.['threads'] ?? '-'} threads.`,
     '',
-    'Median wall ms per run, FisherLab and PyTorch alternating run by run in one process pair; ' +
+    'Median wall ms per run (penalty-k10: per step, over runs of 10 steps), FisherLab and PyTorch alternating run by run in one process pair; ' +
       'ratio = FisherLab/PyTorch (per-round range in brackets); CPU = ratio of process CPU times.',
     '',
     '| backend | model | task | n | FisherLab ms | PyTorch ms | ratio (rounds) | CPU ratio | runs |',

@@ -29,12 +29,12 @@ import { WorkerClient } from './worker-client.js';
  *   --full                 more repetitions, Tr(F) on 1,024 examples for VGG-11 too, k=10 measured,
  *                          VGG profiled, the threaded wasm backend as well (tens of minutes)
  *   --backends wasm,cpu    any of wasm, wasm-2t (threaded wasm, 2 threads), cpu
- *   --models simplecnn,vgg11bn   --tasks sgd-step,trace-mc,...   --reps N   --batch 128
- *   --no-torch             FisherLab only      --out DIR (default benchmarks/results)
+ *   --models simplecnn,vgg11bn   --tasks sgd-step,trace-mc,...   --reps N   --batch 128   --trace-n N
+ *   --name NAME            results file names (default: quick or full)
+ *   --no-torch             FisherLab only      --torch-threads N (default 2, as the issue asks)      --out DIR (default benchmarks/results)
  * PyTorch runs from Debian's python3-torch (FISHERLAB_PYTHON overrides the interpreter).
  */
 
-const TORCH_THREADS = 2;
 const here = dirname(fileURLToPath(import.meta.url));
 
 function parseArgs(argv: string[]) {
@@ -73,8 +73,11 @@ function parseArgs(argv: string[]) {
     tasks: value('--tasks') === undefined ? undefined : list<TaskName>('--tasks', TASKS, []),
     reps: number('--reps'),
     batch: number('--batch') ?? 128,
+    traceN: number('--trace-n'),
     torch: !args.includes('--no-torch'),
+    torchThreads: number('--torch-threads') ?? 2,
     out: value('--out') ?? join(here, '..', 'results'),
+    name: value('--name'),
   };
 }
 
@@ -85,7 +88,9 @@ function pythonCommand(): string {
   return process.env['FISHERLAB_PYTHON'] ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
 }
 
-async function startTorch(): Promise<{ worker: WorkerClient; hello: Record<string, unknown> } | undefined> {
+async function startTorch(
+  threads: number,
+): Promise<{ worker: WorkerClient; hello: Record<string, unknown> } | undefined> {
   // FISHERLAB_TORCH_LIBRARY_PATH: a folder with an optimized libblas.so.3 (OpenBLAS) for the
   // reference only, when the system's libblas.so.3 is the slow reference BLAS.
   const libraryPath = process.env['FISHERLAB_TORCH_LIBRARY_PATH'];
@@ -93,13 +98,13 @@ async function startTorch(): Promise<{ worker: WorkerClient; hello: Record<strin
     ? {
         ...process.env,
         LD_LIBRARY_PATH: [libraryPath, process.env['LD_LIBRARY_PATH']].filter(Boolean).join(':'),
-        OPENBLAS_NUM_THREADS: process.env['OPENBLAS_NUM_THREADS'] ?? String(TORCH_THREADS),
+        OPENBLAS_NUM_THREADS: process.env['OPENBLAS_NUM_THREADS'] ?? String(threads),
       }
     : process.env;
   const worker = new WorkerClient(
     'pytorch',
     pythonCommand(),
-    [join(here, '..', 'reference', 'torch_bench.py'), '--serve', '--threads', String(TORCH_THREADS)],
+    [join(here, '..', 'reference', 'torch_bench.py'), '--serve', '--threads', String(threads)],
     env,
   );
   try {
@@ -169,12 +174,12 @@ async function measure(
   return result;
 }
 
-function write(results: SuiteResults, outDir: string): { lines: Line[]; md: string } {
+function write(results: SuiteResults, outDir: string, name: string): { lines: Line[]; md: string } {
   const lines = results.cells.map(lineOf).filter((l): l is Line => l !== undefined);
   const md = markdown(results, lines, derive(lines, results.cells));
   mkdirSync(outDir, { recursive: true });
-  writeFileSync(join(outDir, `${results.mode}.json`), `${JSON.stringify({ ...results, lines }, null, 1)}\n`);
-  writeFileSync(join(outDir, `${results.mode}.md`), md);
+  writeFileSync(join(outDir, `${name}.json`), `${JSON.stringify({ ...results, lines }, null, 1)}\n`);
+  writeFileSync(join(outDir, `${name}.md`), md);
   return { lines, md };
 }
 
@@ -198,13 +203,13 @@ async function main(): Promise<void> {
   console.log(
     `FisherLab benchmark suite (${results.mode}): ${cells.length} cells; load average ${results.machine.loadAvgStart}`,
   );
-  const torch = options.torch ? await startTorch() : undefined;
+  const torch = options.torch ? await startTorch(options.torchThreads) : undefined;
   if (torch) results.machine.pytorch = torch.hello;
   try {
     for (const backend of options.backends) {
       const backendCells = cells.filter((c) => c.backend === backend);
       if (backendCells.length === 0) continue;
-      const fisherlab = startFisherlab(backend);
+      let fisherlab = startFisherlab(backend);
       try {
         results.machine.fisherlab[backend] = await fisherlab.request<Record<string, unknown>>('hello');
       } catch (error) {
@@ -213,6 +218,10 @@ async function main(): Promise<void> {
         continue;
       }
       for (const cell of backendCells) {
+        if (fisherlab.hasExited()) {
+          console.log(`${backend}: the worker ended; starting a new one for the next cell`);
+          fisherlab = startFisherlab(backend);
+        }
         const result = await measure(cell, fisherlab, torch?.worker);
         results.cells.push(result);
         const line = lineOf(result);
@@ -221,7 +230,7 @@ async function main(): Promise<void> {
             ? formatLine(line)
             : `${backend} ${cell.request.model ?? ''} ${cell.request.task}: FAILED ${result.error}`,
         );
-        write(results, options.out);
+        write(results, options.out, options.name ?? results.mode);
       }
       await fisherlab.close();
     }
@@ -229,9 +238,9 @@ async function main(): Promise<void> {
     await torch?.worker.close();
   }
   results.machine.loadAvgEnd = loadAvg();
-  const { md } = write(results, options.out);
+  const { md } = write(results, options.out, options.name ?? results.mode);
   console.log(`\n${md.slice(md.indexOf('## Derived'))}`);
-  console.log(`results: ${join(options.out, `${results.mode}.json`)} and ${results.mode}.md`);
+  console.log(`results: ${join(options.out, `${options.name ?? results.mode}.json`)} and .md`);
 }
 
 await main();

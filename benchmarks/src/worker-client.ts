@@ -47,6 +47,10 @@ export class WorkerClient {
     else waiter.resolve(reply.result);
   }
 
+  hasExited(): boolean {
+    return this.exited !== undefined;
+  }
+
   request<T>(cmd: string, payload: object = {}): Promise<T> {
     if (this.exited) return Promise.reject(new Error(this.exited));
     const id = this.nextId++;
