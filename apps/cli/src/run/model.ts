@@ -4,7 +4,6 @@ import type { tf } from '@fisherlab/engine';
 import {
   createModel,
   decayableVariables,
-  fisherPenaltyVariables,
   loadCheckpointModel,
   type ModelSpec,
   saveCheckpointModel,
@@ -18,8 +17,6 @@ export interface RunModel {
   model: tf.LayersModel;
   /** Names of the weights weight decay applies to (kernels only). */
   decayable: ReadonlySet<string>;
-  /** Variables the Fisher penalty differentiates (BatchNorm ones excluded when configured). */
-  penaltyVariables: tf.Variable[];
   dispose(): void;
 }
 
@@ -43,9 +40,6 @@ export function buildRunModel(
   return {
     model,
     decayable: new Set(decayableVariables(model).map((v) => v.name)),
-    penaltyVariables: fisherPenaltyVariables(model, {
-      fisherExcludesBatchNorm: config.penalty.excludeBatchNorm,
-    }),
     dispose: () => model.dispose(),
   };
 }
