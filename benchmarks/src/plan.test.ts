@@ -36,7 +36,7 @@ describe('buildPlan', () => {
     const trace = cells.filter((c) => c.request.task.startsWith('trace-'));
     for (const cell of trace) {
       expect(cell.request.n).toBe(
-        cell.request.task === 'trace-exact' ? (cell.request.model === 'vgg11bn' ? 16 : 128) : 1024,
+        cell.request.task === 'trace-exact' ? (cell.request.model === 'vgg11bn' ? 8 : 128) : 1024,
       );
     }
     const quick = buildPlan({ ...base, backends: ['wasm'], models: ['simplecnn'], full: false });

@@ -131,18 +131,7 @@ export function derive(lines: Line[], cells: CellResult[]): Derived[] {
         }
       }
       if (plain?.wall) {
-        const bound = model === 'simplecnn' ? 1.0 : backend === 'cpu' ? Number.NaN : 1.5;
-        if (!Number.isNaN(bound)) {
-          out.push({
-            text: `${backend} ${model}: plain step ${plain.wall.ratio.toFixed(2)}x PyTorch`,
-            target: {
-              name: `${backend} ${model}: plain step ≤ ${bound}x PyTorch (best tier)`,
-              value: plain.wall.ratio,
-              bound,
-              met: plain.wall.ratio <= bound,
-            },
-          });
-        }
+        out.push({ text: `${backend} ${model}: plain step ${plain.wall.ratio.toFixed(2)}x PyTorch` });
         if (model === 'vgg11bn' && backend.startsWith('wasm')) {
           out.push({
             text: `${backend} vgg11bn: wasm tier alone ${plain.wall.ratio.toFixed(2)}x PyTorch`,
@@ -181,6 +170,24 @@ export function derive(lines: Line[], cells: CellResult[]): Derived[] {
         });
       }
     }
+  }
+  // The plain-step targets hold for the best tier available: the fastest backend measured.
+  for (const [model, bound] of [
+    ['simplecnn', 1.0],
+    ['vgg11bn', 1.5],
+  ] as const) {
+    const plain = lines.filter((l) => l.model === model && l.task === 'sgd-step' && l.wall);
+    if (plain.length === 0) continue;
+    const best = plain.reduce((a, b) => (b.wall!.ratio < a.wall!.ratio ? b : a));
+    out.push({
+      text: `${model}: best tier ${best.backend}, plain step ${best.wall!.ratio.toFixed(2)}x PyTorch`,
+      target: {
+        name: `${model}: plain step on the best tier (${best.backend}) ≤ ${bound}x PyTorch`,
+        value: best.wall!.ratio,
+        bound,
+        met: best.wall!.ratio <= bound,
+      },
+    });
   }
   for (const cell of cells) {
     if (cell.request.task !== 'penalty-k1' || cell.request.model !== 'vgg11bn' || cell.error) continue;
