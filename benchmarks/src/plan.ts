@@ -86,6 +86,10 @@ export function buildPlan(options: PlanOptions): { cells: Cell[]; skipped: Skipp
           skip('VGG-11 runs only the plain step, penalty k=1, forward and trace-mc without --full');
           continue;
         }
+        if (backend === 'wasm-2t' && !options.full && !['sgd-step', 'penalty-k1', 'forward'].includes(task)) {
+          skip('threaded wasm runs only the plain step, penalty k=1 and forward without --full');
+          continue;
+        }
         if (task === 'penalty-k10' && !options.full) {
           skip('derived from the penalty-k1 and sgd-step medians, (k1 + 9 plain)/10; measured with --full');
           continue;

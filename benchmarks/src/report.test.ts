@@ -60,4 +60,16 @@ describe('lineOf and derive', () => {
     const plain = derived.find((d) => d.target?.name.includes('plain step on the best tier'));
     expect(plain?.target).toMatchObject({ value: 2, bound: 1, met: false });
   });
+
+  it('counts a failed penalized VGG-11 step (a wasm heap exhaustion) as a missed memory target', () => {
+    const failed: CellResult = {
+      backend: 'wasm',
+      request: { task: 'penalty-k1', model: 'vgg11bn', classes: 100, batch: 128 },
+      fisherlab: { prepare: {}, runs: [] },
+      error: 'fisherlab wasm: memory access out of bounds',
+    };
+    const memory = derive([], [failed]).find((d) => d.target?.name.includes('peak memory'));
+    expect(memory?.target?.met).toBe(false);
+    expect(memory?.text).toContain('memory access out of bounds');
+  });
 });

@@ -190,7 +190,19 @@ export function derive(lines: Line[], cells: CellResult[]): Derived[] {
     });
   }
   for (const cell of cells) {
-    if (cell.request.task !== 'penalty-k1' || cell.request.model !== 'vgg11bn' || cell.error) continue;
+    if (cell.request.task !== 'penalty-k1' || cell.request.model !== 'vgg11bn') continue;
+    if (cell.error) {
+      out.push({
+        text: `${cell.backend} vgg11bn penalized step at batch ${cell.request.batch} failed: ${cell.error}`,
+        target: {
+          name: `${cell.backend} vgg11bn: penalized step peak memory < 4 GB at batch ${cell.request.batch} (it failed)`,
+          value: Number.NaN,
+          bound: 4,
+          met: false,
+        },
+      });
+      continue;
+    }
     const heap = Math.max(0, ...cell.fisherlab.runs.map((r) => r.wasmHeapBytes ?? 0));
     const peak = cell.fisherlab.profile?.peakBytes;
     const bytes = peak ?? heap;
@@ -259,7 +271,7 @@ export function markdown(results: SuiteResults, lines: Line[], derived: Derived[
   for (const d of derived.filter((x) => x.target)) {
     const t = d.target!;
     out.push(
-      `- ${t.met ? 'MET' : 'NOT MET'}: ${t.name} (measured ${t.value.toFixed(2)}, bound ${t.bound.toFixed(2)})`,
+      `- ${t.met ? 'MET' : 'NOT MET'}: ${t.name} (measured ${Number.isNaN(t.value) ? 'nothing: it failed' : t.value.toFixed(2)}, bound ${t.bound.toFixed(2)})`,
     );
   }
   const errors = results.cells.filter((c) => c.error);
