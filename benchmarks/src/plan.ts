@@ -99,7 +99,9 @@ export function buildPlan(options: PlanOptions): { cells: Cell[]; skipped: Skipp
           task === 'trace-exact'
             ? vgg
               ? 8
-              : 128
+              : options.full
+                ? 128
+                : 32
             : options.full || (!vgg && task === 'trace-mc')
               ? 1024
               : 256;
@@ -113,7 +115,10 @@ export function buildPlan(options: PlanOptions): { cells: Cell[]; skipped: Skipp
             ? { n: options.traceN ?? (cpu && !options.full ? 256 : traceN) }
             : {}),
         };
-        const reps = options.reps ?? (vgg || cpu ? (options.full ? 3 : 1) : options.full ? 7 : 3);
+        // Quick mode times Tr(F) once per side (after the warm-up run): PyTorch's per-example loop
+        // over 1,024 examples alone takes about a minute.
+        const slow = vgg || cpu || task.startsWith('trace-');
+        const reps = options.reps ?? (slow ? (options.full ? 3 : 1) : options.full ? 7 : 3);
         const profile = ['sgd-step', 'penalty-k1', 'trace-mc'].includes(task) && (options.full || !vgg);
         cells.push({ backend, request, reps, profile });
       }
