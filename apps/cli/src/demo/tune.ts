@@ -82,7 +82,7 @@ const best = (rows: GridRow[]): number => {
 
 /**
  * Chooses the demo's learning rates and penalty strengths by grid search at the full demo scale
- * (best final test accuracy), and records the grids with the choice in presets/demo-tuning.json.
+ * (best final test accuracy), and records the grids with the choice in demo/tuning.json.
  */
 export async function tuneDemo(options: { out: string; workers: number; seed: number }): Promise<DemoTuning> {
   const scale = DEMO_SCALES.full;

@@ -152,7 +152,8 @@ describe('sweep local', () => {
   }, 400_000);
 
   it('SIGTERM to the pool checkpoints and stops every worker; the same command resumes them', async () => {
-    const { dir, plan: planned } = plan('interrupt', { base: { ...tinyBase, epochs: 5 }, seeds: [0, 1] }); // 20 steps each
+    // 100 steps each: long enough that neither run can finish before both have checkpointed, even on a loaded machine
+    const { dir, plan: planned } = plan('interrupt', { base: { ...tinyBase, epochs: 25 }, seeds: [0, 1] });
     const runDirs = planned.runs.map((run) => runDirOf(dir, run));
     const stopped = await runCli(['sweep', 'local', dir, '--workers', '2'], {}, (child) => {
       const poll = setInterval(() => {
@@ -167,19 +168,19 @@ describe('sweep local', () => {
     expect(stopped.stdout).toContain('Interrupted: run the same command again to resume.');
     for (const d of runDirs) {
       expect(meta(d).status).toBe('interrupted');
-      expect(meta(d).step).toBeLessThan(20);
+      expect(meta(d).step).toBeLessThan(100);
     }
     expect(sweepStatus(dir).counts.interrupted).toBe(2);
 
     const resumed = await runCli(['sweep', 'local', dir, '--workers', '2']);
     expect(resumed.stdout).toContain('ran 2: 2 completed');
     for (const d of runDirs) {
-      expect(meta(d)).toMatchObject({ status: 'completed', step: 20 });
+      expect(meta(d)).toMatchObject({ status: 'completed', step: 100 });
       expect(readFileSync(path.join(d, 'worker.log'), 'utf8')).toContain('resuming from step');
       const trainSteps = metrics(d)
         .filter((r) => r.kind === 'train')
         .map((r) => r.step);
-      expect(trainSteps).toEqual([4, 8, 12, 16, 20]);
+      expect(trainSteps).toEqual(Array.from({ length: 25 }, (_, i) => 4 * (i + 1)));
     }
   }, 400_000);
 
