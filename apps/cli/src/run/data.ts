@@ -1,3 +1,4 @@
+import type { EvalRecord } from '@fisherlab/analysis';
 import {
   applyLabelNoise,
   BatchIterator,
@@ -177,16 +178,8 @@ export async function prepareData(config: RunConfig): Promise<PreparedData> {
   };
 }
 
-export interface EvaluationResult {
-  trainLoss?: number;
-  trainAccuracy?: number;
-  trainCleanAccuracy?: number;
-  trainNoisyAccuracy?: number;
-  valLoss?: number;
-  valAccuracy?: number;
-  testLoss?: number;
-  testAccuracy?: number;
-}
+/** The measured fields of an eval record (see EvalRecord in the analysis package's records.ts). */
+export type EvaluationResult = Omit<EvalRecord, 'kind' | 'step' | 'epoch' | 'time'>;
 
 /** Mean loss, accuracy and per-example correctness of a model over a split (inference mode). */
 export function scoreSplit(model: tf.LayersModel, data: Pick<PreparedData, 'inOrder'>, split: ImageSplit) {
