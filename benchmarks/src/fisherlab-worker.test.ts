@@ -37,4 +37,15 @@ describe('the FisherLab worker, driven over its line protocol (cpu backend, tiny
     const after = await worker.request<{ numTensors: number }>('release');
     expect(after.numTensors).toBe(before.numTensors);
   });
+
+  it('kills a worker whose request outlasts its timeout and says so', async () => {
+    const slow = new WorkerClient(
+      'fisherlab cpu',
+      process.execPath,
+      ['--import', 'tsx', '--conditions=source', join(here, 'fisherlab-worker.ts')],
+      { ...process.env, FISHERLAB_BACKEND: 'cpu' },
+    );
+    await expect(slow.request('hello', {}, 1)).rejects.toThrow(/took longer than 0.001 s/);
+    expect(slow.hasExited()).toBe(true);
+  });
 });

@@ -35,6 +35,8 @@ import { WorkerClient } from './worker-client.js';
  * PyTorch runs from Debian's python3-torch (FISHERLAB_PYTHON overrides the interpreter).
  */
 
+/** A FisherLab run that takes longer than this is stopped and reported as failed. */
+const CELL_TIMEOUT_MS = 5 * 60_000;
 const here = dirname(fileURLToPath(import.meta.url));
 
 function parseArgs(argv: string[]) {
@@ -141,7 +143,9 @@ async function measure(
     fisherlab: { prepare: {}, runs: [] },
   };
   try {
-    result.fisherlab.prepare = { ...(await fisherlab.request<PrepareReply>('prepare', cell.request)) };
+    result.fisherlab.prepare = {
+      ...(await fisherlab.request<PrepareReply>('prepare', cell.request, CELL_TIMEOUT_MS)),
+    };
     if (torch)
       result.pytorch = {
         prepare: { ...(await torch.request<PrepareReply>('prepare', cell.request)) },
@@ -159,12 +163,17 @@ async function measure(
         ? roundOrder(round, 'fisherlab' as const, 'pytorch' as const)
         : (['fisherlab'] as const);
       for (const side of sides) {
-        if (side === 'fisherlab') result.fisherlab.runs.push(await fisherlab.request<TimeReply>('time'));
-        else result.pytorch!.runs.push(await torch!.request<TimeReply>('time'));
+        if (side === 'fisherlab') {
+          result.fisherlab.runs.push(await fisherlab.request<TimeReply>('time', {}, CELL_TIMEOUT_MS));
+        } else result.pytorch!.runs.push(await torch!.request<TimeReply>('time'));
       }
     }
     if (cell.profile)
-      result.fisherlab.profile = await fisherlab.request<ProfileReply>('profile', { top: 10 });
+      result.fisherlab.profile = await fisherlab.request<ProfileReply>(
+        'profile',
+        { top: 10 },
+        CELL_TIMEOUT_MS,
+      );
   } catch (error) {
     result.error = (error as Error).message.split('\n')[0];
   } finally {

@@ -51,11 +51,30 @@ export class WorkerClient {
     return this.exited !== undefined;
   }
 
-  request<T>(cmd: string, payload: object = {}): Promise<T> {
+  /**
+   * Sends one request and waits for its reply. After `timeoutMs` the worker is killed (a wasm heap
+   * exhaustion on threaded wasm can hang instead of failing) and the request fails saying so.
+   */
+  request<T>(cmd: string, payload: object = {}, timeoutMs?: number): Promise<T> {
     if (this.exited) return Promise.reject(new Error(this.exited));
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      const timer =
+        timeoutMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              this.pending.delete(id);
+              this.exited = `${this.label} worker killed: '${cmd}' took longer than ${timeoutMs / 1000} s`;
+              this.child.kill('SIGKILL');
+              reject(new Error(this.exited));
+            }, timeoutMs);
+      const settle =
+        <V>(fn: (v: V) => void) =>
+        (v: V) => {
+          clearTimeout(timer);
+          fn(v);
+        };
+      this.pending.set(id, { resolve: settle(resolve as (v: unknown) => void), reject: settle(reject) });
       this.child.stdin!.write(`${JSON.stringify({ ...payload, id, cmd })}\n`);
     });
   }
