@@ -3,7 +3,6 @@ import { initBackend, tf } from '@fisherlab/engine';
 import { estimateFisherTrace, type TraceEstimator } from '@fisherlab/fisher';
 import { parseRunConfig } from '../config/load.js';
 import type { RunConfig } from '../config/schema.js';
-import { UserError } from '../errors.js';
 import { type PreparedData, prepareData, scoreSplit } from '../run/data.js';
 import { loadModelSource } from './model-source.js';
 

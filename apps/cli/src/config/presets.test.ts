@@ -2,16 +2,19 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-// The datasets package's own fixture writers: files in the exact published formats.
-import {
-  writeCifar10,
-  writeCifar100,
-  writeTinyImageNet,
-} from '../../../../packages/datasets/src/fixtures/write.js';
 import { readMetrics } from '../run/metrics-log.js';
 import { trainRun } from '../run/trainer.js';
 import { mergeConfig, parseRunConfig } from './load.js';
 import { loadPreset } from './presets.js';
+
+/** The datasets package's own test fixture writers (files in the exact published formats), loaded by path. */
+interface FixtureWriters {
+  writeCifar10(dir: string, perBatch: number, testCount: number): Promise<void>;
+  writeCifar100(dir: string, trainCount: number, testCount: number): Promise<void>;
+  writeTinyImageNet(dir: string, classes: number, perClass: number): Promise<unknown>;
+}
+const fixturesModule = new URL('../../../../packages/datasets/src/fixtures/write.ts', import.meta.url).href;
+const { writeCifar10, writeCifar100, writeTinyImageNet } = (await import(fixturesModule)) as FixtureWriters;
 
 const root = mkdtempSync(path.join(tmpdir(), 'fisherlab-presets-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
