@@ -28,6 +28,17 @@ describe('explainOutOfMemory', () => {
     expect(String(wrapped)).toMatch(/smaller batch.*every k steps.*finite-difference/);
   });
 
+  it('recognises the bare Aborted() and out-of-bounds messages of a full wasm heap', () => {
+    for (const message of [
+      'Aborted(). Build with -sASSERTIONS for more info.',
+      'memory access out of bounds',
+    ]) {
+      expect(String(explainOutOfMemory(new Error(message), request))).toMatch(
+        /ran out of memory at batch size 32/,
+      );
+    }
+  });
+
   it('passes other errors through unchanged', () => {
     const other = new Error('shapes do not match');
     expect(explainOutOfMemory(other, request)).toBe(other);

@@ -81,11 +81,14 @@ export function penalizedObjective(model: tf.LayersModel, request: ObjectiveRequ
 /**
  * The wasm backend's heap stops at 4 GB; when the second-order graph does not fit, tfjs fails deep
  * inside a kernel with messages that do not mention memory ("Cannot read properties of undefined
- * (reading 'map')", "Aborted(OOM)"). Say what most likely happened and what to change.
+ * (reading 'map')", "Aborted(OOM)", a bare "Aborted()" or "memory access out of bounds", the last two seen on
+ * VGG-11 at batch 128). Say what most likely happened and what to change.
  */
 export function explainOutOfMemory(error: unknown, request: ObjectiveRequest): unknown {
   const message = error instanceof Error ? error.message : String(error);
-  if (!/OOM|out of memory|allocation failed|Cannot enlarge memory|reading 'map'/i.test(message)) return error;
+  const outOfMemory =
+    /OOM|out of memory|allocation failed|Cannot enlarge memory|reading 'map'|memory access out of bounds|^Aborted\(\)/i;
+  if (!outOfMemory.test(message)) return error;
   const batch = request.x.shape[0];
   const secondOrder = request.penaltyLabels && request.method === 'exact';
   return new Error(
