@@ -1,4 +1,5 @@
 import { initBackend, tf } from '@fisherlab/engine';
+import { createModel } from '@fisherlab/models';
 import { estimateFisherTrace } from '../trace/estimate.js';
 
 /**
@@ -16,22 +17,6 @@ for (let i = 0; i < argv.length; i += 2) args.set(argv[i]!.replace(/^--/, ''), a
 const n = Number(args.get('n') ?? 1024);
 const batchSize = Number(args.get('batch') ?? 128);
 const exactN = Number(args.get('exact-n') ?? 32);
-
-/** SimpleCNN: conv 32 3x3 relu, max pool 2, conv 64 3x3 relu, max pool 2, dense 128 relu, dense 10. */
-function simpleCnn(): tf.Sequential {
-  const L = tf.layers;
-  return tf.sequential({
-    layers: [
-      L.conv2d({ inputShape: [32, 32, 3], filters: 32, kernelSize: 3, padding: 'same', activation: 'relu' }),
-      L.maxPooling2d({ poolSize: 2 }),
-      L.conv2d({ filters: 64, kernelSize: 3, padding: 'same', activation: 'relu' }),
-      L.maxPooling2d({ poolSize: 2 }),
-      L.flatten(),
-      L.dense({ units: 128, activation: 'relu' }),
-      L.dense({ units: 10 }),
-    ],
-  });
-}
 
 interface Cost {
   wallMs: number;
@@ -69,7 +54,8 @@ const backend = await initBackend();
 console.log(
   `backend ${backend.choice} (threads ${backend.threads}), SimpleCNN 32x32x3, n ${n}, batch ${batchSize}`,
 );
-const model = simpleCnn();
+// The zoo's SimpleCNN: conv 32 3x3 relu, max pool 2, conv 64 3x3 relu, max pool 2, dense 128 relu, dense 10.
+const model = createModel({ arch: 'simplecnn', inputShape: [32, 32, 3], numClasses: 10, seed: 1 });
 const x = tf.randomNormal([n, 32, 32, 3], 0, 1, 'float32', 1);
 const labels = tf.oneHot(tf.randomUniform([n], 0, 10, 'int32', 2), 10) as tf.Tensor2D;
 
