@@ -1,5 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { installGradients } from './gradients/index.js';
+import {
+  type NativeMode,
+  NativeTierError,
+  type NativeTierReport,
+  nativeModeFromEnv,
+  setUpNativeTier,
+} from './kernels/native/tier.js';
 import { registerWasmKernels } from './kernels/wasm/index.js';
 import { useThreadedWasm, wasmThreadsFromEnv } from './kernels/wasm/threaded-backend.js';
 
@@ -28,6 +35,8 @@ export interface BackendReport {
   threads: number;
   simd: boolean | undefined;
   tfjsVersion: string;
+  /** The native CPU tier (OpenBLAS convolutions on top of wasm): whether it runs, and why not. */
+  native: NativeTierReport;
 }
 
 /**
@@ -43,6 +52,10 @@ const wasmDistDir = (): string => {
   return url.pathname;
 };
 
+/** The FISHERLAB_NATIVE mode the next wasm load uses, and what that load reported. */
+let nativeRequest: NativeMode | undefined;
+let nativeReport: NativeTierReport | undefined;
+
 export const defaultLoaders: Record<BackendChoice, BackendLoader> = {
   'tensorflow-gpu': async () => {
     await import('@tensorflow/tfjs-node-gpu' as string);
@@ -56,6 +69,7 @@ export const defaultLoaders: Record<BackendChoice, BackendLoader> = {
     const threads = wasmThreadsFromEnv();
     if (threads > 1) await useThreadedWasm(threads);
     registerWasmKernels();
+    nativeReport = setUpNativeTier(nativeRequest ?? nativeModeFromEnv());
   },
   cpu: async () => {
     // @tensorflow/tfjs registers the cpu backend on import.
@@ -118,15 +132,27 @@ let active: BackendReport | undefined;
  * instead of falling back, so a user who asked for the GPU never silently trains on the CPU.
  */
 export async function initBackend(
-  options: { backend?: BackendRequest; loaders?: Partial<Record<BackendChoice, BackendLoader>> } = {},
+  options: {
+    backend?: BackendRequest;
+    loaders?: Partial<Record<BackendChoice, BackendLoader>>;
+    /** The native tier's mode (default FISHERLAB_NATIVE, else 'auto'); only wasm has one. */
+    native?: NativeMode;
+  } = {},
 ): Promise<BackendReport> {
   const requested = options.backend ?? backendFromEnv() ?? 'auto';
-  if (active && (requested === 'auto' || requested === active.choice) && !options.loaders) return active;
+  if (active && (requested === 'auto' || requested === active.choice) && !options.loaders) {
+    if (options.native !== undefined && active.choice === 'wasm') {
+      active = { ...active, native: setUpNativeTier(options.native) };
+    }
+    return active;
+  }
+  nativeRequest = options.native;
   const loaders = { ...defaultLoaders, ...options.loaders };
   const candidates: readonly BackendChoice[] = requested === 'auto' ? BACKEND_PREFERENCE : [requested];
   const attempts: BackendAttempt[] = [];
   for (const choice of candidates) {
     try {
+      nativeReport = undefined;
       await loaders[choice]();
       const ok = await tf.setBackend(TF_BACKEND_NAME[choice]);
       if (!ok) throw new Error(`tf.setBackend('${TF_BACKEND_NAME[choice]}') returned false`);
@@ -144,9 +170,11 @@ export async function initBackend(
         threads: await backendThreads(choice),
         simd: choice === 'wasm' ? Boolean(tf.env().getBool('WASM_HAS_SIMD_SUPPORT')) : undefined,
         tfjsVersion: tf.version_core,
+        native: nativeTierOf(choice),
       };
       return active;
     } catch (error) {
+      if (error instanceof NativeTierError) throw error;
       attempts.push({ choice, ok: false, reason: describeBackendFailure(choice, error) });
       if (requested !== 'auto') {
         throw new Error(
@@ -159,6 +187,16 @@ export async function initBackend(
   throw new Error(
     `no TensorFlow.js backend could start:\n${attempts.map((a) => `  ${a.choice}: ${a.reason}`).join('\n')}`,
   );
+}
+
+function nativeTierOf(choice: BackendChoice): NativeTierReport {
+  if (choice !== 'wasm') {
+    return {
+      active: false,
+      reason: `the native tier runs on top of wasm only; the ${choice} backend is active`,
+    };
+  }
+  return nativeReport ?? { active: false, reason: 'the wasm loader in use does not set up the native tier' };
 }
 
 /** The report of the backend brought up by `initBackend`, if any. */

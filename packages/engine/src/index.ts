@@ -12,10 +12,24 @@ export {
   initBackend,
 } from './backend.js';
 export { GRADIENT_CONFIGS, installGradients } from './gradients/index.js';
+export {
+  NATIVE_KERNEL_CONFIGS,
+  nativeKernelsRegistered,
+  registerNativeKernels,
+  unregisterNativeKernels,
+} from './kernels/native/index.js';
+export {
+  type NativeMode,
+  type NativeTierReport,
+  nativeModeFromEnv,
+  nativeThreadsFromEnv,
+  setUpNativeTier,
+} from './kernels/native/tier.js';
 export { registerWasmKernels, WASM_KERNEL_CONFIGS } from './kernels/wasm/index.js';
 export {
   logSoftmaxExact,
   softmaxCrossEntropy,
   softmaxCrossEntropyPerExample,
 } from './losses/softmax_cross_entropy.js';
+export { leanGradientsAvailable, leanVariableGrads } from './secondorder/lean_gradients.js';
 export { stopGradient } from './secondorder/stop_gradient.js';

@@ -1,0 +1,47 @@
+import * as tf from '@tensorflow/tfjs';
+import { type BackendWasm, heapFloat32 } from '../wasm/wasm-backend.js';
+import { nativeConvShape, nativeCovers, nativeForwardPays } from './conv-shape.js';
+import { nativeAddon, runReplacedKernel } from './native-backend.js';
+
+/**
+ * Conv2D on the native tier: y = im2col(x) · W₂ with OpenBLAS, written straight into the output's
+ * wasm heap buffer (W₂ = the filter as [kh·kw·Cin, Cout]). Dilated or NCHW convolutions, and those
+ * with few taps (where XNNPACK's direct convolution is faster, see nativeForwardPays), go to the
+ * wasm kernel.
+ */
+function conv2D(args: {
+  inputs: tf.NamedTensorInfoMap;
+  backend: tf.KernelBackend;
+  attrs: tf.NamedAttrMap;
+}): tf.TensorInfo {
+  const backend = args.backend as BackendWasm;
+  const { x, filter } = args.inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
+  const { strides, pad, dataFormat, dilations, dimRoundingMode } = args.attrs as unknown as tf.Conv2DAttrs;
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filter.shape as [number, number, number, number],
+    strides,
+    dilations,
+    pad,
+    dimRoundingMode,
+    false,
+    tf.backend_util.convertConv2DDataFormat(dataFormat),
+  );
+  if (!nativeCovers(info, x, filter) || !nativeForwardPays(info)) return runReplacedKernel(tf.Conv2D, args);
+  const y = backend.makeOutput(info.outShape, 'float32');
+  nativeAddon().conv2d(
+    nativeConvShape(info),
+    heapFloat32(backend, x),
+    heapFloat32(backend, filter),
+    null,
+    false,
+    heapFloat32(backend, y),
+  );
+  return y;
+}
+
+export const nativeConv2DConfig = {
+  kernelName: tf.Conv2D,
+  backendName: 'wasm',
+  kernelFunc: conv2D as unknown as tf.KernelFunc,
+} satisfies tf.KernelConfig;

@@ -1,0 +1,30 @@
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { dot, relativeErrors } from '../wasm/fixtures/against-cpu.js';
+import { convCases, convInputs, outputShape } from '../wasm/fixtures/conv-cases.js';
+import { nativeAddonForTests, runKernelOnTier, skipNote } from './fixtures/native-tier.js';
+
+describe.skipIf(!nativeAddonForTests)(`Conv2DBackpropFilter on the native tier${skipNote}`, () => {
+  it.each(convCases())('matches the cpu backend: %s', async (_name, c) => {
+    const { x, dy, filter } = convInputs(c);
+    const attrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape: c.filterShape };
+    const inputs = { x: { shape: c.inputShape, values: x }, dy: { shape: outputShape(c), values: dy } };
+    const native = await runKernelOnTier('native', tf.Conv2DBackpropFilter, inputs, attrs);
+    const cpu = await runKernelOnTier('cpu', tf.Conv2DBackpropFilter, inputs, attrs);
+    expect(native.shape).toEqual(c.filterShape);
+    const error = relativeErrors(native.values, cpu.values);
+    expect(error.l2).toBeLessThan(1e-5);
+    expect(error.max).toBeLessThan(1e-4);
+
+    // Adjoint identity, independent of both backward kernels: <conv2d(x, W), dy> = <W, dW(x, dy)>.
+    const y = await runKernelOnTier(
+      'cpu',
+      tf.Conv2D,
+      { x: { shape: c.inputShape, values: x }, filter: { shape: c.filterShape, values: filter } },
+      { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', dilations: [1, 1] },
+    );
+    const lhs = dot(y.values, dy);
+    const rhs = dot(filter, native.values);
+    expect(Math.abs(lhs - rhs)).toBeLessThan(1e-5 * (Math.abs(lhs) + Math.sqrt(dy.length)));
+  });
+});

@@ -1,0 +1,46 @@
+import * as tf from '@tensorflow/tfjs';
+import { type BackendWasm, heapFloat32 } from '../wasm/wasm-backend.js';
+import { nativeConvShape, nativeCovers } from './conv-shape.js';
+import { nativeAddon, runReplacedKernel } from './native-backend.js';
+
+/**
+ * Conv2DBackpropFilter on the native tier:
+ *   dW[(kh, kw, ci), co] = Σ_{n, oh, ow} x[n, oh·s + kh − pt, ow·s + kw − pl, ci] · dy[n, oh, ow, co]
+ *                        = (colsᵀ · dy₂)[(kh, kw, ci), co]
+ * with the im2col matrix built in C and one OpenBLAS product per chunk of images (summed).
+ */
+function conv2DBackpropFilter(args: {
+  inputs: tf.NamedTensorInfoMap;
+  backend: tf.KernelBackend;
+  attrs: tf.NamedAttrMap;
+}): tf.TensorInfo {
+  const backend = args.backend as BackendWasm;
+  const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+  const { strides, pad, dataFormat, dimRoundingMode, filterShape } =
+    args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filterShape,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
+    tf.backend_util.convertConv2DDataFormat(dataFormat),
+  );
+  if (!nativeCovers(info, x, dy)) return runReplacedKernel(tf.Conv2DBackpropFilter, args);
+  const dw = backend.makeOutput([...filterShape], 'float32');
+  nativeAddon().conv2dBackpropFilter(
+    nativeConvShape(info),
+    heapFloat32(backend, x),
+    heapFloat32(backend, dy),
+    heapFloat32(backend, dw),
+  );
+  return dw;
+}
+
+export const nativeConv2DBackpropFilterConfig = {
+  kernelName: tf.Conv2DBackpropFilter,
+  backendName: 'wasm',
+  kernelFunc: conv2DBackpropFilter as unknown as tf.KernelFunc,
+} satisfies tf.KernelConfig;

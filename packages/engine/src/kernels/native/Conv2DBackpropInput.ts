@@ -1,0 +1,45 @@
+import * as tf from '@tensorflow/tfjs';
+import { type BackendWasm, heapFloat32 } from '../wasm/wasm-backend.js';
+import { nativeConvShape, nativeCovers } from './conv-shape.js';
+import { nativeAddon, runReplacedKernel } from './native-backend.js';
+
+/**
+ * Conv2DBackpropInput on the native tier: cols = dy₂ · W₂ᵀ with OpenBLAS, then col2im,
+ *   dx[n, i, j, ci] = Σ_{(oh, kh): oh·s + kh − pt = i} Σ_{(ow, kw): ow·s + kw − pl = j} cols[(n, oh, ow), (kh, kw, ci)]
+ * gathered per dx row in C (threads never write the same entry).
+ */
+function conv2DBackpropInput(args: {
+  inputs: tf.NamedTensorInfoMap;
+  backend: tf.KernelBackend;
+  attrs: tf.NamedAttrMap;
+}): tf.TensorInfo {
+  const backend = args.backend as BackendWasm;
+  const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+  const { strides, pad, dataFormat, dimRoundingMode, inputShape } =
+    args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
+  const info = tf.backend_util.computeConv2DInfo(
+    inputShape,
+    filter.shape as [number, number, number, number],
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
+    tf.backend_util.convertConv2DDataFormat(dataFormat),
+  );
+  if (!nativeCovers(info, dy, filter)) return runReplacedKernel(tf.Conv2DBackpropInput, args);
+  const dx = backend.makeOutput([...inputShape], 'float32');
+  nativeAddon().conv2dBackpropInput(
+    nativeConvShape(info),
+    heapFloat32(backend, dy),
+    heapFloat32(backend, filter),
+    heapFloat32(backend, dx),
+  );
+  return dx;
+}
+
+export const nativeConv2DBackpropInputConfig = {
+  kernelName: tf.Conv2DBackpropInput,
+  backendName: 'wasm',
+  kernelFunc: conv2DBackpropInput as unknown as tf.KernelFunc,
+} satisfies tf.KernelConfig;

@@ -1,0 +1,58 @@
+import * as tf from '@tensorflow/tfjs';
+import { type BackendWasm, heapFloat32 } from '../wasm/wasm-backend.js';
+import { nativeConvShape, nativeCovers, nativeForwardPays } from './conv-shape.js';
+import { nativeAddon, runReplacedKernel } from './native-backend.js';
+
+/**
+ * FusedConv2D (conv + bias + activation, what tf.layers.conv2d runs) on the native tier:
+ * y = act(im2col(x) · W₂ + b) for act ∈ {linear, relu} and a per-channel bias, added in the
+ * addon after the product. Other activations, broadcast biases, dilations, NCHW and convolutions
+ * with few taps (see nativeForwardPays) go to the wasm kernel.
+ */
+function fusedConv2D(args: {
+  inputs: tf.NamedTensorInfoMap;
+  backend: tf.KernelBackend;
+  attrs: tf.NamedAttrMap;
+}): tf.TensorInfo {
+  const backend = args.backend as BackendWasm;
+  const { x, filter, bias } = args.inputs as {
+    x: tf.TensorInfo;
+    filter: tf.TensorInfo;
+    bias?: tf.TensorInfo;
+  };
+  const { strides, pad, dataFormat, dilations, dimRoundingMode, activation } =
+    args.attrs as unknown as tf.FusedConv2DAttrs;
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filter.shape as [number, number, number, number],
+    strides,
+    dilations,
+    pad,
+    dimRoundingMode,
+    false,
+    tf.backend_util.convertConv2DDataFormat(dataFormat),
+  );
+  const supportedActivation = activation === undefined || activation === 'linear' || activation === 'relu';
+  const perChannelBias =
+    bias === undefined ||
+    (bias.dtype === 'float32' && tf.util.sizeFromShape(bias.shape) === info.outChannels);
+  if (!supportedActivation || !perChannelBias || !nativeCovers(info, x, filter) || !nativeForwardPays(info)) {
+    return runReplacedKernel(tf.FusedConv2D, args);
+  }
+  const y = backend.makeOutput(info.outShape, 'float32');
+  nativeAddon().conv2d(
+    nativeConvShape(info),
+    heapFloat32(backend, x),
+    heapFloat32(backend, filter),
+    bias ? heapFloat32(backend, bias) : null,
+    activation === 'relu',
+    heapFloat32(backend, y),
+  );
+  return y;
+}
+
+export const nativeFusedConv2DConfig = {
+  kernelName: tf.FusedConv2D,
+  backendName: 'wasm',
+  kernelFunc: fusedConv2D as unknown as tf.KernelFunc,
+} satisfies tf.KernelConfig;

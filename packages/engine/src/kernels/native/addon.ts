@@ -1,0 +1,78 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The native CPU tier's addon (packages/engine/native/build/fisherlab_native.node, built by
+ * native/build.mjs where g++ and OpenBLAS exist). Every function computes synchronously, in place,
+ * on the Float32Arrays it is given.
+ */
+export interface NativeAddon {
+  /** y = conv(x, filter) (+ bias) (then relu); shape is {@link nativeConvShape}. */
+  conv2d(
+    shape: number[],
+    x: Float32Array,
+    filter: Float32Array,
+    bias: Float32Array | null,
+    relu: boolean,
+    y: Float32Array,
+  ): void;
+  conv2dBackpropFilter(shape: number[], x: Float32Array, dy: Float32Array, dw: Float32Array): void;
+  conv2dBackpropInput(shape: number[], dy: Float32Array, filter: Float32Array, dx: Float32Array): void;
+  /**
+   * c[i] = act(op(a[i]) · op(b[i]) + bias), op(a): [m, k], op(b): [k, n] (transposed when asked);
+   * an operand with batch 1 is broadcast; act is relu or the identity.
+   */
+  matmul(
+    batchA: number,
+    batchB: number,
+    m: number,
+    n: number,
+    k: number,
+    transposeA: boolean,
+    transposeB: boolean,
+    a: Float32Array,
+    b: Float32Array,
+    bias: Float32Array | null,
+    relu: boolean,
+    c: Float32Array,
+  ): void;
+  /** Sets the threads of OpenBLAS and of the addon's gathers; returns OpenBLAS's count. */
+  setThreads(threads: number): number;
+  /** The BLAS build the addon runs on. */
+  library(): string;
+  /** Frees the addon's reusable im2col buffer. */
+  releaseScratch(): void;
+}
+
+// src/kernels/native/ and dist/kernels/native/ are both three levels below the package root.
+export const NATIVE_ADDON_PATH = fileURLToPath(
+  new URL('../../../native/build/fisherlab_native.node', import.meta.url),
+);
+
+export type AddonLoad = { addon: NativeAddon } | { reason: string };
+
+let loaded: AddonLoad | undefined;
+
+/** Loads the addon once; when it cannot, says why in words a user can act on. */
+export function loadNativeAddon(): AddonLoad {
+  if (loaded) return loaded;
+  if (!existsSync(NATIVE_ADDON_PATH)) {
+    loaded = {
+      reason:
+        `the native addon is not built (${NATIVE_ADDON_PATH} is missing: install g++ and libopenblas-dev, ` +
+        'e.g. apt-get install -y g++ libopenblas-dev, then run pnpm --filter @fisherlab/engine build)',
+    };
+    return loaded;
+  }
+  try {
+    const require = createRequire(import.meta.url);
+    loaded = { addon: require(NATIVE_ADDON_PATH) as NativeAddon };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    loaded = {
+      reason: `the native addon at ${NATIVE_ADDON_PATH} failed to load (${message.split('\n')[0]}); rebuild it with pnpm --filter @fisherlab/engine build`,
+    };
+  }
+  return loaded;
+}

@@ -1,0 +1,63 @@
+import * as tf from '@tensorflow/tfjs';
+import type { NativeAddon } from './addon.js';
+import { nativeBatchMatMulConfig } from './BatchMatMul.js';
+import { nativeConv2DConfig } from './Conv2D.js';
+import { nativeConv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
+import { nativeConv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
+import { nativeFusedConv2DConfig } from './FusedConv2D.js';
+import { nativeFusedMatMulConfig } from './FusedMatMul.js';
+import { forgetReplacedKernel, rememberReplacedKernel, setNativeAddon } from './native-backend.js';
+
+/** Kernels the native tier registers on the wasm backend, on top of FisherLab's wasm kernels (one file each). */
+export const NATIVE_KERNEL_CONFIGS: tf.KernelConfig[] = [
+  nativeBatchMatMulConfig,
+  nativeConv2DConfig,
+  nativeConv2DBackpropFilterConfig,
+  nativeConv2DBackpropInputConfig,
+  nativeFusedConv2DConfig,
+  nativeFusedMatMulConfig,
+];
+
+let registered = false;
+
+/**
+ * Replaces the wasm backend's convolution kernels with the addon's. Call after
+ * registerWasmKernels(): the kernels replaced then (FisherLab's or stock) are kept for the cases
+ * the addon does not cover and restored by unregisterNativeKernels().
+ */
+export function registerNativeKernels(addon: NativeAddon): void {
+  setNativeAddon(addon);
+  if (registered) return;
+  for (const config of NATIVE_KERNEL_CONFIGS) {
+    const replaced = tf.getKernel(config.kernelName, 'wasm');
+    if (!replaced) {
+      throw new Error(
+        `registerNativeKernels(): the wasm backend has no '${config.kernelName}' kernel to fall back on; ` +
+          "import '@tensorflow/tfjs-backend-wasm' and call registerWasmKernels() first (initBackend does)",
+      );
+    }
+    rememberReplacedKernel(replaced);
+    tf.unregisterKernel(config.kernelName, 'wasm');
+    // The stock kernels bind their wasm functions in setupFunc, which tfjs runs for the registered
+    // config on setBackend; keep it so the fallback path stays bound.
+    tf.registerKernel({ ...config, setupFunc: replaced.setupFunc });
+  }
+  registered = true;
+}
+
+/** Puts back the wasm kernels the native ones replaced (the plain wasm tier). */
+export function unregisterNativeKernels(): void {
+  if (!registered) return;
+  for (const config of NATIVE_KERNEL_CONFIGS) {
+    const replaced = forgetReplacedKernel(config.kernelName);
+    tf.unregisterKernel(config.kernelName, 'wasm');
+    if (replaced) tf.registerKernel(replaced);
+  }
+  setNativeAddon(undefined);
+  registered = false;
+}
+
+/** Whether the native kernels are the ones registered on wasm now. */
+export function nativeKernelsRegistered(): boolean {
+  return registered;
+}

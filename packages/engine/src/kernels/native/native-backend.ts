@@ -1,0 +1,42 @@
+import type * as tf from '@tensorflow/tfjs';
+import type { NativeAddon } from './addon.js';
+
+/**
+ * State shared by the native kernels: the loaded addon and the kernels they replaced on the wasm
+ * backend (FisherLab's wasm kernels or the stock ones), which they delegate to for the cases the
+ * addon does not cover.
+ */
+
+let activeAddon: NativeAddon | undefined;
+const replacedKernels = new Map<string, tf.KernelConfig>();
+
+export function setNativeAddon(addon: NativeAddon | undefined): void {
+  activeAddon = addon;
+}
+
+export function nativeAddon(): NativeAddon {
+  if (!activeAddon)
+    throw new Error('a native kernel ran with no native addon loaded; call registerNativeKernels first');
+  return activeAddon;
+}
+
+export function rememberReplacedKernel(config: tf.KernelConfig): void {
+  replacedKernels.set(config.kernelName, config);
+}
+
+export function forgetReplacedKernel(kernelName: string): tf.KernelConfig | undefined {
+  const config = replacedKernels.get(kernelName);
+  replacedKernels.delete(kernelName);
+  return config;
+}
+
+/** Runs the wasm kernel a native one replaced, for a case the addon does not cover. */
+export function runReplacedKernel(
+  kernelName: string,
+  args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap },
+): tf.TensorInfo {
+  const config = replacedKernels.get(kernelName);
+  if (!config)
+    throw new Error(`native kernel '${kernelName}' has no wasm kernel to delegate to (registration order)`);
+  return config.kernelFunc(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+}
