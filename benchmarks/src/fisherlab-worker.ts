@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline';
-import { initBackend, softmaxCrossEntropy, tf } from '@fisherlab/engine';
+import { initBackend, leanVariableGrads, softmaxCrossEntropy, tf } from '@fisherlab/engine';
 import { estimateFisherTrace, FisherPenalty, type TraceEstimator } from '@fisherlab/fisher';
 import { countTrainableParams, createModel } from '@fisherlab/models';
 import { forwardFlopsPerExample } from './flops.js';
@@ -76,7 +76,7 @@ function prepare(request: TaskRequest): Prepared {
         release,
         run: () =>
           tf.tidy(() => {
-            const { value, grads } = tf.variableGrads(
+            const { value, grads } = leanVariableGrads(
               () => softmaxCrossEntropy(model.apply(x, { training: true }) as tf.Tensor2D, labels),
               variables,
             );

@@ -1,4 +1,4 @@
-import { softmaxCrossEntropy, tf } from '@fisherlab/engine';
+import { leanVariableGrads, softmaxCrossEntropy, tf } from '@fisherlab/engine';
 
 /** Fraction of rows whose arg-max logit equals the label (a scalar tensor). */
 export function accuracyOf(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
@@ -19,7 +19,7 @@ export interface StepResult {
 export function plainStep(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor1D): StepResult {
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   let accuracy: tf.Scalar | undefined;
-  const { value, grads } = tf.variableGrads(() => {
+  const { value, grads } = leanVariableGrads(() => {
     const logits = model.apply(x, { training: true }) as tf.Tensor2D;
     accuracy = tf.keep(accuracyOf(logits, y));
     return softmaxCrossEntropy(logits, y);

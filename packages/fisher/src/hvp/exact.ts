@@ -1,4 +1,4 @@
-import { softmaxCrossEntropy, tf } from '@fisherlab/engine';
+import { leanVariableGrads, softmaxCrossEntropy, tf } from '@fisherlab/engine';
 import { assertLogitsModel, trainableVariables } from './parameters.js';
 
 /** A batch with fixed int32 labels: the loss L(θ) = (1/B) Σᵢ ℓ(f(xᵢ; θ), yᵢ) is a function of θ alone. */
@@ -40,12 +40,12 @@ export function hessianVectorProduct(
   const training = options.training ?? false;
   return tf.tidy(() => {
     const gradDotV = (): tf.Scalar => {
-      const { grads } = tf.variableGrads(() => meanLoss(model, batch, training), vars);
+      const { grads } = leanVariableGrads(() => meanLoss(model, batch, training), vars);
       return tf.addN(
         vars.map((w, i) => tf.sum(tf.mul(grads[w.name] as tf.Tensor, v[i] as tf.Tensor))),
       ) as tf.Scalar;
     };
-    const { grads } = tf.variableGrads(gradDotV, vars);
+    const { grads } = leanVariableGrads(gradDotV, vars);
     return vars.map((w) => grads[w.name] as tf.Tensor);
   });
 }
@@ -58,7 +58,7 @@ export function lossGradient(
 ): tf.Tensor[] {
   const vars = trainableVariables(model);
   return tf.tidy(() => {
-    const { grads } = tf.variableGrads(() => meanLoss(model, batch, options.training ?? false), vars);
+    const { grads } = leanVariableGrads(() => meanLoss(model, batch, options.training ?? false), vars);
     return vars.map((w) => grads[w.name] as tf.Tensor);
   });
 }

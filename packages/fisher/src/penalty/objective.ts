@@ -1,4 +1,4 @@
-import { softmaxCrossEntropy, tf } from '@fisherlab/engine';
+import { leanVariableGrads, softmaxCrossEntropy, tf } from '@fisherlab/engine';
 import { lossGradient } from '../hvp/exact.js';
 import {
   assertLogitsModel,
@@ -112,7 +112,7 @@ function exactObjective(model: tf.LayersModel, request: ObjectiveRequest): Objec
   let penaltyLabelValues: Int32Array | null = null;
   try {
     const grads = tf.tidy(() => {
-      const { grads: named } = tf.variableGrads(() => {
+      const { grads: named } = leanVariableGrads(() => {
         const logits = model.apply(request.x, { training: request.training }) as tf.Tensor2D;
         const terms: tf.Scalar[] = [];
         let loss: tf.Scalar | undefined;
@@ -178,7 +178,7 @@ function finiteDifferenceObjective(model: tf.LayersModel, request: ObjectiveRequ
     const lossLabels = request.lossLabels;
     const kept: tf.Tensor[] = [];
     lossGrads = tf.tidy(() => {
-      const { grads } = tf.variableGrads(() => {
+      const { grads } = leanVariableGrads(() => {
         const logits = model.apply(x, { training }) as tf.Tensor2D;
         logitsForSampling = tf.keep(logits);
         const l = softmaxCrossEntropy(logits, lossLabels);

@@ -1,4 +1,4 @@
-import { tf } from '@fisherlab/engine';
+import { leanVariableGrads, tf } from '@fisherlab/engine';
 import type { TraceAccumulator } from './accumulate.js';
 import { forEachBatch } from './batches.js';
 import { sampleLabels, type Uniform } from './labels.js';
@@ -30,7 +30,7 @@ export function minibatchTrace(
     forEachBatch(x, undefined, batchSize, (xBatch) => {
       const batch = xBatch.shape[0]!;
       const squaredNorms = tf.tidy(() => {
-        const { value, grads } = tf.variableGrads(() => {
+        const { value, grads } = leanVariableGrads(() => {
           const logits = model.apply(xBatch, { training: false }) as tf.Tensor2D;
           const probabilities = tf.tidy(() => tf.softmax(logits).dataSync() as Float32Array);
           return summedCrossEntropy(logits, sampleLabels(probabilities, logits.shape[1], uniform));

@@ -1,4 +1,4 @@
-import { tf } from '@fisherlab/engine';
+import { leanVariableGrads, tf } from '@fisherlab/engine';
 import { summedCrossEntropy } from './loss.js';
 import type { ModelWalker } from './walker.js';
 
@@ -105,7 +105,7 @@ export function perExampleSquaredGradNormsByLoop(
   for (let i = 0; i < batch; i++) {
     const norms = tf.tidy(() => {
       const xi = tf.slice(x, i, 1);
-      const { value, grads } = tf.variableGrads(
+      const { value, grads } = leanVariableGrads(
         () =>
           summedCrossEntropy(model.apply(xi, { training: false }) as tf.Tensor2D, labels.subarray(i, i + 1)),
         variables,
