@@ -72,3 +72,19 @@ describe('buildPlan', () => {
     expect(cells.map((c) => [c.request.task, c.reps])).toEqual([['forward', 5]]);
   });
 });
+
+describe('BACKENDS', () => {
+  it('runs native as wasm with the native tier required, and the wasm entries with it off', async () => {
+    const { BACKENDS } = await import('./plan.js');
+    expect(BACKENDS.native).toMatchObject({ FISHERLAB_BACKEND: 'wasm', FISHERLAB_NATIVE: 'on' });
+    expect(BACKENDS.wasm.FISHERLAB_NATIVE).toBe('off');
+    expect(BACKENDS['wasm-2t'].FISHERLAB_NATIVE).toBe('off');
+  });
+
+  it('plans every task for native that it plans for wasm', () => {
+    const plan = buildPlan({ ...base, backends: ['native', 'wasm'], models: [...base.models], full: false });
+    const tasks = (backend: string) =>
+      plan.cells.filter((c) => c.backend === backend).map((c) => `${c.request.model}/${c.request.task}`);
+    expect(tasks('native')).toEqual(tasks('wasm'));
+  });
+});

@@ -1,9 +1,15 @@
 import { CLASSES, type ModelName, type TaskName, type TaskRequest } from './tasks.js';
 
 /** A FisherLab backend configuration; each runs in its own worker process. */
+/**
+ * What each FisherLab backend name runs. 'native' is wasm with the engine's native CPU tier
+ * (OpenBLAS convolutions and matmuls; FISHERLAB_NATIVE=on fails the cells with the reason when the
+ * addon is not built); the wasm entries turn the tier off so they keep measuring wasm alone.
+ */
 export const BACKENDS = {
-  wasm: { FISHERLAB_BACKEND: 'wasm', FISHERLAB_WASM_THREADS: '1' },
-  'wasm-2t': { FISHERLAB_BACKEND: 'wasm', FISHERLAB_WASM_THREADS: '2' },
+  native: { FISHERLAB_BACKEND: 'wasm', FISHERLAB_WASM_THREADS: '1', FISHERLAB_NATIVE: 'on' },
+  wasm: { FISHERLAB_BACKEND: 'wasm', FISHERLAB_WASM_THREADS: '1', FISHERLAB_NATIVE: 'off' },
+  'wasm-2t': { FISHERLAB_BACKEND: 'wasm', FISHERLAB_WASM_THREADS: '2', FISHERLAB_NATIVE: 'off' },
   cpu: { FISHERLAB_BACKEND: 'cpu' },
 } as const;
 export type BackendName = keyof typeof BACKENDS;

@@ -27,6 +27,22 @@ describe('lineOf and derive', () => {
     expect(target?.name).toContain('(wasm)');
   });
 
+  it('counts the native tier as a tier: best-tier target on it, wasm-alone target only on wasm', () => {
+    const request = { task: 'sgd-step', model: 'vgg11bn', classes: 100, batch: 128 } as const;
+    const wasm = cell(request, [5000], [1000]);
+    const native = { ...cell(request, [1400], [1000]), backend: 'native' as const };
+    const derived = derive(
+      [wasm, native].map(lineOf).filter((l) => l !== undefined),
+      [wasm, native],
+    );
+    const best = derived.find((d) => d.target?.name.includes('best tier'))?.target;
+    expect(best).toMatchObject({ value: 1.4, bound: 1.5, met: true });
+    expect(best?.name).toContain('(native)');
+    const alone = derived.filter((d) => d.target?.name.includes('wasm tier plain step'));
+    expect(alone.map((d) => d.target?.name)).toEqual(['wasm vgg11bn: wasm tier plain step ≤ 3x PyTorch']);
+    expect(derived.find((d) => d.text.includes('native tier plain step'))?.text).toContain('(3.57x faster)');
+  });
+
   const simple = { model: 'simplecnn', classes: 10, batch: 128 } as const;
   const cells = [
     cell({ task: 'matmul', n: 1000 }, [100, 100, 100], [20, 20, 20]),

@@ -84,6 +84,13 @@ export interface Derived {
   target?: { name: string; value: number; bound: number; met: boolean };
 }
 
+/** The native tier as the FisherLab worker's hello reports it (engine BackendReport.native), if it does. */
+function nativeTier(info: Record<string, unknown>): string {
+  const native = info['native'] as { active?: boolean; library?: string; threads?: number } | undefined;
+  if (!native?.active) return '';
+  return ` + native tier, ${native.library?.split(' ').slice(0, 2).join(' ') ?? 'BLAS'} on ${native.threads} threads`;
+}
+
 const find = (lines: Line[], backend: string, model: string, task: string) =>
   lines.find((l) => l.backend === backend && l.model === model && l.task === task);
 
@@ -171,6 +178,17 @@ export function derive(lines: Line[], cells: CellResult[]): Derived[] {
       }
     }
   }
+  // What the native tier buys over wasm alone, per model (plain step, median wall and CPU time).
+  for (const model of ['simplecnn', 'vgg11bn']) {
+    const native = find(lines, 'native', model, 'sgd-step');
+    const wasm = find(lines, 'wasm', model, 'sgd-step');
+    if (!native || !wasm) continue;
+    out.push({
+      text:
+        `${model}: native tier plain step ${native.fisherlabMs.toFixed(0)} ms vs wasm alone ${wasm.fisherlabMs.toFixed(0)} ms ` +
+        `(${(wasm.fisherlabMs / native.fisherlabMs).toFixed(2)}x faster)`,
+    });
+  }
   // The plain-step targets hold for the best tier available: the fastest backend measured.
   for (const [model, bound] of [
     ['simplecnn', 1.0],
@@ -242,7 +260,10 @@ export function markdown(results: SuiteResults, lines: Line[], derived: Derived[
     '',
     `Machine: ${m.cpus}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}; load average at start ` +
       `${m.loadAvgStart}, at end ${m.loadAvgEnd ?? '-'}. FisherLab: ${Object.entries(m.fisherlab)
-        .map(([b, info]) => `${b} (${info['threads']} thread${info['threads'] === 1 ? '' : 's'})`)
+        .map(
+          ([b, info]) =>
+            `${b} (${info['threads']} thread${info['threads'] === 1 ? '' : 's'}${nativeTier(info)})`,
+        )
         .join(
           ', ',
         )}; PyTorch ${m.pytorch?.['version'] ?? 'not installed'} on ${m.pytorch?.['threads'] ?? '-'} threads.`,

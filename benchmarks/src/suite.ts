@@ -28,7 +28,8 @@ import { WorkerClient } from './worker-client.js';
  * `pnpm bench` (from the repository root or benchmarks/): FisherLab against PyTorch on this machine.
  *   --full                 more repetitions, every task on every backend, Tr(F) on 1,024 examples for
  *                          VGG-11 too, k=10 measured, VGG profiled (an hour or more on two cores)
- *   --backends wasm,cpu    any of wasm, wasm-2t (threaded wasm, 2 threads), cpu
+ *   --backends native,wasm any of native (wasm + the native OpenBLAS tier), wasm, wasm-2t (threaded wasm,
+ *                          2 threads), cpu (default: all four)
  *   --models simplecnn,vgg11bn   --tasks sgd-step,trace-mc,...   --reps N   --batch 128   --trace-n N
  *   --name NAME            results file names (default: quick or full)
  *   --no-torch             FisherLab only      --torch-threads N (default 2, as the issue asks)      --out DIR (default benchmarks/results)
@@ -70,7 +71,7 @@ function parseArgs(argv: string[]) {
   const backendNames = Object.keys(BACKENDS) as BackendName[];
   return {
     full,
-    backends: list('--backends', backendNames, ['wasm', 'wasm-2t', 'cpu']),
+    backends: list('--backends', backendNames, ['native', 'wasm', 'wasm-2t', 'cpu']),
     models: list<ModelName>('--models', MODELS, [...MODELS]),
     tasks: value('--tasks') === undefined ? undefined : list<TaskName>('--tasks', TASKS, []),
     reps: number('--reps'),
