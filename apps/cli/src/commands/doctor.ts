@@ -52,6 +52,11 @@ export function formatDoctorReport(report: DoctorReport): string {
     const threads = Number.isNaN(b.threads) ? 'managed by libtensorflow' : String(b.threads);
     lines.push(`  active: ${b.choice} (tfjs ${b.tfjsVersion}, threads ${threads}${simd})`);
     if (b.requested !== 'auto') lines.push(`  (chosen by --backend / FISHERLAB_BACKEND=${b.requested})`);
+    lines.push(
+      b.native.active
+        ? `  native CPU tier: on (${b.native.library}, ${b.native.threads} threads; FISHERLAB_NATIVE=off turns it off)`
+        : `  native CPU tier: off (${b.native.reason})`,
+    );
   }
   lines.push('', 'Datasets:');
   for (const d of report.datasets) {

@@ -6,7 +6,9 @@ import { simpleCnn, vgg11 } from './models.js';
 /**
  * Milliseconds per SGD training step (forward, backward, update) on each available backend, with
  * the speed-up over the pure-JS cpu backend. Usage (all optional):
- *   pnpm bench -- --backends wasm,cpu --models simplecnn,vgg11bn --batches 128,32 --steps 3 --threads 2
+ *   pnpm bench -- --backends native,wasm,cpu --models simplecnn,vgg11bn --batches 128,32 --steps 3 --threads 2
+ * 'native' is wasm with the native CPU tier (OpenBLAS convolutions and matmuls, FISHERLAB_NATIVE=on);
+ * 'wasm' is the wasm tier alone (FISHERLAB_NATIVE=off).
  * The cpu backend is slow (its Conv2DBackpropFilter is a scalar loop: about 2 minutes of CPU per
  * SimpleCNN step at batch 128 here), so it runs --cpu-steps steps (default 1, no warm-up) at
  * --cpu-batches (default 32) and skips VGG-11 unless --cpu-vgg is given. Each line also gives the process CPU time per step:
@@ -38,7 +40,7 @@ function parseOptions(argv: string[]): Options {
     return at >= 0 && argv[at + 1] !== undefined ? (argv[at + 1] as string) : fallback;
   };
   const options = {
-    backends: value('--backends', 'wasm,cpu').split(','),
+    backends: value('--backends', 'native,wasm,cpu').split(','),
     models: value('--models', 'simplecnn,vgg11bn').split(','),
     batches: value('--batches', '128,32').split(',').map(Number),
     steps: Number(value('--steps', '3')),
@@ -131,13 +133,21 @@ async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const results = new Map<string, { wall: number; cpu: number }>();
   for (const backendName of options.backends) {
+    let tier = '';
     try {
       if (backendName === 'cpu') await tf.setBackend('cpu');
-      else if (backendName === 'wasm' && options.threads > 1) {
-        await useThreadedWasm(options.threads);
-        await initBackend({ backend: 'wasm' });
-      } else await initBackend({ backend: backendName as 'wasm' });
-      await tf.setBackend(backendName === 'tensorflow-gpu' ? 'tensorflow' : backendName);
+      else if (backendName === 'wasm' || backendName === 'native') {
+        if (options.threads > 1) await useThreadedWasm(options.threads);
+        const report = await initBackend({
+          backend: 'wasm',
+          native: backendName === 'native' ? 'on' : 'off',
+        });
+        tier = report.native.active
+          ? `, native tier: ${report.native.library} on ${report.native.threads} threads`
+          : `, native tier off: ${report.native.reason}`;
+      } else await initBackend({ backend: backendName as 'tensorflow' });
+      const tfName = { 'tensorflow-gpu': 'tensorflow', native: 'wasm' }[backendName] ?? backendName;
+      await tf.setBackend(tfName);
     } catch (error) {
       console.log(
         `${backendName}: unavailable (${error instanceof Error ? error.message.split('\n')[0] : error})`,
@@ -145,8 +155,10 @@ async function main(): Promise<void> {
       continue;
     }
     const threads =
-      backendName === 'wasm' ? (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount() : 1;
-    console.log(`\n${backendName} (tfjs ${tf.version_core}, ${threads} thread${threads === 1 ? '' : 's'})`);
+      tf.getBackend() === 'wasm' ? (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount() : 1;
+    console.log(
+      `\n${backendName} (tfjs ${tf.version_core}, ${threads} wasm thread${threads === 1 ? '' : 's'}${tier})`,
+    );
     for (const modelName of options.models) {
       if (backendName === 'cpu' && modelName.startsWith('vgg') && !options.cpuVgg) {
         console.log(`  ${modelName}: skipped on cpu (minutes per step; pass --cpu-vgg)`);
