@@ -88,6 +88,8 @@ describe('fisherlab', () => {
       'cifar10',
       '--data-dir',
       path.join(root, 'nowhere'),
+      '--output',
+      path.join(root, 'missing-data-run'),
     );
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/dataset 'cifar10'/);
