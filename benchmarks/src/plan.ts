@@ -3,7 +3,7 @@ import { CLASSES, type ModelName, type TaskName, type TaskRequest } from './task
 /** A FisherLab backend configuration; each runs in its own worker process. */
 /**
  * What each FisherLab backend name runs. 'native' is wasm with the engine's native CPU tier
- * (OpenBLAS convolutions and matmuls; FISHERLAB_NATIVE=on fails the cells with the reason when the
+ * (oneDNN convolutions and matmuls; FISHERLAB_NATIVE=on fails the cells with the reason when the
  * addon is not built); the wasm entries turn the tier off so they keep measuring wasm alone.
  */
 export const BACKENDS = {

@@ -35,7 +35,7 @@ export interface BackendReport {
   threads: number;
   simd: boolean | undefined;
   tfjsVersion: string;
-  /** The native CPU tier (OpenBLAS convolutions on top of wasm): whether it runs, and why not. */
+  /** The native CPU tier (oneDNN convolutions and matmuls on top of wasm): whether it runs, and why not. */
   native: NativeTierReport;
 }
 

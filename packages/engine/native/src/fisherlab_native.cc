@@ -1,183 +1,180 @@
-// FisherLab's native CPU tier: NHWC convolution forward and both backward directions as
-// im2col / col2im plus one OpenBLAS sgemm per chunk of images. Every entry point computes in place
-// on Float32Arrays that JS passes in (views of the wasm heap), synchronously, on the JS thread;
-// OpenBLAS and OpenMP add worker threads for the product and the gathers.
+// FisherLab's native CPU tier: NHWC convolution forward (with bias and relu fused), backward data
+// and backward weights as oneDNN primitives, and batched matrix products as oneDNN's sgemm. Every
+// entry point computes in place on Float32Arrays that JS passes in (views of the wasm heap),
+// synchronously, on the JS thread; oneDNN adds OpenMP worker threads.
 //
-// Shapes (row-major): x [N, H, W, Cin], filter [KH, KW, Cin, Cout] = W2 [taps, Cout] with
-// taps = KH·KW·Cin, y/dy [N, OH, OW, Cout] = [patches, Cout] with patches = N·OH·OW.
-//   forward:         y  = cols · W2                      (cols [patches, taps], the im2col of x)
-//   backprop filter: dW = colsᵀ · dy                     (summed over chunks of images)
-//   backprop input:  dx = col2im(dy · W2ᵀ)               (each cols row added into its window)
-// plus batched matrix products (BatchMatMul / _FusedMatMul) on the same sgemm.
+// Shapes (row-major): x [N, H, W, Cin], filter [KH, KW, Cin, Cout] (oneDNN's "hwio"),
+// y/dy [N, OH, OW, Cout]. Activations stay NHWC; weights are reordered to the layout the chosen
+// oneDNN implementation wants on each call (they change every training step), and gradients of
+// the weights are reordered back to hwio.
 #define NAPI_VERSION 8
 #include <node_api.h>
-
-#include <cblas.h>
 #include <omp.h>
 
 #include <algorithm>
 #include <cstdint>
-#include <cstdlib>
-#include <cstring>
+#include <memory>
+#include <oneapi/dnnl/dnnl.hpp>
+#include <sstream>
 #include <string>
-#include <vector>
+#include <unordered_map>
 
 namespace {
+
+using dnnl::memory;
+using Tag = memory::format_tag;
+using Type = memory::data_type;
 
 struct ConvShape {
   int64_t batch, inHeight, inWidth, inChannels;
   int64_t outHeight, outWidth, outChannels;
   int64_t filterHeight, filterWidth, strideHeight, strideWidth, padTop, padLeft;
 
-  int64_t taps() const { return filterHeight * filterWidth * inChannels; }
-  int64_t patchesPerImage() const { return outHeight * outWidth; }
-  // A 1x1, stride-1, unpadded convolution: x itself is the im2col matrix.
-  bool pointwise() const {
-    return filterHeight == 1 && filterWidth == 1 && strideHeight == 1 && strideWidth == 1 && padTop == 0 &&
-           padLeft == 0 && outHeight == inHeight && outWidth == inWidth;
+  int64_t inputSize() const { return batch * inHeight * inWidth * inChannels; }
+  int64_t outputSize() const { return batch * outHeight * outWidth * outChannels; }
+  int64_t filterSize() const { return filterHeight * filterWidth * inChannels * outChannels; }
+  // oneDNN checks OH = (IH − KH + pt + pb) / sh + 1 (integer division); tfjs gives only the output
+  // size, so pb is the smallest non-negative padding consistent with it.
+  int64_t padBottom() const {
+    return std::max<int64_t>(0, (outHeight - 1) * strideHeight + filterHeight - inHeight - padTop);
+  }
+  int64_t padRight() const {
+    return std::max<int64_t>(0, (outWidth - 1) * strideWidth + filterWidth - inWidth - padLeft);
+  }
+  bool consistent() const {
+    return (inHeight - filterHeight + padTop + padBottom()) / strideHeight + 1 == outHeight &&
+           (inWidth - filterWidth + padLeft + padRight()) / strideWidth + 1 == outWidth;
+  }
+  std::string key() const {
+    std::ostringstream out;
+    out << batch << ',' << inHeight << ',' << inWidth << ',' << inChannels << ',' << outHeight << ',' << outWidth
+        << ',' << outChannels << ',' << filterHeight << ',' << filterWidth << ',' << strideHeight << ','
+        << strideWidth << ',' << padTop << ',' << padLeft;
+    return out.str();
   }
 };
 
-// The im2col scratch is reused across calls (grown on demand, never above kScratchFloats unless
-// one image alone needs more); chunks of images keep it bounded for any batch size.
-constexpr int64_t kScratchFloats = int64_t{1} << 23;  // 32 MiB
-std::vector<float> scratch;
-
-int64_t imagesPerChunk(const ConvShape& s) {
-  const int64_t perImage = s.patchesPerImage() * s.taps();
-  return std::max<int64_t>(1, std::min<int64_t>(s.batch, kScratchFloats / std::max<int64_t>(perImage, 1)));
+dnnl::engine& cpuEngine() {
+  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  return engine;
 }
 
-float* scratchFor(int64_t floats) {
-  if (static_cast<int64_t>(scratch.size()) < floats) scratch.resize(static_cast<size_t>(floats));
-  return scratch.data();
+dnnl::stream& cpuStream() {
+  static dnnl::stream stream(cpuEngine());
+  return stream;
 }
 
-// cols[(n, oh, ow), (kh, kw, ci)] = x[n, oh·sh + kh − pt, ow·sw + kw − pl, ci], 0 in the padding.
-void im2col(const ConvShape& s, const float* x, int64_t images, float* cols) {
-  const int64_t taps = s.taps();
-  const int64_t rows = images * s.outHeight;
-#pragma omp parallel for schedule(static)
-  for (int64_t r = 0; r < rows; r++) {
-    const int64_t n = r / s.outHeight, oh = r % s.outHeight;
-    float* out = cols + r * s.outWidth * taps;
-    for (int64_t ow = 0; ow < s.outWidth; ow++) {
-      for (int64_t kh = 0; kh < s.filterHeight; kh++) {
-        const int64_t ih = oh * s.strideHeight + kh - s.padTop;
-        float* tap = out + (ow * s.filterHeight + kh) * s.filterWidth * s.inChannels;
-        if (ih < 0 || ih >= s.inHeight) {
-          std::memset(tap, 0, sizeof(float) * s.filterWidth * s.inChannels);
-          continue;
-        }
-        const float* row = x + ((n * s.inHeight + ih) * s.inWidth) * s.inChannels;
-        for (int64_t kw = 0; kw < s.filterWidth; kw++) {
-          const int64_t iw = ow * s.strideWidth + kw - s.padLeft;
-          float* dst = tap + kw * s.inChannels;
-          if (iw < 0 || iw >= s.inWidth) {
-            std::memset(dst, 0, sizeof(float) * s.inChannels);
-          } else {
-            std::memcpy(dst, row + iw * s.inChannels, sizeof(float) * s.inChannels);
-          }
-        }
-      }
-    }
+// The primitives of one convolution shape (and fused epilogue), built once and reused: building
+// a primitive descriptor picks and JIT-compiles an implementation, far more than a small call.
+struct ConvPrimitives {
+  memory::desc src, dst, userWeights, bias;
+  dnnl::convolution_forward::primitive_desc forwardDesc;
+  dnnl::convolution_forward forward;
+  // Built on first use (a forward-only model never needs them).
+  std::unique_ptr<dnnl::convolution_backward_data::primitive_desc> backwardDataDesc;
+  std::unique_ptr<dnnl::convolution_backward_data> backwardData;
+  std::unique_ptr<dnnl::convolution_backward_weights::primitive_desc> backwardWeightsDesc;
+  std::unique_ptr<dnnl::convolution_backward_weights> backwardWeights;
+};
+
+// Bounded: a model has a few dozen convolution shapes; an unbounded stream of new shapes clears it.
+constexpr size_t kMaxCachedShapes = 256;
+std::unordered_map<std::string, std::unique_ptr<ConvPrimitives>> convCache;
+
+memory::dims dimsOf(std::initializer_list<int64_t> values) { return memory::dims(values); }
+
+ConvPrimitives& primitivesFor(const ConvShape& s, bool bias, bool relu) {
+  const std::string key = s.key() + (bias ? ",b" : ",-") + (relu ? ",r" : ",-");
+  auto found = convCache.find(key);
+  if (found != convCache.end()) return *found->second;
+  if (convCache.size() >= kMaxCachedShapes) convCache.clear();
+
+  auto& engine = cpuEngine();
+  const memory::desc src(dimsOf({s.batch, s.inChannels, s.inHeight, s.inWidth}), Type::f32, Tag::nhwc);
+  const memory::desc dst(dimsOf({s.batch, s.outChannels, s.outHeight, s.outWidth}), Type::f32, Tag::nhwc);
+  const memory::dims weightDims = dimsOf({s.outChannels, s.inChannels, s.filterHeight, s.filterWidth});
+  const memory::desc userWeights(weightDims, Type::f32, Tag::hwio);
+  const memory::desc anyWeights(weightDims, Type::f32, Tag::any);
+  const memory::desc biasDesc = bias ? memory::desc(dimsOf({s.outChannels}), Type::f32, Tag::x) : memory::desc();
+  const memory::dims strides = dimsOf({s.strideHeight, s.strideWidth});
+  const memory::dims padBefore = dimsOf({s.padTop, s.padLeft});
+  const memory::dims padAfter = dimsOf({s.padBottom(), s.padRight()});
+  dnnl::primitive_attr attr;
+  if (relu) {
+    dnnl::post_ops ops;
+    ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+    attr.set_post_ops(ops);
   }
+  const dnnl::convolution_forward::desc forward(dnnl::prop_kind::forward_training,
+                                                dnnl::algorithm::convolution_direct, src, anyWeights, biasDesc, dst,
+                                                strides, padBefore, padAfter);
+  const dnnl::convolution_forward::primitive_desc forwardDesc(forward, attr, engine);
+  auto entry = std::make_unique<ConvPrimitives>(ConvPrimitives{
+      src, dst, userWeights, biasDesc, forwardDesc, dnnl::convolution_forward(forwardDesc), nullptr, nullptr, nullptr,
+      nullptr});
+  auto& stored = *entry;
+  convCache.emplace(key, std::move(entry));
+  return stored;
 }
 
-// dx[n, ih, iw, ci] += cols[(n, oh, ow), (kh, kw, ci)] for every window that covers (ih, iw).
-// Gathered per input row (not scattered per cols row) so threads never write the same dx entry.
-void col2im(const ConvShape& s, const float* cols, int64_t images, float* dx) {
-  const int64_t taps = s.taps();
-  const int64_t rows = images * s.inHeight;
-#pragma omp parallel for schedule(static)
-  for (int64_t r = 0; r < rows; r++) {
-    const int64_t n = r / s.inHeight, ih = r % s.inHeight;
-    float* out = dx + r * s.inWidth * s.inChannels;
-    std::memset(out, 0, sizeof(float) * s.inWidth * s.inChannels);
-    for (int64_t kh = 0; kh < s.filterHeight; kh++) {
-      // ih = oh·sh + kh − pt  ⇒  oh = (ih + pt − kh) / sh when divisible and in range.
-      const int64_t shifted = ih + s.padTop - kh;
-      if (shifted < 0 || shifted % s.strideHeight != 0) continue;
-      const int64_t oh = shifted / s.strideHeight;
-      if (oh >= s.outHeight) continue;
-      for (int64_t ow = 0; ow < s.outWidth; ow++) {
-        const float* window = cols + ((n * s.outHeight + oh) * s.outWidth + ow) * taps +
-                              kh * s.filterWidth * s.inChannels;
-        for (int64_t kw = 0; kw < s.filterWidth; kw++) {
-          const int64_t iw = ow * s.strideWidth + kw - s.padLeft;
-          if (iw < 0 || iw >= s.inWidth) continue;
-          float* dst = out + iw * s.inChannels;
-          const float* src = window + kw * s.inChannels;
-          for (int64_t ci = 0; ci < s.inChannels; ci++) dst[ci] += src[ci];
-        }
-      }
-    }
-  }
+// `user` as the layout `wanted`: itself when they agree, else a reordered copy.
+memory inLayout(memory user, const memory::desc& wanted) {
+  if (user.get_desc() == wanted) return user;
+  memory converted(wanted, cpuEngine());
+  dnnl::reorder(user, converted).execute(cpuStream(), user, converted);
+  return converted;
 }
 
-void conv2dForward(const ConvShape& s, const float* x, const float* filter, const float* bias, bool relu,
-                   float* y) {
-  const int64_t taps = s.taps();
-  const int64_t chunk = imagesPerChunk(s);
-  const int64_t inPerImage = s.inHeight * s.inWidth * s.inChannels;
-  const int64_t outPerImage = s.patchesPerImage() * s.outChannels;
-  for (int64_t n0 = 0; n0 < s.batch; n0 += chunk) {
-    const int64_t images = std::min(chunk, s.batch - n0);
-    const int64_t patches = images * s.patchesPerImage();
-    const float* cols = x + n0 * inPerImage;
-    if (!s.pointwise()) {
-      float* buffer = scratchFor(patches * taps);
-      im2col(s, x + n0 * inPerImage, images, buffer);
-      cols = buffer;
-    }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, patches, s.outChannels, taps, 1.0f, cols, taps, filter,
-                s.outChannels, 0.0f, y + n0 * outPerImage, s.outChannels);
-  }
-  if (bias || relu) {
-    const int64_t patches = s.batch * s.patchesPerImage();
-#pragma omp parallel for schedule(static)
-    for (int64_t p = 0; p < patches; p++) {
-      float* row = y + p * s.outChannels;
-      if (bias)
-        for (int64_t c = 0; c < s.outChannels; c++) row[c] += bias[c];
-      if (relu)
-        for (int64_t c = 0; c < s.outChannels; c++) row[c] = row[c] > 0.0f ? row[c] : 0.0f;
-    }
-  }
+void conv2dForward(const ConvShape& s, float* x, float* filter, float* bias, bool relu, float* y) {
+  auto& p = primitivesFor(s, bias != nullptr, relu);
+  auto& engine = cpuEngine();
+  const memory weights = inLayout(memory(p.userWeights, engine, filter), p.forwardDesc.weights_desc());
+  std::unordered_map<int, memory> args{{DNNL_ARG_SRC, memory(p.src, engine, x)},
+                                       {DNNL_ARG_WEIGHTS, weights},
+                                       {DNNL_ARG_DST, memory(p.dst, engine, y)}};
+  if (bias) args.emplace(DNNL_ARG_BIAS, memory(p.bias, engine, bias));
+  p.forward.execute(cpuStream(), args);
+  cpuStream().wait();
 }
 
-void conv2dBackpropFilter(const ConvShape& s, const float* x, const float* dy, float* dw) {
-  const int64_t taps = s.taps();
-  const int64_t chunk = imagesPerChunk(s);
-  const int64_t inPerImage = s.inHeight * s.inWidth * s.inChannels;
-  const int64_t outPerImage = s.patchesPerImage() * s.outChannels;
-  for (int64_t n0 = 0; n0 < s.batch; n0 += chunk) {
-    const int64_t images = std::min(chunk, s.batch - n0);
-    const int64_t patches = images * s.patchesPerImage();
-    const float* cols = x + n0 * inPerImage;
-    if (!s.pointwise()) {
-      float* buffer = scratchFor(patches * taps);
-      im2col(s, x + n0 * inPerImage, images, buffer);
-      cols = buffer;
-    }
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, taps, s.outChannels, patches, 1.0f, cols, taps,
-                dy + n0 * outPerImage, s.outChannels, n0 == 0 ? 0.0f : 1.0f, dw, s.outChannels);
+void conv2dBackpropInput(const ConvShape& s, float* dy, float* filter, float* dx) {
+  auto& p = primitivesFor(s, false, false);
+  auto& engine = cpuEngine();
+  if (!p.backwardData) {
+    const dnnl::convolution_backward_data::desc desc(
+        dnnl::algorithm::convolution_direct, p.src,
+        memory::desc(p.userWeights.dims(), Type::f32, Tag::any), p.dst, dimsOf({s.strideHeight, s.strideWidth}),
+        dimsOf({s.padTop, s.padLeft}), dimsOf({s.padBottom(), s.padRight()}));
+    p.backwardDataDesc =
+        std::make_unique<dnnl::convolution_backward_data::primitive_desc>(desc, engine, p.forwardDesc);
+    p.backwardData = std::make_unique<dnnl::convolution_backward_data>(*p.backwardDataDesc);
   }
+  const memory weights = inLayout(memory(p.userWeights, engine, filter), p.backwardDataDesc->weights_desc());
+  p.backwardData->execute(cpuStream(), {{DNNL_ARG_DIFF_DST, memory(p.dst, engine, dy)},
+                                        {DNNL_ARG_WEIGHTS, weights},
+                                        {DNNL_ARG_DIFF_SRC, memory(p.src, engine, dx)}});
+  cpuStream().wait();
 }
 
-void conv2dBackpropInput(const ConvShape& s, const float* dy, const float* filter, float* dx) {
-  const int64_t taps = s.taps();
-  const int64_t chunk = imagesPerChunk(s);
-  const int64_t inPerImage = s.inHeight * s.inWidth * s.inChannels;
-  const int64_t outPerImage = s.patchesPerImage() * s.outChannels;
-  for (int64_t n0 = 0; n0 < s.batch; n0 += chunk) {
-    const int64_t images = std::min(chunk, s.batch - n0);
-    const int64_t patches = images * s.patchesPerImage();
-    float* cols = s.pointwise() ? dx + n0 * inPerImage : scratchFor(patches * taps);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, patches, taps, s.outChannels, 1.0f, dy + n0 * outPerImage,
-                s.outChannels, filter, s.outChannels, 0.0f, cols, taps);
-    if (!s.pointwise()) col2im(s, cols, images, dx + n0 * inPerImage);
+void conv2dBackpropFilter(const ConvShape& s, float* x, float* dy, float* dw) {
+  auto& p = primitivesFor(s, false, false);
+  auto& engine = cpuEngine();
+  if (!p.backwardWeights) {
+    const dnnl::convolution_backward_weights::desc desc(
+        dnnl::algorithm::convolution_direct, p.src, memory::desc(p.userWeights.dims(), Type::f32, Tag::any), p.dst,
+        dimsOf({s.strideHeight, s.strideWidth}), dimsOf({s.padTop, s.padLeft}), dimsOf({s.padBottom(), s.padRight()}));
+    p.backwardWeightsDesc =
+        std::make_unique<dnnl::convolution_backward_weights::primitive_desc>(desc, engine, p.forwardDesc);
+    p.backwardWeights = std::make_unique<dnnl::convolution_backward_weights>(*p.backwardWeightsDesc);
   }
+  memory user(p.userWeights, engine, dw);
+  const memory::desc wanted = p.backwardWeightsDesc->diff_weights_desc();
+  memory gradient = wanted == p.userWeights ? user : memory(wanted, engine);
+  p.backwardWeights->execute(cpuStream(), {{DNNL_ARG_SRC, memory(p.src, engine, x)},
+                                           {DNNL_ARG_DIFF_DST, memory(p.dst, engine, dy)},
+                                           {DNNL_ARG_DIFF_WEIGHTS, gradient}});
+  if (wanted != p.userWeights) dnnl::reorder(gradient, user).execute(cpuStream(), gradient, user);
+  cpuStream().wait();
 }
 
 // ---- N-API glue ---------------------------------------------------------------------------------
@@ -224,6 +221,7 @@ bool convShape(napi_env env, napi_value value, ConvShape* s) {
   for (int i = 0; i < 11; i++)
     if (fields[i] < 1) return fail(env, "shape entries must be positive (except the paddings)");
   if (s->padTop < 0 || s->padLeft < 0) return fail(env, "paddings must not be negative");
+  if (!s->consistent()) return fail(env, "the output size does not follow from the input, filter, stride and padding");
   return true;
 }
 
@@ -238,6 +236,21 @@ napi_value undefinedValue(napi_env env) {
   napi_value result;
   napi_get_undefined(env, &result);
   return result;
+}
+
+// Runs a oneDNN call, turning its exceptions into JS errors.
+template <typename Body>
+napi_value guarded(napi_env env, const char* what, Body body) {
+  try {
+    body();
+  } catch (const dnnl::error& error) {
+    fail(env, std::string(what) + ": oneDNN error " + std::to_string(error.status) + " (" + error.what() + ")");
+    return nullptr;
+  } catch (const std::exception& error) {
+    fail(env, std::string(what) + ": " + error.what());
+    return nullptr;
+  }
+  return undefinedValue(env);
 }
 
 // conv2d(shape, x, filter, bias | null, relu: boolean, y)
@@ -255,13 +268,10 @@ napi_value Conv2d(napi_env env, napi_callback_info info) {
       !floatArray(env, argv[3], "bias", true, &bias, &nb) || napi_get_value_bool(env, argv[4], &relu) != napi_ok ||
       !floatArray(env, argv[5], "y", false, &y, &ny))
     return nullptr;
-  if (!expectLength(env, "x", nx, s.batch * s.inHeight * s.inWidth * s.inChannels) ||
-      !expectLength(env, "filter", nf, s.taps() * s.outChannels) ||
-      (bias && !expectLength(env, "bias", nb, s.outChannels)) ||
-      !expectLength(env, "y", ny, s.batch * s.patchesPerImage() * s.outChannels))
+  if (!expectLength(env, "x", nx, s.inputSize()) || !expectLength(env, "filter", nf, s.filterSize()) ||
+      (bias && !expectLength(env, "bias", nb, s.outChannels)) || !expectLength(env, "y", ny, s.outputSize()))
     return nullptr;
-  conv2dForward(s, x, filter, bias, relu, y);
-  return undefinedValue(env);
+  return guarded(env, "conv2d", [&] { conv2dForward(s, x, filter, bias, relu, y); });
 }
 
 // conv2dBackpropFilter(shape, x, dy, dw)
@@ -276,12 +286,10 @@ napi_value Conv2dBackpropFilter(napi_env env, napi_callback_info info) {
   if (!convShape(env, argv[0], &s) || !floatArray(env, argv[1], "x", false, &x, &nx) ||
       !floatArray(env, argv[2], "dy", false, &dy, &ndy) || !floatArray(env, argv[3], "dw", false, &dw, &ndw))
     return nullptr;
-  if (!expectLength(env, "x", nx, s.batch * s.inHeight * s.inWidth * s.inChannels) ||
-      !expectLength(env, "dy", ndy, s.batch * s.patchesPerImage() * s.outChannels) ||
-      !expectLength(env, "dw", ndw, s.taps() * s.outChannels))
+  if (!expectLength(env, "x", nx, s.inputSize()) || !expectLength(env, "dy", ndy, s.outputSize()) ||
+      !expectLength(env, "dw", ndw, s.filterSize()))
     return nullptr;
-  conv2dBackpropFilter(s, x, dy, dw);
-  return undefinedValue(env);
+  return guarded(env, "conv2dBackpropFilter", [&] { conv2dBackpropFilter(s, x, dy, dw); });
 }
 
 // conv2dBackpropInput(shape, dy, filter, dx)
@@ -296,12 +304,10 @@ napi_value Conv2dBackpropInput(napi_env env, napi_callback_info info) {
   if (!convShape(env, argv[0], &s) || !floatArray(env, argv[1], "dy", false, &dy, &ndy) ||
       !floatArray(env, argv[2], "filter", false, &filter, &nf) || !floatArray(env, argv[3], "dx", false, &dx, &ndx))
     return nullptr;
-  if (!expectLength(env, "dy", ndy, s.batch * s.patchesPerImage() * s.outChannels) ||
-      !expectLength(env, "filter", nf, s.taps() * s.outChannels) ||
-      !expectLength(env, "dx", ndx, s.batch * s.inHeight * s.inWidth * s.inChannels))
+  if (!expectLength(env, "dy", ndy, s.outputSize()) || !expectLength(env, "filter", nf, s.filterSize()) ||
+      !expectLength(env, "dx", ndx, s.inputSize()))
     return nullptr;
-  conv2dBackpropInput(s, dy, filter, dx);
-  return undefinedValue(env);
+  return guarded(env, "conv2dBackpropInput", [&] { conv2dBackpropInput(s, dy, filter, dx); });
 }
 
 // matmul(batchA, batchB, m, n, k, transposeA, transposeB, a, b, bias | null, relu, c):
@@ -335,9 +341,10 @@ napi_value Matmul(napi_env env, napi_callback_info info) {
       (bias && !expectLength(env, "bias", nbias, n)) || !expectLength(env, "c", nc, batch * m * n))
     return nullptr;
   for (int64_t i = 0; i < batch; i++) {
-    cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans, m, n,
-                k, 1.0f, a + (batchA == 1 ? 0 : i) * m * k, transposeA ? m : k, b + (batchB == 1 ? 0 : i) * k * n,
-                transposeB ? k : n, 0.0f, c + i * m * n, n);
+    const dnnl_status_t status =
+        dnnl_sgemm(transposeA ? 'T' : 'N', transposeB ? 'T' : 'N', m, n, k, 1.0f, a + (batchA == 1 ? 0 : i) * m * k,
+                   transposeA ? m : k, b + (batchB == 1 ? 0 : i) * k * n, transposeB ? k : n, 0.0f, c + i * m * n, n);
+    if (status != dnnl_success) return fail(env, "matmul: oneDNN sgemm failed with status " + std::to_string(status)), nullptr;
   }
   if (bias || relu) {
     const int64_t rows = batch * m;
@@ -353,7 +360,7 @@ napi_value Matmul(napi_env env, napi_callback_info info) {
   return undefinedValue(env);
 }
 
-// setThreads(n): the threads OpenBLAS and the OpenMP gathers use; returns what is in effect.
+// setThreads(n): the OpenMP threads oneDNN and the epilogues use; returns what is in effect.
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
@@ -361,24 +368,40 @@ napi_value SetThreads(napi_env env, napi_callback_info info) {
   int32_t threads = 0;
   if (argc != 1 || napi_get_value_int32(env, argv[0], &threads) != napi_ok || threads < 1)
     return fail(env, "setThreads(n) needs a positive integer"), nullptr;
-  openblas_set_num_threads(threads);
   omp_set_num_threads(threads);
   napi_value result;
-  napi_create_int32(env, openblas_get_num_threads(), &result);
+  napi_create_int32(env, omp_get_max_threads(), &result);
   return result;
 }
 
-// library(): which BLAS this addon runs on, e.g. "OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH ... Haswell".
+const char* isaName(dnnl::cpu_isa isa) {
+  switch (isa) {
+    case dnnl::cpu_isa::sse41: return "SSE4.1";
+    case dnnl::cpu_isa::avx: return "AVX";
+    case dnnl::cpu_isa::avx2: return "AVX2";
+    case dnnl::cpu_isa::avx512_core: return "AVX-512";
+    case dnnl::cpu_isa::avx512_core_vnni: return "AVX-512 VNNI";
+    case dnnl::cpu_isa::avx512_core_bf16: return "AVX-512 BF16";
+    case dnnl::cpu_isa::avx512_core_amx: return "AVX-512 AMX";
+    default: return "other ISA";
+  }
+}
+
+// library(): e.g. "oneDNN 2.6.3 (AVX-512, OpenMP)".
 napi_value Library(napi_env env, napi_callback_info) {
-  const std::string text = openblas_get_config();
+  const dnnl_version_t* version = dnnl_version();
+  std::ostringstream text;
+  text << "oneDNN " << version->major << '.' << version->minor << '.' << version->patch << " ("
+       << isaName(dnnl::get_effective_cpu_isa()) << ", OpenMP)";
+  const std::string value = text.str();
   napi_value result;
-  napi_create_string_utf8(env, text.c_str(), text.size(), &result);
+  napi_create_string_utf8(env, value.c_str(), value.size(), &result);
   return result;
 }
 
-// releaseScratch(): frees the reusable im2col buffer.
+// releaseScratch(): frees the cached primitives (and the scratch memory they hold).
 napi_value ReleaseScratch(napi_env env, napi_callback_info) {
-  std::vector<float>().swap(scratch);
+  convCache.clear();
   return undefinedValue(env);
 }
 

@@ -7,7 +7,7 @@ import { simpleCnn, vgg11 } from './models.js';
  * Milliseconds per SGD training step (forward, backward, update) on each available backend, with
  * the speed-up over the pure-JS cpu backend. Usage (all optional):
  *   pnpm bench -- --backends native,wasm,cpu --models simplecnn,vgg11bn --batches 128,32 --steps 3 --threads 2
- * 'native' is wasm with the native CPU tier (OpenBLAS convolutions and matmuls, FISHERLAB_NATIVE=on);
+ * 'native' is wasm with the native CPU tier (oneDNN convolutions and matmuls, FISHERLAB_NATIVE=on);
  * 'wasm' is the wasm tier alone (FISHERLAB_NATIVE=off).
  * The cpu backend is slow (its Conv2DBackpropFilter is a scalar loop: about 2 minutes of CPU per
  * SimpleCNN step at batch 128 here), so it runs --cpu-steps steps (default 1, no warm-up) at

@@ -4,7 +4,7 @@ import { nativeMatMul } from './matmul-operands.js';
 import { runReplacedKernel } from './native-backend.js';
 
 /**
- * BatchMatMul on the native tier: one OpenBLAS sgemm per batch entry, transposes passed to BLAS
+ * BatchMatMul on the native tier: one oneDNN sgemm per batch entry, transposes passed to it
  * as flags (no copies). Batch shapes that broadcast other than one-against-many go to wasm.
  */
 function batchMatMul(args: {

@@ -1,13 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { type BackendWasm, heapFloat32 } from '../wasm/wasm-backend.js';
-import { nativeConvShape, nativeCovers, nativeForwardPays } from './conv-shape.js';
+import { nativeConvShape, nativeCovers } from './conv-shape.js';
 import { nativeAddon, runReplacedKernel } from './native-backend.js';
 
 /**
- * Conv2D on the native tier: y = im2col(x) · W₂ with OpenBLAS, written straight into the output's
- * wasm heap buffer (W₂ = the filter as [kh·kw·Cin, Cout]). Dilated or NCHW convolutions, and those
- * with few taps (where XNNPACK's direct convolution is faster, see nativeForwardPays), go to the
- * wasm kernel.
+ * Conv2D on the native tier: a oneDNN convolution written straight into the output's wasm heap
+ * buffer. Dilated or NCHW convolutions go to the wasm kernel.
  */
 function conv2D(args: {
   inputs: tf.NamedTensorInfoMap;
@@ -27,7 +25,7 @@ function conv2D(args: {
     false,
     tf.backend_util.convertConv2DDataFormat(dataFormat),
   );
-  if (!nativeCovers(info, x, filter) || !nativeForwardPays(info)) return runReplacedKernel(tf.Conv2D, args);
+  if (!nativeCovers(info, x, filter)) return runReplacedKernel(tf.Conv2D, args);
   const y = backend.makeOutput(info.outShape, 'float32');
   nativeAddon().conv2d(
     nativeConvShape(info),

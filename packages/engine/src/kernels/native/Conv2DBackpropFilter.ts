@@ -7,7 +7,7 @@ import { nativeAddon, runReplacedKernel } from './native-backend.js';
  * Conv2DBackpropFilter on the native tier:
  *   dW[(kh, kw, ci), co] = Σ_{n, oh, ow} x[n, oh·s + kh − pt, ow·s + kw − pl, ci] · dy[n, oh, ow, co]
  *                        = (colsᵀ · dy₂)[(kh, kw, ci), co]
- * with the im2col matrix built in C and one OpenBLAS product per chunk of images (summed).
+ * as oneDNN's backward-weights convolution (the gradient reordered back to tfjs's hwio layout).
  */
 function conv2DBackpropFilter(args: {
   inputs: tf.NamedTensorInfoMap;

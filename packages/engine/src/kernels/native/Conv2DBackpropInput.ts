@@ -4,9 +4,8 @@ import { nativeConvShape, nativeCovers } from './conv-shape.js';
 import { nativeAddon, runReplacedKernel } from './native-backend.js';
 
 /**
- * Conv2DBackpropInput on the native tier: cols = dy₂ · W₂ᵀ with OpenBLAS, then col2im,
- *   dx[n, i, j, ci] = Σ_{(oh, kh): oh·s + kh − pt = i} Σ_{(ow, kw): ow·s + kw − pl = j} cols[(n, oh, ow), (kh, kw, ci)]
- * gathered per dx row in C (threads never write the same entry).
+ * Conv2DBackpropInput on the native tier, oneDNN's backward-data convolution:
+ *   dx[n, i, j, ci] = Σ_{oh, ow, kh, kw, co} dy[n, oh, ow, co] · W[kh, kw, ci, co],  i = oh·s + kh − pt, j = ow·s + kw − pl
  */
 function conv2DBackpropInput(args: {
   inputs: tf.NamedTensorInfoMap;

@@ -1,13 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { type BackendWasm, heapFloat32 } from '../wasm/wasm-backend.js';
-import { nativeConvShape, nativeCovers, nativeForwardPays } from './conv-shape.js';
+import { nativeConvShape, nativeCovers } from './conv-shape.js';
 import { nativeAddon, runReplacedKernel } from './native-backend.js';
 
 /**
  * FusedConv2D (conv + bias + activation, what tf.layers.conv2d runs) on the native tier:
- * y = act(im2col(x) · W₂ + b) for act ∈ {linear, relu} and a per-channel bias, added in the
- * addon after the product. Other activations, broadcast biases, dilations, NCHW and convolutions
- * with few taps (see nativeForwardPays) go to the wasm kernel.
+ * y = act(conv(x, W) + b) for act ∈ {linear, relu} and a per-channel bias, one oneDNN convolution
+ * with the bias and relu fused. Other activations, broadcast biases, dilations and NCHW go to the
+ * wasm kernel.
  */
 function fusedConv2D(args: {
   inputs: tf.NamedTensorInfoMap;
@@ -36,7 +36,7 @@ function fusedConv2D(args: {
   const perChannelBias =
     bias === undefined ||
     (bias.dtype === 'float32' && tf.util.sizeFromShape(bias.shape) === info.outChannels);
-  if (!supportedActivation || !perChannelBias || !nativeCovers(info, x, filter) || !nativeForwardPays(info)) {
+  if (!supportedActivation || !perChannelBias || !nativeCovers(info, x, filter)) {
     return runReplacedKernel(tf.FusedConv2D, args);
   }
   const y = backend.makeOutput(info.outShape, 'float32');

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 
 /**
  * The native CPU tier's addon (packages/engine/native/build/fisherlab_native.node, built by
- * native/build.mjs where g++ and OpenBLAS exist). Every function computes synchronously, in place,
+ * native/build.mjs where g++ and oneDNN exist). Every function computes synchronously, in place,
  * on the Float32Arrays it is given.
  */
 export interface NativeAddon {
@@ -37,11 +37,11 @@ export interface NativeAddon {
     relu: boolean,
     c: Float32Array,
   ): void;
-  /** Sets the threads of OpenBLAS and of the addon's gathers; returns OpenBLAS's count. */
+  /** Sets the OpenMP threads oneDNN computes with; returns the count in effect. */
   setThreads(threads: number): number;
-  /** The BLAS build the addon runs on. */
+  /** The oneDNN version and instruction set the addon runs on. */
   library(): string;
-  /** Frees the addon's reusable im2col buffer. */
+  /** Frees the addon's cached oneDNN primitives. */
   releaseScratch(): void;
 }
 
@@ -60,8 +60,8 @@ export function loadNativeAddon(): AddonLoad {
   if (!existsSync(NATIVE_ADDON_PATH)) {
     loaded = {
       reason:
-        `the native addon is not built (${NATIVE_ADDON_PATH} is missing: install g++ and libopenblas-dev, ` +
-        'e.g. apt-get install -y g++ libopenblas-dev, then run pnpm --filter @fisherlab/engine build)',
+        `the native addon is not built (${NATIVE_ADDON_PATH} is missing: install g++ and libdnnl-dev, ` +
+        'e.g. apt-get install -y g++ libdnnl-dev, then run pnpm --filter @fisherlab/engine build)',
     };
     return loaded;
   }

@@ -12,8 +12,32 @@ export function nativeCovers(info: tf.backend_util.Conv2DInfo, ...tensors: tf.Te
     info.padInfo.top >= 0 &&
     info.padInfo.left >= 0 &&
     tensors.every((t) => t.dtype === 'float32' && t.shape.every((d) => d > 0)) &&
-    info.outShape.every((d) => d > 0)
+    info.outShape.every((d) => d > 0) &&
+    followsFromPadding(
+      info.inHeight,
+      info.filterHeight,
+      info.strideHeight,
+      info.padInfo.top,
+      info.outHeight,
+    ) &&
+    followsFromPadding(info.inWidth, info.filterWidth, info.strideWidth, info.padInfo.left, info.outWidth)
   );
+}
+
+/**
+ * oneDNN derives the output size as ⌊(in − k + padBefore + padAfter) / s⌋ + 1 and the addon passes
+ * padAfter = max(0, (out − 1)·s + k − in − padBefore), the least that reaches the last output;
+ * true when that reproduces tfjs's output size (always, except for unusual rounding modes).
+ */
+function followsFromPadding(
+  size: number,
+  filter: number,
+  stride: number,
+  padBefore: number,
+  out: number,
+): boolean {
+  const padAfter = Math.max(0, (out - 1) * stride + filter - size - padBefore);
+  return Math.floor((size - filter + padBefore + padAfter) / stride) + 1 === out;
 }
 
 /** The addon's shape argument: [N, H, W, Cin, OH, OW, Cout, KH, KW, strideH, strideW, padTop, padLeft]. */
@@ -34,17 +58,3 @@ export function nativeConvShape(info: tf.backend_util.Conv2DInfo): number[] {
     info.padInfo.left,
   ];
 }
-
-/**
- * Whether the native forward convolution beats XNNPACK's direct one for this shape. Measured at
- * batch 128 on SimpleCNN and VGG-11 layers (pnpm bench:native): with few taps (kh·kw·Cin = 27,
- * 288, 576) the im2col copy and a thin product lose to XNNPACK (0.35-0.9x); from 1,152 taps on,
- * native wins 1.7-2.4x. The backward kernels win on every measured layer, so they have no gate.
- */
-export const NATIVE_FORWARD_MIN_TAPS = 1024;
-
-/** The gate in force; tests lower it to 0 to check the native forward kernels on small shapes. */
-export const nativeForwardGate = { minTaps: NATIVE_FORWARD_MIN_TAPS };
-
-export const nativeForwardPays = (info: tf.backend_util.Conv2DInfo): boolean =>
-  info.filterHeight * info.filterWidth * info.inChannels >= nativeForwardGate.minTaps;

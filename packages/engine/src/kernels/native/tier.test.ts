@@ -26,14 +26,14 @@ describe('native tier selection', () => {
   it('auto runs the native kernels when the addon loads, and says why not when it does not', async () => {
     const report = await initBackend({ backend: 'wasm', native: 'auto' });
     if (nativeAddonForTests) {
-      expect(report.native).toMatchObject({ active: true, library: expect.stringMatching(/OpenBLAS/) });
+      expect(report.native).toMatchObject({ active: true, library: expect.stringMatching(/oneDNN/) });
       expect(report.native.threads).toBeGreaterThanOrEqual(1);
       for (const config of NATIVE_KERNEL_CONFIGS) {
         expect(tf.getKernel(config.kernelName, 'wasm')?.kernelFunc).toBe(config.kernelFunc);
       }
     } else {
       expect(report.native).toEqual({ active: false, reason: nativeMissingReason });
-      expect(report.native.reason).toMatch(/apt-get install -y g\+\+ libopenblas-dev/);
+      expect(report.native.reason).toMatch(/apt-get install -y g\+\+ libdnnl-dev/);
     }
     const off = await initBackend({ backend: 'wasm', native: 'off' });
     expect(off.native.active).toBe(false);
