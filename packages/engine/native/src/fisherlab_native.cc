@@ -1,5 +1,6 @@
 // FisherLab's native CPU tier: NHWC convolution forward (with bias and relu fused), backward data
-// and backward weights as oneDNN primitives, and batched matrix products as oneDNN's sgemm. Every
+// and backward weights as oneDNN primitives, batched matrix products as oneDNN's sgemm, and two
+// memory-bound loops in OpenMP C++ (max-pool gradient, column sums for Sum/Mean). Every
 // entry point computes in place on Float32Arrays that JS passes in (views of the wasm heap),
 // synchronously, on the JS thread; oneDNN adds OpenMP worker threads.
 //
@@ -18,6 +19,7 @@
 #include <sstream>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 namespace {
 
@@ -177,6 +179,66 @@ void conv2dBackpropFilter(const ConvShape& s, float* x, float* dy, float* dw) {
   cpuStream().wait();
 }
 
+// dx[argmax of each window] += dy[window]: the argmax is the first maximum in row-major window
+// order, windows clipped to the image (padding never wins), as on tfjs's cpu backend. Images are
+// independent, so threads split the batch and never write the same dx entry.
+void maxPoolGrad(const ConvShape& s, const float* x, const float* dy, float* dx) {
+  const int64_t rowStride = s.inWidth * s.inChannels;
+  const int64_t imageSize = s.inHeight * rowStride;
+#pragma omp parallel for schedule(static)
+  for (int64_t n = 0; n < s.batch; n++) {
+    const float* image = x + n * imageSize;
+    float* grad = dx + n * imageSize;
+    std::fill(grad, grad + imageSize, 0.0f);
+    const float* upstream = dy + n * s.outHeight * s.outWidth * s.inChannels;
+    for (int64_t oh = 0; oh < s.outHeight; oh++) {
+      const int64_t rowStart = std::max<int64_t>(0, oh * s.strideHeight - s.padTop);
+      const int64_t rowEnd = std::min<int64_t>(s.inHeight, oh * s.strideHeight - s.padTop + s.filterHeight);
+      for (int64_t ow = 0; ow < s.outWidth; ow++, upstream += s.inChannels) {
+        const int64_t colStart = std::max<int64_t>(0, ow * s.strideWidth - s.padLeft);
+        const int64_t colEnd = std::min<int64_t>(s.inWidth, ow * s.strideWidth - s.padLeft + s.filterWidth);
+        if (rowEnd <= rowStart || colEnd <= colStart) continue;
+        for (int64_t c = 0; c < s.inChannels; c++) {
+          int64_t bestAt = rowStart * rowStride + colStart * s.inChannels + c;
+          float best = image[bestAt];
+          for (int64_t row = rowStart; row < rowEnd; row++) {
+            int64_t at = row * rowStride + colStart * s.inChannels + c;
+            for (int64_t col = colStart; col < colEnd; col++, at += s.inChannels) {
+              if (image[at] > best) {
+                best = image[at];
+                bestAt = at;
+              }
+            }
+          }
+          grad[bestAt] += upstream[c];
+        }
+      }
+    }
+  }
+}
+
+// out[c] = scale · Σ_{i<rows} x[i, c], accumulated in float64: each thread sums a contiguous block
+// of rows, and the per-thread partial sums are added in thread order (the same result for the
+// same thread count).
+void columnSums(int64_t rows, int64_t cols, const float* x, double scale, float* out) {
+  const int threads = std::max(1, std::min<int>(omp_get_max_threads(), static_cast<int>(rows)));
+  std::vector<double> partial(static_cast<size_t>(threads) * cols, 0.0);
+#pragma omp parallel for num_threads(threads) schedule(static, 1)
+  for (int t = 0; t < threads; t++) {
+    const int64_t begin = rows * t / threads, end = rows * (t + 1) / threads;
+    double* totals = partial.data() + static_cast<int64_t>(t) * cols;
+    for (int64_t i = begin; i < end; i++) {
+      const float* row = x + i * cols;
+      for (int64_t c = 0; c < cols; c++) totals[c] += row[c];
+    }
+  }
+  for (int64_t c = 0; c < cols; c++) {
+    double total = 0.0;
+    for (int t = 0; t < threads; t++) total += partial[static_cast<size_t>(t) * cols + c];
+    out[c] = static_cast<float>(total * scale);
+  }
+}
+
 // ---- N-API glue ---------------------------------------------------------------------------------
 
 bool fail(napi_env env, const std::string& message) {
@@ -207,7 +269,7 @@ bool floatArray(napi_env env, napi_value value, const char* name, bool optional,
 }
 
 // The shape argument: [N, H, W, Cin, OH, OW, Cout, KH, KW, strideH, strideW, padTop, padLeft].
-bool convShape(napi_env env, napi_value value, ConvShape* s) {
+bool convShape(napi_env env, napi_value value, ConvShape* s, bool forOneDnn = true) {
   int64_t fields[13];
   for (uint32_t i = 0; i < 13; i++) {
     napi_value element;
@@ -221,7 +283,7 @@ bool convShape(napi_env env, napi_value value, ConvShape* s) {
   for (int i = 0; i < 11; i++)
     if (fields[i] < 1) return fail(env, "shape entries must be positive (except the paddings)");
   if (s->padTop < 0 || s->padLeft < 0) return fail(env, "paddings must not be negative");
-  if (!s->consistent()) return fail(env, "the output size does not follow from the input, filter, stride and padding");
+  if (forOneDnn && !s->consistent()) return fail(env, "the output size does not follow from the input, filter, stride and padding");
   return true;
 }
 
@@ -360,6 +422,46 @@ napi_value Matmul(napi_env env, napi_callback_info info) {
   return undefinedValue(env);
 }
 
+// maxPoolGrad(shape, x, dy, dx); shape as for convolutions with Cout = Cin and KH, KW the window.
+napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != 4) return fail(env, "maxPoolGrad(shape, x, dy, dx) takes 4 arguments"), nullptr;
+  ConvShape s;
+  float *x, *dy, *dx;
+  size_t nx, ndy, ndx;
+  if (!convShape(env, argv[0], &s, false) || !floatArray(env, argv[1], "x", false, &x, &nx) ||
+      !floatArray(env, argv[2], "dy", false, &dy, &ndy) || !floatArray(env, argv[3], "dx", false, &dx, &ndx))
+    return nullptr;
+  if (s.outChannels != s.inChannels) return fail(env, "maxPoolGrad: Cout must equal Cin"), nullptr;
+  if (!expectLength(env, "x", nx, s.inputSize()) || !expectLength(env, "dy", ndy, s.outputSize()) ||
+      !expectLength(env, "dx", ndx, s.inputSize()))
+    return nullptr;
+  maxPoolGrad(s, x, dy, dx);
+  return undefinedValue(env);
+}
+
+// columnSums(rows, cols, x [rows, cols], scale, out [cols]): out = scale · (sum over rows).
+napi_value ColumnSums(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != 5) return fail(env, "columnSums(rows, cols, x, scale, out) takes 5 arguments"), nullptr;
+  int64_t rows, cols;
+  double scale;
+  if (napi_get_value_int64(env, argv[0], &rows) != napi_ok || napi_get_value_int64(env, argv[1], &cols) != napi_ok ||
+      rows < 1 || cols < 1 || napi_get_value_double(env, argv[3], &scale) != napi_ok)
+    return fail(env, "rows and cols must be positive integers and scale a number"), nullptr;
+  float *x, *out;
+  size_t nx, nout;
+  if (!floatArray(env, argv[2], "x", false, &x, &nx) || !floatArray(env, argv[4], "out", false, &out, &nout))
+    return nullptr;
+  if (!expectLength(env, "x", nx, rows * cols) || !expectLength(env, "out", nout, cols)) return nullptr;
+  columnSums(rows, cols, x, scale, out);
+  return undefinedValue(env);
+}
+
 // setThreads(n): the OpenMP threads oneDNN and the epilogues use; returns what is in effect.
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -411,6 +513,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"conv2dBackpropFilter", nullptr, Conv2dBackpropFilter, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"conv2dBackpropInput", nullptr, Conv2dBackpropInput, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"matmul", nullptr, Matmul, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+      {"maxPoolGrad", nullptr, MaxPoolGrad, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+      {"columnSums", nullptr, ColumnSums, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"library", nullptr, Library, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"releaseScratch", nullptr, ReleaseScratch, nullptr, nullptr, nullptr, napi_default_method, nullptr},

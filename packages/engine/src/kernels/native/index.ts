@@ -4,8 +4,10 @@ import { nativeBatchMatMulConfig } from './BatchMatMul.js';
 import { nativeConv2DConfig } from './Conv2D.js';
 import { nativeConv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
 import { nativeConv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
+import { nativeMeanConfig, nativeSumConfig } from './column-sums.js';
 import { nativeFusedConv2DConfig } from './FusedConv2D.js';
 import { nativeFusedMatMulConfig } from './FusedMatMul.js';
+import { nativeMaxPoolGradConfig } from './MaxPoolGrad.js';
 import { forgetReplacedKernel, rememberReplacedKernel, setNativeAddon } from './native-backend.js';
 
 /** Kernels the native tier registers on the wasm backend, on top of FisherLab's wasm kernels (one file each). */
@@ -16,6 +18,9 @@ export const NATIVE_KERNEL_CONFIGS: tf.KernelConfig[] = [
   nativeConv2DBackpropInputConfig,
   nativeFusedConv2DConfig,
   nativeFusedMatMulConfig,
+  nativeMaxPoolGradConfig,
+  nativeMeanConfig,
+  nativeSumConfig,
 ];
 
 let registered = false;
