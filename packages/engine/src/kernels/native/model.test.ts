@@ -121,8 +121,8 @@ describe.skipIf(!nativeAddonForTests)(`whole models on the native tier${skipNote
         conv2dBackpropFilter: vi.spyOn(addon, 'conv2dBackpropFilter'),
         conv2dBackpropInput: vi.spyOn(addon, 'conv2dBackpropInput'),
         matmul: vi.spyOn(addon, 'matmul'),
-      maxPoolGrad: vi.spyOn(addon, 'maxPoolGrad'),
-      columnSums: vi.spyOn(addon, 'columnSums'),
+        maxPoolGrad: vi.spyOn(addon, 'maxPoolGrad'),
+        columnSums: vi.spyOn(addon, 'columnSums'),
       };
       gradients(model, x, labels); // warm-up: the first call builds the layers' weights
       const before = tf.memory().numTensors;
