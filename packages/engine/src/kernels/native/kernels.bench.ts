@@ -7,8 +7,8 @@ import { nativeThreadsFromEnv } from './tier.js';
 
 /**
  * Each native kernel against the wasm kernel it replaces, on the conv layers of SimpleCNN and
- * VGG-11 at batch 128: median wall and process CPU ms over --reps runs, fresh inputs each run
- * (XNNPACK caches packed weights per tensor). Native threads: FISHERLAB_NATIVE_THREADS.
+ * VGG-11 at batch 128: median wall and process CPU ms of the op call over --reps runs (after one
+ * warm-up), fresh inputs each run (XNNPACK caches packed weights per tensor). Native threads: FISHERLAB_NATIVE_THREADS.
  *   pnpm bench:native -- --reps 5
  */
 
@@ -49,8 +49,9 @@ function time(
     const inputs = makeInputs();
     const cpuStart = process.cpuUsage();
     const wallStart = performance.now();
+    // Both tiers compute synchronously inside the op call; reading the output back (dataSync) would
+    // add a copy that costs more than the kernel on the large layers (118 ms for VGG conv1's 33 MB).
     const out = run(inputs);
-    out.dataSync();
     const wall = performance.now() - wallStart;
     const used = process.cpuUsage(cpuStart);
     if (i > 0) {
@@ -133,6 +134,28 @@ async function main(): Promise<void> {
         `| ${layer.label} ${layer.size}x${layer.size}x${layer.cin}→${layer.cout} | ${name} | ${wasm.wall.toFixed(1)} | ${wasm.cpu.toFixed(1)} | ${native.wall.toFixed(1)} | ${native.cpu.toFixed(1)} | ${(wasm.wall / native.wall).toFixed(2)}x |`,
       );
     }
+  }
+  // Matrix products of a dense layer at this batch (forward, dW = xᵀ·dy, dx = dy·Wᵀ) and a square one.
+  const products: [string, number[], number[], boolean, boolean][] = [
+    ['SimpleCNN dense 4096→128 forward', [batch, 4096], [4096, 128], false, false],
+    ['SimpleCNN dense 4096→128 dW = xᵀ·dy', [batch, 4096], [batch, 128], true, false],
+    ['SimpleCNN dense 4096→128 dx = dy·Wᵀ', [batch, 128], [4096, 128], false, true],
+    ['square 1024', [1024, 1024], [1024, 1024], false, false],
+  ];
+  for (const [label, aShape, bShape, transposeA, transposeB] of products) {
+    const inputs = () => [tf.randomNormal(aShape), tf.randomNormal(bShape)];
+    const run = ([a, b]: tf.Tensor[]) =>
+      tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D, transposeA, transposeB);
+    unregisterNativeKernels();
+    const wasm = time(inputs, run);
+    registerNativeKernels(load.addon);
+    const native = time(inputs, run);
+    unregisterNativeKernels();
+    totals.wasm += wasm.wall;
+    totals.native += native.wall;
+    console.log(
+      `| ${label} | matmul | ${wasm.wall.toFixed(1)} | ${wasm.cpu.toFixed(1)} | ${native.wall.toFixed(1)} | ${native.cpu.toFixed(1)} | ${(wasm.wall / native.wall).toFixed(2)}x |`,
+    );
   }
   console.log(
     `total wall: wasm ${totals.wasm.toFixed(0)} ms, native ${totals.native.toFixed(0)} ms; load ${os
