@@ -16,7 +16,9 @@ export function setNativeAddon(addon: NativeAddon | undefined): void {
 
 export function nativeAddon(): NativeAddon {
   if (!activeAddon)
-    throw new Error('a native kernel ran with no native addon loaded; call registerNativeKernels first');
+    throw new Error(
+      'a native kernel ran with no native addon loaded; call registerNativeKernels(addon) first (initBackend does)',
+    );
   return activeAddon;
 }
 
@@ -37,6 +39,8 @@ export function runReplacedKernel(
 ): tf.TensorInfo {
   const config = replacedKernels.get(kernelName);
   if (!config)
-    throw new Error(`native kernel '${kernelName}' has no wasm kernel to delegate to (registration order)`);
+    throw new Error(
+      `native kernel '${kernelName}' has no wasm kernel to delegate to: call registerWasmKernels() before registerNativeKernels() (initBackend does)`,
+    );
   return config.kernelFunc(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
 }
