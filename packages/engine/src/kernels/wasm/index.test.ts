@@ -10,6 +10,8 @@ describe('wasm kernel registration', () => {
       [
         'AvgPoolGrad',
         'BatchMatMul',
+        'Cast',
+        'Identity',
         '_FusedMatMul',
         'Conv2DBackpropFilter',
         'Conv2DBackpropInput',

@@ -4,6 +4,7 @@ import { batchMatMulConfig } from './BatchMatMul.js';
 import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
 import { conv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
 import { fusedMatMulConfig } from './FusedMatMul.js';
+import { castConfig, identityConfig } from './Identity.js';
 import { maxPoolGradConfig } from './MaxPoolGrad.js';
 import { maxPoolWithArgmaxConfig } from './MaxPoolWithArgmax.js';
 import { meanConfig } from './Mean.js';
@@ -17,9 +18,11 @@ import { rememberStockKernel } from './wasm-backend.js';
 export const WASM_KERNEL_CONFIGS: tf.KernelConfig[] = [
   avgPoolGradConfig,
   batchMatMulConfig,
+  castConfig,
   conv2DBackpropFilterConfig,
   conv2DBackpropInputConfig,
   fusedMatMulConfig,
+  identityConfig,
   maxPoolGradConfig,
   maxPoolWithArgmaxConfig,
   meanConfig,
