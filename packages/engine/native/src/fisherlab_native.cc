@@ -24,6 +24,10 @@
 namespace {
 
 using dnnl::memory;
+
+// Below this many floats a loop runs on the calling thread: waking OpenMP workers costs more than
+// the loop, and far more when another process holds the other core.
+constexpr int64_t kParallelMinFloats = int64_t{1} << 18;
 using Tag = memory::format_tag;
 using Type = memory::data_type;
 
@@ -185,7 +189,7 @@ void conv2dBackpropFilter(const ConvShape& s, float* x, float* dy, float* dw) {
 void maxPoolGrad(const ConvShape& s, const float* x, const float* dy, float* dx) {
   const int64_t rowStride = s.inWidth * s.inChannels;
   const int64_t imageSize = s.inHeight * rowStride;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (s.batch * imageSize >= kParallelMinFloats)
   for (int64_t n = 0; n < s.batch; n++) {
     const float* image = x + n * imageSize;
     float* grad = dx + n * imageSize;
@@ -221,7 +225,8 @@ void maxPoolGrad(const ConvShape& s, const float* x, const float* dy, float* dx)
 // of rows, and the per-thread partial sums are added in thread order (the same result for the
 // same thread count).
 void columnSums(int64_t rows, int64_t cols, const float* x, double scale, float* out) {
-  const int threads = std::max(1, std::min<int>(omp_get_max_threads(), static_cast<int>(rows)));
+  const int threads =
+      rows * cols < kParallelMinFloats ? 1 : std::max(1, std::min<int>(omp_get_max_threads(), static_cast<int>(rows)));
   std::vector<double> partial(static_cast<size_t>(threads) * cols, 0.0);
 #pragma omp parallel for num_threads(threads) schedule(static, 1)
   for (int t = 0; t < threads; t++) {
@@ -410,7 +415,7 @@ napi_value Matmul(napi_env env, napi_callback_info info) {
   }
   if (bias || relu) {
     const int64_t rows = batch * m;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (rows * n >= kParallelMinFloats)
     for (int64_t r = 0; r < rows; r++) {
       float* row = c + r * n;
       if (bias)
