@@ -60,13 +60,15 @@ struct ConvShape {
   }
 };
 
+// Per JS thread (the addon may be loaded by several worker_threads): a oneDNN stream and the
+// primitive cache must not be shared by threads that run at the same time.
 dnnl::engine& cpuEngine() {
-  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  thread_local dnnl::engine engine(dnnl::engine::kind::cpu, 0);
   return engine;
 }
 
 dnnl::stream& cpuStream() {
-  static dnnl::stream stream(cpuEngine());
+  thread_local dnnl::stream stream(cpuEngine());
   return stream;
 }
 
@@ -85,7 +87,7 @@ struct ConvPrimitives {
 
 // Bounded: a model has a few dozen convolution shapes; an unbounded stream of new shapes clears it.
 constexpr size_t kMaxCachedShapes = 256;
-std::unordered_map<std::string, std::unique_ptr<ConvPrimitives>> convCache;
+thread_local std::unordered_map<std::string, std::unique_ptr<ConvPrimitives>> convCache;
 
 memory::dims dimsOf(std::initializer_list<int64_t> values) { return memory::dims(values); }
 
