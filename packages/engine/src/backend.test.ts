@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { backendFromEnv, describeBackendFailure, initBackend } from './backend.js';
+import { NativeTierError } from './kernels/native/tier.js';
 
 const missing = (pkg: string) => async () => {
   const error = new Error(`Cannot find package '${pkg}' imported from engine`) as Error & { code: string };
@@ -23,6 +24,24 @@ describe('backend selection', () => {
       ['wasm', true],
     ]);
     expect(report.attempts[0]?.reason).toMatch(/tfjs-node-gpu is not installed/);
+    // Which CPU tier runs on wasm: the native one, or the reason it does not.
+    expect(typeof report.native.active).toBe('boolean');
+    if (!report.native.active) expect(report.native.reason).toBeTruthy();
+  });
+
+  it('does not fall back to cpu when FISHERLAB_NATIVE=on cannot start the native tier', async () => {
+    const nativeFails = async () => {
+      throw new NativeTierError('FISHERLAB_NATIVE=on but the native addon is not built');
+    };
+    await expect(
+      initBackend({
+        loaders: {
+          'tensorflow-gpu': missing('@tensorflow/tfjs-node-gpu'),
+          tensorflow: missing('@tensorflow/tfjs-node'),
+          wasm: nativeFails,
+        },
+      }),
+    ).rejects.toThrow(/FISHERLAB_NATIVE=on but the native addon is not built/);
   });
 
   it('picks tfjs-node-gpu first when it loads, with no flag', async () => {
