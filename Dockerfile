@@ -22,9 +22,10 @@ RUN ln -sf ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \
   && ln -sf ../lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx \
   && node --version
 
-# ca-certificates and python3/make/g++ for packages that fetch or build at install
+# ca-certificates and python3/make/g++ for packages that fetch or build at install; libdnnl-dev for
+# the engine's native CPU tier (oneDNN; without it training runs on wasm alone, several times slower)
 RUN apt-get update \
-  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ca-certificates python3 make g++ \
+  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ca-certificates python3 make g++ libdnnl-dev \
   && rm -rf /var/lib/apt/lists/*
 
 ENV CI=true TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1

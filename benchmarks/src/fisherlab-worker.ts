@@ -195,6 +195,7 @@ async function main(): Promise<void> {
             backend: report.choice,
             threads: report.threads,
             simd: report.simd,
+            native: report.native,
           };
           break;
         case 'prepare': {
