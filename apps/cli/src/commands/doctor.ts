@@ -60,7 +60,7 @@ export function formatDoctorReport(report: DoctorReport): string {
   }
   lines.push('', 'Datasets:');
   for (const d of report.datasets) {
-    lines.push(`  ${d.name.padEnd(22)}${d.found ?? 'not found'}${d.note ? `  (${d.note})` : ''}`);
+    lines.push(`  ${d.name.padEnd(24)}${d.found ?? 'not found'}${d.note ? `  (${d.note})` : ''}`);
   }
   return lines.join('\n');
 }

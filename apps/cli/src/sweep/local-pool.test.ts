@@ -1,6 +1,12 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createPoolDisplay, formatPoolSummary, type PoolEvent, type PoolRunResult } from './local-pool.js';
+import {
+  createPoolDisplay,
+  formatPoolSummary,
+  nativeThreadsPerWorker,
+  type PoolEvent,
+  type PoolRunResult,
+} from './local-pool.js';
 import type { PlannedRun } from './plan.js';
 
 const run = (index: number, name: string) => ({ index, id: `id${index}`, name }) as PlannedRun;
@@ -83,5 +89,15 @@ describe('sweep local display', () => {
         'Fix the cause and run `fisherlab sweep local sweeps/s` again: finished runs are skipped, the rest resume.',
       ].join('\n'),
     );
+  });
+});
+
+describe('native threads per worker', () => {
+  it('shares the cores among the workers, at least one each, unless the user chose', () => {
+    expect(nativeThreadsPerWorker(2, {}, 2)).toBe('1');
+    expect(nativeThreadsPerWorker(1, {}, 2)).toBe('2');
+    expect(nativeThreadsPerWorker(3, {}, 8)).toBe('2');
+    expect(nativeThreadsPerWorker(4, {}, 2)).toBe('1');
+    expect(nativeThreadsPerWorker(2, { FISHERLAB_NATIVE_THREADS: '2' }, 2)).toBe('2');
   });
 });

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { appendFileSync, mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatDuration } from '../run/progress.js';
@@ -57,6 +58,20 @@ export interface LocalPoolOptions {
 
 const TAIL_LINES = 20;
 
+/**
+ * Threads each worker's native CPU tier may use: the cores shared out among the workers, unless the
+ * user set FISHERLAB_NATIVE_THREADS. Two workers with two OpenMP threads each on two cores made
+ * every step wait for a descheduled thread.
+ */
+export function nativeThreadsPerWorker(
+  workers: number,
+  env: NodeJS.ProcessEnv,
+  cores = availableParallelism(),
+): string | undefined {
+  if (env['FISHERLAB_NATIVE_THREADS'] !== undefined) return env['FISHERLAB_NATIVE_THREADS'];
+  return String(Math.max(1, Math.floor(cores / Math.max(1, workers))));
+}
+
 export async function runLocalPool(dir: string, options: LocalPoolOptions): Promise<PoolSummary> {
   const plan = readPlan(dir);
   const wanted = options.indices ?? plan.runs.map((r) => r.index);
@@ -93,6 +108,7 @@ export async function runLocalPool(dir: string, options: LocalPoolOptions): Prom
       appendFileSync(logFile, `\n=== ${new Date().toISOString()} sweep local: run ${run.index} ===\n`);
       const started = Date.now();
       const env: NodeJS.ProcessEnv = { ...process.env, ...options.env, [PROGRESS_ENV]: 'jsonl' };
+      env['FISHERLAB_NATIVE_THREADS'] = nativeThreadsPerWorker(options.workers, env);
       delete env['JOB_COMPLETION_INDEX'];
       delete env['SLURM_ARRAY_TASK_ID'];
       const child = spawn(
