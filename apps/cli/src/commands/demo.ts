@@ -11,7 +11,7 @@ export function registerDemo(program: Command): void {
     .option('--out <dir>', 'where the runs and the report go', 'fisherlab-demo')
     .option(
       '--quick',
-      'fewer examples and epochs (about 3 minutes): checks that everything runs, not the findings',
+      'fewer examples and epochs (seconds with the native tier): checks that everything runs, not the findings',
     )
     .option('--seed <s>', 'seed of every run', (raw) => Number.parseInt(raw, 10), 0)
     .option(

@@ -33,7 +33,7 @@ export interface DemoScale {
 }
 
 export const DEMO_SCALES: Record<'full' | 'quick', DemoScale> = {
-  full: { trainSubset: 2000, testSubset: 2000, epochs: 10, trackingSubset: 256 },
+  full: { trainSubset: 2000, testSubset: 2000, epochs: 30, trackingSubset: 256 },
   quick: { trainSubset: 600, testSubset: 500, epochs: 3, trackingSubset: 64 },
 };
 

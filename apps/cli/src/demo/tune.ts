@@ -12,11 +12,11 @@ import { DEMO_SCALES, type DemoTuning, demoBase, type GridRow, TUNING_FILE } fro
 export const TUNING_GRIDS = {
   lr: [0.01, 0.03, 0.1],
   /** The small learning rate is the tuned one divided by this (the paper: 10-30x smaller). */
-  smallLrDivisor: 20,
+  smallLrDivisor: 10,
   fisherAlpha: [0.03, 0.1, 0.3],
   gradNormAlpha: [0.03, 0.1, 0.3],
   /** Epochs of the penalty grids (the demo's own budget). */
-  penaltyGridEpochs: 10,
+  penaltyGridEpochs: 30,
 } as const;
 
 type Stage = 'lr' | 'alpha';
