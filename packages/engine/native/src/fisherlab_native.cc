@@ -1,5 +1,7 @@
 // FisherLab's native CPU tier: NHWC convolution forward (with bias and relu fused), backward data
-// and backward weights as oneDNN primitives, batched matrix products as oneDNN's sgemm, and two
+// and backward weights as oneDNN primitives, batched matrix products as oneDNN's matmul primitive
+// (not dnnl_sgemm: Debian's oneDNN 2.6.3 sgemm corrupts the C heap on its AVX2 and AVX-512 paths,
+// reproduced in a 20-line C loop; the matmul primitive's brgemm and jit-gemm paths do not), and two
 // memory-bound loops in OpenMP C++ (max-pool gradient, column sums for Sum/Mean). Every
 // entry point computes in place on Float32Arrays that JS passes in (views of the wasm heap),
 // synchronously, on the JS thread; oneDNN adds OpenMP worker threads.
@@ -18,7 +20,9 @@
 #include <oneapi/dnnl/dnnl.hpp>
 #include <sstream>
 #include <string>
+#include <stdexcept>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace {
@@ -72,6 +76,24 @@ dnnl::stream& cpuStream() {
   return stream;
 }
 
+// oneDNN's jit gemm (dnnl_sgemm, and the "gemm:jit" implementations of matmul and convolution
+// built on it) corrupts the C heap in Debian's oneDNN 2.6.3 on AVX2 and AVX-512 (a plain C loop of
+// dnnl_sgemm calls aborts in malloc). Those implementations are skipped; when a shape has no other
+// (besides the slow reference one), the call reports it and the JS side runs the wasm kernel.
+struct NoSafeImplementation : std::runtime_error {
+  NoSafeImplementation() : std::runtime_error("no oneDNN implementation without jit gemm for this shape") {}
+};
+
+// Moves `pd` past jit-gemm and reference implementations; throws NoSafeImplementation if none is left.
+template <typename PrimitiveDesc>
+void skipUnsafeImplementations(PrimitiveDesc& pd) {
+  auto unsafe = [](const std::string& name) {
+    return name.find("gemm") != std::string::npos || name.find("ref") != std::string::npos;
+  };
+  while (unsafe(pd.impl_info_str()))
+    if (!pd.next_impl()) throw NoSafeImplementation();
+}
+
 // The primitives of one convolution shape (and fused epilogue), built once and reused: building
 // a primitive descriptor picks and JIT-compiles an implementation, far more than a small call.
 struct ConvPrimitives {
@@ -83,7 +105,13 @@ struct ConvPrimitives {
   std::unique_ptr<dnnl::convolution_backward_data> backwardData;
   std::unique_ptr<dnnl::convolution_backward_weights::primitive_desc> backwardWeightsDesc;
   std::unique_ptr<dnnl::convolution_backward_weights> backwardWeights;
+  // Set when the direction has no safe implementation for this shape (see NoSafeImplementation).
+  bool backwardDataUnsafe = false;
+  bool backwardWeightsUnsafe = false;
 };
+
+// Shapes found to have no safe implementation, so the search is not repeated on every call.
+thread_local std::unordered_set<std::string> unsafeShapes;
 
 // Bounded: a model has a few dozen convolution shapes; an unbounded stream of new shapes clears it.
 constexpr size_t kMaxCachedShapes = 256;
@@ -95,6 +123,7 @@ ConvPrimitives& primitivesFor(const ConvShape& s, bool bias, bool relu) {
   const std::string key = s.key() + (bias ? ",b" : ",-") + (relu ? ",r" : ",-");
   auto found = convCache.find(key);
   if (found != convCache.end()) return *found->second;
+  if (unsafeShapes.count("conv" + key)) throw NoSafeImplementation();
   if (convCache.size() >= kMaxCachedShapes) convCache.clear();
 
   auto& engine = cpuEngine();
@@ -116,12 +145,62 @@ ConvPrimitives& primitivesFor(const ConvShape& s, bool bias, bool relu) {
   const dnnl::convolution_forward::desc forward(dnnl::prop_kind::forward_training,
                                                 dnnl::algorithm::convolution_direct, src, anyWeights, biasDesc, dst,
                                                 strides, padBefore, padAfter);
-  const dnnl::convolution_forward::primitive_desc forwardDesc(forward, attr, engine);
+  dnnl::convolution_forward::primitive_desc forwardDesc(forward, attr, engine);
+  try {
+    skipUnsafeImplementations(forwardDesc);
+  } catch (const NoSafeImplementation&) {
+    unsafeShapes.insert("conv" + key);
+    throw;
+  }
   auto entry = std::make_unique<ConvPrimitives>(ConvPrimitives{
       src, dst, userWeights, biasDesc, forwardDesc, dnnl::convolution_forward(forwardDesc), nullptr, nullptr, nullptr,
       nullptr});
   auto& stored = *entry;
   convCache.emplace(key, std::move(entry));
+  return stored;
+}
+
+// One matmul primitive per shape, transposes, bias and relu: A [batchA, m, k] (stored [k, m] per
+// batch entry when transposed), B [batchB, k, n] (stored [n, k] when transposed), C [batch, m, n];
+// a batch of 1 broadcasts. The bias [n] and relu are fused as oneDNN bias and post-op.
+struct MatmulPrimitives {
+  memory::desc a, b, c, bias;
+  dnnl::matmul prim;
+};
+thread_local std::unordered_map<std::string, std::unique_ptr<MatmulPrimitives>> matmulCache;
+
+MatmulPrimitives& matmulFor(int64_t batchA, int64_t batchB, int64_t m, int64_t n, int64_t k, bool transposeA,
+                            bool transposeB, bool bias, bool relu) {
+  std::ostringstream key;
+  key << batchA << ',' << batchB << ',' << m << ',' << n << ',' << k << ',' << transposeA << transposeB << bias << relu;
+  auto found = matmulCache.find(key.str());
+  if (found != matmulCache.end()) return *found->second;
+  if (unsafeShapes.count("mm" + key.str())) throw NoSafeImplementation();
+  if (matmulCache.size() >= kMaxCachedShapes) matmulCache.clear();
+  const int64_t batch = std::max(batchA, batchB);
+  const memory::desc a(dimsOf({batchA, m, k}), Type::f32,
+                       transposeA ? dimsOf({m * k, 1, m}) : dimsOf({m * k, k, 1}));
+  const memory::desc b(dimsOf({batchB, k, n}), Type::f32,
+                       transposeB ? dimsOf({k * n, 1, k}) : dimsOf({k * n, n, 1}));
+  const memory::desc c(dimsOf({batch, m, n}), Type::f32, dimsOf({m * n, n, 1}));
+  const memory::desc biasDesc = bias ? memory::desc(dimsOf({1, 1, n}), Type::f32, dimsOf({n, n, 1})) : memory::desc();
+  dnnl::primitive_attr attr;
+  if (relu) {
+    dnnl::post_ops ops;
+    ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+    attr.set_post_ops(ops);
+  }
+  const dnnl::matmul::desc desc = bias ? dnnl::matmul::desc(a, b, biasDesc, c) : dnnl::matmul::desc(a, b, c);
+  dnnl::matmul::primitive_desc primitiveDesc(desc, attr, cpuEngine());
+  try {
+    skipUnsafeImplementations(primitiveDesc);
+  } catch (const NoSafeImplementation&) {
+    unsafeShapes.insert("mm" + key.str());
+    throw;
+  }
+  auto entry = std::make_unique<MatmulPrimitives>(MatmulPrimitives{a, b, c, biasDesc, dnnl::matmul(primitiveDesc)});
+  auto& stored = *entry;
+  matmulCache.emplace(key.str(), std::move(entry));
   return stored;
 }
 
@@ -148,6 +227,7 @@ void conv2dForward(const ConvShape& s, float* x, float* filter, float* bias, boo
 void conv2dBackpropInput(const ConvShape& s, float* dy, float* filter, float* dx) {
   auto& p = primitivesFor(s, false, false);
   auto& engine = cpuEngine();
+  if (p.backwardDataUnsafe) throw NoSafeImplementation();
   if (!p.backwardData) {
     const dnnl::convolution_backward_data::desc desc(
         dnnl::algorithm::convolution_direct, p.src,
@@ -155,6 +235,12 @@ void conv2dBackpropInput(const ConvShape& s, float* dy, float* filter, float* dx
         dimsOf({s.padTop, s.padLeft}), dimsOf({s.padBottom(), s.padRight()}));
     p.backwardDataDesc =
         std::make_unique<dnnl::convolution_backward_data::primitive_desc>(desc, engine, p.forwardDesc);
+    try {
+      skipUnsafeImplementations(*p.backwardDataDesc);
+    } catch (const NoSafeImplementation&) {
+      p.backwardDataUnsafe = true;
+      throw;
+    }
     p.backwardData = std::make_unique<dnnl::convolution_backward_data>(*p.backwardDataDesc);
   }
   const memory weights = inLayout(memory(p.userWeights, engine, filter), p.backwardDataDesc->weights_desc());
@@ -167,12 +253,19 @@ void conv2dBackpropInput(const ConvShape& s, float* dy, float* filter, float* dx
 void conv2dBackpropFilter(const ConvShape& s, float* x, float* dy, float* dw) {
   auto& p = primitivesFor(s, false, false);
   auto& engine = cpuEngine();
+  if (p.backwardWeightsUnsafe) throw NoSafeImplementation();
   if (!p.backwardWeights) {
     const dnnl::convolution_backward_weights::desc desc(
         dnnl::algorithm::convolution_direct, p.src, memory::desc(p.userWeights.dims(), Type::f32, Tag::any), p.dst,
         dimsOf({s.strideHeight, s.strideWidth}), dimsOf({s.padTop, s.padLeft}), dimsOf({s.padBottom(), s.padRight()}));
     p.backwardWeightsDesc =
         std::make_unique<dnnl::convolution_backward_weights::primitive_desc>(desc, engine, p.forwardDesc);
+    try {
+      skipUnsafeImplementations(*p.backwardWeightsDesc);
+    } catch (const NoSafeImplementation&) {
+      p.backwardWeightsUnsafe = true;
+      throw;
+    }
     p.backwardWeights = std::make_unique<dnnl::convolution_backward_weights>(*p.backwardWeightsDesc);
   }
   memory user(p.userWeights, engine, dw);
@@ -308,10 +401,20 @@ napi_value undefinedValue(napi_env env) {
 }
 
 // Runs a oneDNN call, turning its exceptions into JS errors.
+napi_value booleanValue(napi_env env, bool value) {
+  napi_value result;
+  napi_get_boolean(env, value, &result);
+  return result;
+}
+
+// Runs a oneDNN call, turning its exceptions into JS errors; returns true when it computed, false
+// when the shape has no safe implementation (the caller then runs the wasm kernel).
 template <typename Body>
 napi_value guarded(napi_env env, const char* what, Body body) {
   try {
     body();
+  } catch (const NoSafeImplementation&) {
+    return booleanValue(env, false);
   } catch (const dnnl::error& error) {
     fail(env, std::string(what) + ": oneDNN error " + std::to_string(error.status) + " (" + error.what() + ")");
     return nullptr;
@@ -319,7 +422,7 @@ napi_value guarded(napi_env env, const char* what, Body body) {
     fail(env, std::string(what) + ": " + error.what());
     return nullptr;
   }
-  return undefinedValue(env);
+  return booleanValue(env, true);
 }
 
 // conv2d(shape, x, filter, bias | null, relu: boolean, y)
@@ -409,24 +512,16 @@ napi_value Matmul(napi_env env, napi_callback_info info) {
   if (!expectLength(env, "a", na, batchA * m * k) || !expectLength(env, "b", nb, batchB * k * n) ||
       (bias && !expectLength(env, "bias", nbias, n)) || !expectLength(env, "c", nc, batch * m * n))
     return nullptr;
-  for (int64_t i = 0; i < batch; i++) {
-    const dnnl_status_t status =
-        dnnl_sgemm(transposeA ? 'T' : 'N', transposeB ? 'T' : 'N', m, n, k, 1.0f, a + (batchA == 1 ? 0 : i) * m * k,
-                   transposeA ? m : k, b + (batchB == 1 ? 0 : i) * k * n, transposeB ? k : n, 0.0f, c + i * m * n, n);
-    if (status != dnnl_success) return fail(env, "matmul: oneDNN sgemm failed with status " + std::to_string(status)), nullptr;
-  }
-  if (bias || relu) {
-    const int64_t rows = batch * m;
-#pragma omp parallel for schedule(static) if (rows * n >= kParallelMinFloats)
-    for (int64_t r = 0; r < rows; r++) {
-      float* row = c + r * n;
-      if (bias)
-        for (int64_t j = 0; j < n; j++) row[j] += bias[j];
-      if (relu)
-        for (int64_t j = 0; j < n; j++) row[j] = row[j] > 0.0f ? row[j] : 0.0f;
-    }
-  }
-  return undefinedValue(env);
+  return guarded(env, "matmul", [&] {
+    MatmulPrimitives& p = matmulFor(batchA, batchB, m, n, k, transposeA, transposeB, bias != nullptr, relu);
+    auto& engine = cpuEngine();
+    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, memory(p.a, engine, a)},
+                                         {DNNL_ARG_WEIGHTS, memory(p.b, engine, b)},
+                                         {DNNL_ARG_DST, memory(p.c, engine, c)}};
+    if (bias) args.emplace(DNNL_ARG_BIAS, memory(p.bias, engine, bias));
+    p.prim.execute(cpuStream(), args);
+    cpuStream().wait();
+  });
 }
 
 // maxPoolGrad(shape, x, dy, dx); shape as for convolutions with Cout = Cin and KH, KW the window.
@@ -511,6 +606,8 @@ napi_value Library(napi_env env, napi_callback_info) {
 // releaseScratch(): frees the cached primitives (and the scratch memory they hold).
 napi_value ReleaseScratch(napi_env env, napi_callback_info) {
   convCache.clear();
+  matmulCache.clear();
+  unsafeShapes.clear();
   return undefinedValue(env);
 }
 

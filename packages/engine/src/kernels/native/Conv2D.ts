@@ -27,7 +27,7 @@ function conv2D(args: {
   );
   if (!nativeCovers(info, x, filter)) return runReplacedKernel(tf.Conv2D, args);
   const y = backend.makeOutput(info.outShape, 'float32');
-  nativeAddon().conv2d(
+  const computed = nativeAddon().conv2d(
     nativeConvShape(info),
     heapFloat32(backend, x),
     heapFloat32(backend, filter),
@@ -35,6 +35,10 @@ function conv2D(args: {
     false,
     heapFloat32(backend, y),
   );
+  if (!computed) {
+    backend.disposeData(y.dataId);
+    return runReplacedKernel(tf.Conv2D, args);
+  }
   return y;
 }
 

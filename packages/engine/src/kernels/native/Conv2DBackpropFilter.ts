@@ -30,12 +30,16 @@ function conv2DBackpropFilter(args: {
   );
   if (!nativeCovers(info, x, dy)) return runReplacedKernel(tf.Conv2DBackpropFilter, args);
   const dw = backend.makeOutput([...filterShape], 'float32');
-  nativeAddon().conv2dBackpropFilter(
+  const computed = nativeAddon().conv2dBackpropFilter(
     nativeConvShape(info),
     heapFloat32(backend, x),
     heapFloat32(backend, dy),
     heapFloat32(backend, dw),
   );
+  if (!computed) {
+    backend.disposeData(dw.dataId);
+    return runReplacedKernel(tf.Conv2DBackpropFilter, args);
+  }
   return dw;
 }
 

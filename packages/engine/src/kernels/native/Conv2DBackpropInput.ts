@@ -28,12 +28,16 @@ function conv2DBackpropInput(args: {
   );
   if (!nativeCovers(info, dy, filter)) return runReplacedKernel(tf.Conv2DBackpropInput, args);
   const dx = backend.makeOutput([...inputShape], 'float32');
-  nativeAddon().conv2dBackpropInput(
+  const computed = nativeAddon().conv2dBackpropInput(
     nativeConvShape(info),
     heapFloat32(backend, dy),
     heapFloat32(backend, filter),
     heapFloat32(backend, dx),
   );
+  if (!computed) {
+    backend.disposeData(dx.dataId);
+    return runReplacedKernel(tf.Conv2DBackpropInput, args);
+  }
   return dx;
 }
 

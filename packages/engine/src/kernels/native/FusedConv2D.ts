@@ -40,7 +40,7 @@ function fusedConv2D(args: {
     return runReplacedKernel(tf.FusedConv2D, args);
   }
   const y = backend.makeOutput(info.outShape, 'float32');
-  nativeAddon().conv2d(
+  const computed = nativeAddon().conv2d(
     nativeConvShape(info),
     heapFloat32(backend, x),
     heapFloat32(backend, filter),
@@ -48,6 +48,10 @@ function fusedConv2D(args: {
     activation === 'relu',
     heapFloat32(backend, y),
   );
+  if (!computed) {
+    backend.disposeData(y.dataId);
+    return runReplacedKernel(tf.FusedConv2D, args);
+  }
   return y;
 }
 

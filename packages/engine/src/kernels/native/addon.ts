@@ -8,6 +8,9 @@ import { fileURLToPath } from 'node:url';
  * on the Float32Arrays it is given.
  */
 export interface NativeAddon {
+  // The convolution and matmul entry points return false, computing nothing, when oneDNN has no
+  // implementation for the shape other than its jit gemm (which corrupts the heap in oneDNN 2.6.3)
+  // or its reference one: the caller then runs the wasm kernel.
   /** y = conv(x, filter) (+ bias) (then relu); shape is {@link nativeConvShape}. */
   conv2d(
     shape: number[],
@@ -16,9 +19,9 @@ export interface NativeAddon {
     bias: Float32Array | null,
     relu: boolean,
     y: Float32Array,
-  ): void;
-  conv2dBackpropFilter(shape: number[], x: Float32Array, dy: Float32Array, dw: Float32Array): void;
-  conv2dBackpropInput(shape: number[], dy: Float32Array, filter: Float32Array, dx: Float32Array): void;
+  ): boolean;
+  conv2dBackpropFilter(shape: number[], x: Float32Array, dy: Float32Array, dw: Float32Array): boolean;
+  conv2dBackpropInput(shape: number[], dy: Float32Array, filter: Float32Array, dx: Float32Array): boolean;
   /**
    * c[i] = act(op(a[i]) · op(b[i]) + bias), op(a): [m, k], op(b): [k, n] (transposed when asked);
    * an operand with batch 1 is broadcast; act is relu or the identity.
@@ -36,7 +39,7 @@ export interface NativeAddon {
     bias: Float32Array | null,
     relu: boolean,
     c: Float32Array,
-  ): void;
+  ): boolean;
   /** dx of a max pool: each dy entry added at its window's first maximum; shape as for conv2d. */
   maxPoolGrad(shape: number[], x: Float32Array, dy: Float32Array, dx: Float32Array): void;
   /** out[c] = scale · Σ_i x[i, c] over a row-major [rows, cols] x, accumulated in float64. */

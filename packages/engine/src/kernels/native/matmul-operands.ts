@@ -5,7 +5,8 @@ import { nativeAddon } from './native-backend.js';
 /**
  * The batched products the addon computes: float32 operands of rank ≥ 2 whose batch dimensions
  * (all but the last two) are equal, or one side's batch is a single matrix (broadcast).
- * Returns the output, or undefined when the case is not covered (the caller delegates).
+ * Returns the output, or undefined when the case is not covered or oneDNN has no safe
+ * implementation for it (the caller delegates).
  */
 export function nativeMatMul(
   backend: BackendWasm,
@@ -38,7 +39,7 @@ export function nativeMatMul(
   if (bias && (bias.dtype !== 'float32' || tf.util.sizeFromShape(bias.shape) !== n)) return undefined;
   const outer = tf.backend_util.assertAndGetBroadcastShape(outerA, outerB);
   const c = backend.makeOutput([...outer, m, n], 'float32');
-  nativeAddon().matmul(
+  const computed = nativeAddon().matmul(
     batchA,
     batchB,
     m,
@@ -52,5 +53,9 @@ export function nativeMatMul(
     epilogue.relu,
     heapFloat32(backend, c),
   );
+  if (!computed) {
+    backend.disposeData(c.dataId);
+    return undefined;
+  }
   return c;
 }
