@@ -6,6 +6,7 @@ import { equalGradConfig } from './Equal_grad.js';
 import { expGradConfig } from './Exp_grad.js';
 import { fusedBatchNormGradConfig } from './FusedBatchNorm_grad.js';
 import { maxPoolGradGradConfig } from './MaxPoolGrad_grad.js';
+import { meanGradConfig, sumGradConfig } from './Reduction_grad.js';
 import { sigmoidGradConfig } from './Sigmoid_grad.js';
 import { softmaxGradConfig } from './Softmax_grad.js';
 import { tanhGradConfig } from './Tanh_grad.js';
@@ -19,7 +20,7 @@ import { tileGradConfig } from './Tile_grad.js';
  * - its stock gradient reads the op's saved output, which breaks second derivatives (Exp, Tanh,
  *   Sigmoid, Softmax; see ../secondorder/README.md);
  * - its stock gradient is too slow or too memory-hungry under double backprop (Tile,
- *   FusedBatchNorm), or wrong (AvgPool with padding).
+ *   FusedBatchNorm, Sum and Mean), or wrong (AvgPool with padding).
  */
 export const GRADIENT_CONFIGS: tf.GradConfig[] = [
   avgPoolGradConfig,
@@ -29,8 +30,10 @@ export const GRADIENT_CONFIGS: tf.GradConfig[] = [
   expGradConfig,
   fusedBatchNormGradConfig,
   maxPoolGradGradConfig,
+  meanGradConfig,
   sigmoidGradConfig,
   softmaxGradConfig,
+  sumGradConfig,
   tanhGradConfig,
   tileGradConfig,
 ];
