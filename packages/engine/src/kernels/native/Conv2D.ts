@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { type BackendWasm, heapFloat32 } from '../wasm/wasm-backend.js';
 import { nativeConvShape, nativeCovers } from './conv-shape.js';
-import { nativeAddon, runReplacedKernel } from './native-backend.js';
+import { computeOrDelegate, nativeAddon, runReplacedKernel } from './native-backend.js';
 
 /**
  * Conv2D on the native tier: a oneDNN convolution written straight into the output's wasm heap
@@ -26,20 +26,16 @@ function conv2D(args: {
     tf.backend_util.convertConv2DDataFormat(dataFormat),
   );
   if (!nativeCovers(info, x, filter)) return runReplacedKernel(tf.Conv2D, args);
-  const y = backend.makeOutput(info.outShape, 'float32');
-  const computed = nativeAddon().conv2d(
-    nativeConvShape(info),
-    heapFloat32(backend, x),
-    heapFloat32(backend, filter),
-    null,
-    false,
-    heapFloat32(backend, y),
+  return computeOrDelegate(tf.Conv2D, args, info.outShape, (y) =>
+    nativeAddon().conv2d(
+      nativeConvShape(info),
+      heapFloat32(backend, x),
+      heapFloat32(backend, filter),
+      null,
+      false,
+      heapFloat32(backend, y),
+    ),
   );
-  if (!computed) {
-    backend.disposeData(y.dataId);
-    return runReplacedKernel(tf.Conv2D, args);
-  }
-  return y;
 }
 
 export const nativeConv2DConfig = {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { type BackendWasm, heapFloat32 } from '../wasm/wasm-backend.js';
 import { nativeConvShape, nativeCovers } from './conv-shape.js';
-import { nativeAddon, runReplacedKernel } from './native-backend.js';
+import { computeOrDelegate, nativeAddon, runReplacedKernel } from './native-backend.js';
 
 /**
  * Conv2DBackpropFilter on the native tier:
@@ -29,18 +29,14 @@ function conv2DBackpropFilter(args: {
     tf.backend_util.convertConv2DDataFormat(dataFormat),
   );
   if (!nativeCovers(info, x, dy)) return runReplacedKernel(tf.Conv2DBackpropFilter, args);
-  const dw = backend.makeOutput([...filterShape], 'float32');
-  const computed = nativeAddon().conv2dBackpropFilter(
-    nativeConvShape(info),
-    heapFloat32(backend, x),
-    heapFloat32(backend, dy),
-    heapFloat32(backend, dw),
+  return computeOrDelegate(tf.Conv2DBackpropFilter, args, [...filterShape], (dw) =>
+    nativeAddon().conv2dBackpropFilter(
+      nativeConvShape(info),
+      heapFloat32(backend, x),
+      heapFloat32(backend, dy),
+      heapFloat32(backend, dw),
+    ),
   );
-  if (!computed) {
-    backend.disposeData(dw.dataId);
-    return runReplacedKernel(tf.Conv2DBackpropFilter, args);
-  }
-  return dw;
 }
 
 export const nativeConv2DBackpropFilterConfig = {

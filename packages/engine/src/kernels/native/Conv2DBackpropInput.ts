@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { type BackendWasm, heapFloat32 } from '../wasm/wasm-backend.js';
 import { nativeConvShape, nativeCovers } from './conv-shape.js';
-import { nativeAddon, runReplacedKernel } from './native-backend.js';
+import { computeOrDelegate, nativeAddon, runReplacedKernel } from './native-backend.js';
 
 /**
  * Conv2DBackpropInput on the native tier, oneDNN's backward-data convolution:
@@ -27,18 +27,14 @@ function conv2DBackpropInput(args: {
     tf.backend_util.convertConv2DDataFormat(dataFormat),
   );
   if (!nativeCovers(info, dy, filter)) return runReplacedKernel(tf.Conv2DBackpropInput, args);
-  const dx = backend.makeOutput([...inputShape], 'float32');
-  const computed = nativeAddon().conv2dBackpropInput(
-    nativeConvShape(info),
-    heapFloat32(backend, dy),
-    heapFloat32(backend, filter),
-    heapFloat32(backend, dx),
+  return computeOrDelegate(tf.Conv2DBackpropInput, args, [...inputShape], (dx) =>
+    nativeAddon().conv2dBackpropInput(
+      nativeConvShape(info),
+      heapFloat32(backend, dy),
+      heapFloat32(backend, filter),
+      heapFloat32(backend, dx),
+    ),
   );
-  if (!computed) {
-    backend.disposeData(dx.dataId);
-    return runReplacedKernel(tf.Conv2DBackpropInput, args);
-  }
-  return dx;
 }
 
 export const nativeConv2DBackpropInputConfig = {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { type BackendWasm, heapFloat32 } from '../wasm/wasm-backend.js';
 import { nativeConvShape, nativeCovers } from './conv-shape.js';
-import { nativeAddon, runReplacedKernel } from './native-backend.js';
+import { computeOrDelegate, nativeAddon, runReplacedKernel } from './native-backend.js';
 
 /**
  * FusedConv2D (conv + bias + activation, what tf.layers.conv2d runs) on the native tier:
@@ -39,20 +39,16 @@ function fusedConv2D(args: {
   if (!supportedActivation || !perChannelBias || !nativeCovers(info, x, filter)) {
     return runReplacedKernel(tf.FusedConv2D, args);
   }
-  const y = backend.makeOutput(info.outShape, 'float32');
-  const computed = nativeAddon().conv2d(
-    nativeConvShape(info),
-    heapFloat32(backend, x),
-    heapFloat32(backend, filter),
-    bias ? heapFloat32(backend, bias) : null,
-    activation === 'relu',
-    heapFloat32(backend, y),
+  return computeOrDelegate(tf.FusedConv2D, args, info.outShape, (y) =>
+    nativeAddon().conv2d(
+      nativeConvShape(info),
+      heapFloat32(backend, x),
+      heapFloat32(backend, filter),
+      bias ? heapFloat32(backend, bias) : null,
+      activation === 'relu',
+      heapFloat32(backend, y),
+    ),
   );
-  if (!computed) {
-    backend.disposeData(y.dataId);
-    return runReplacedKernel(tf.FusedConv2D, args);
-  }
-  return y;
 }
 
 export const nativeFusedConv2DConfig = {

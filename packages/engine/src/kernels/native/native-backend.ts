@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '../wasm/wasm-backend.js';
 import type { NativeAddon } from './addon.js';
 
 /**
@@ -43,4 +44,22 @@ export function runReplacedKernel(
       `native kernel '${kernelName}' has no wasm kernel to delegate to: call registerWasmKernels() before registerNativeKernels() (initBackend does)`,
     );
   return config.kernelFunc(args as Parameters<tf.KernelFunc>[0]) as tf.TensorInfo;
+}
+
+/**
+ * Makes a float32 output of `shape` and lets the addon fill it; when the addon declines the shape
+ * (`compute` returns false: only oneDNN's unsafe jit gemm would do), frees the output and runs the
+ * replaced wasm kernel instead.
+ */
+export function computeOrDelegate(
+  kernelName: string,
+  args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap },
+  shape: number[],
+  compute: (out: tf.TensorInfo) => boolean,
+): tf.TensorInfo {
+  const backend = args.backend as BackendWasm;
+  const out = backend.makeOutput(shape, 'float32');
+  if (compute(out)) return out;
+  backend.disposeData(out.dataId);
+  return runReplacedKernel(kernelName, args);
 }
