@@ -18,7 +18,11 @@ describe('wasm kernel registration', () => {
         'MaxPoolGrad',
         'MaxPoolWithArgmax',
         'Mean',
+        'Slice',
+        'SplitV',
+        'StridedSlice',
         'Sum',
+        'Unpack',
       ].sort(),
     );
     for (const config of WASM_KERNEL_CONFIGS) {

@@ -8,6 +8,7 @@ import { castConfig, identityConfig } from './Identity.js';
 import { maxPoolGradConfig } from './MaxPoolGrad.js';
 import { maxPoolWithArgmaxConfig } from './MaxPoolWithArgmax.js';
 import { meanConfig } from './Mean.js';
+import { sliceConfig, splitVConfig, stridedSliceConfig, unpackConfig } from './Slice.js';
 import { sumConfig } from './Sum.js';
 import { rememberStockKernel } from './wasm-backend.js';
 
@@ -26,7 +27,11 @@ export const WASM_KERNEL_CONFIGS: tf.KernelConfig[] = [
   maxPoolGradConfig,
   maxPoolWithArgmaxConfig,
   meanConfig,
+  sliceConfig,
+  splitVConfig,
+  stridedSliceConfig,
   sumConfig,
+  unpackConfig,
 ];
 
 let registered = false;
