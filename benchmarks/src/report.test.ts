@@ -65,6 +65,19 @@ describe('lineOf and derive', () => {
     expect(lines.find((l) => l.task === 'forward')!.pytorchGflops).toBeCloseTo((128 * 1e6) / 0.005 / 1e9, 9);
   });
 
+  it('compares Tr(F) mc with a plain training pass over the same examples (n / batch steps)', () => {
+    const mcCells = [
+      cell({ task: 'sgd-step', ...simple }, [50, 50, 50], [60, 60, 60]),
+      cell({ task: 'trace-mc', ...simple, n: 1024 }, [1000], [8000]),
+    ];
+    const derived = derive(
+      mcCells.map(lineOf).filter((l) => l !== undefined),
+      mcCells,
+    );
+    const target = derived.find((d) => d.target?.name.includes('plain training pass'))?.target;
+    expect(target).toMatchObject({ value: 2.5, bound: 3, met: true });
+  });
+
   it('compares penalized/plain ratios of the two sides and derives the k=10 average', () => {
     const derived = derive(lines, cells);
     const penalty = derived.find((d) => d.target?.name.includes('penalized/plain'));

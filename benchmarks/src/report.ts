@@ -163,6 +163,23 @@ export function derive(lines: Line[], cells: CellResult[]): Derived[] {
           },
         });
       }
+      const batch = cells.find(
+        (c) => c.backend === backend && c.request.model === model && c.request.task === 'sgd-step',
+      )?.request.batch;
+      if (mc?.examples && plain && batch) {
+        // The fisher issue's bound: Tr(F) mc over n examples ≤ 3x a plain training pass over them.
+        const pass = (plain.fisherlabMs * mc.examples) / batch;
+        const ratio = mc.fisherlabMs / pass;
+        out.push({
+          text: `${backend} ${model}: Tr(F) mc on ${mc.examples} examples ${ratio.toFixed(2)}x a plain training pass over them (${mc.examples / batch} steps, ${pass.toFixed(0)} ms)`,
+          target: {
+            name: `${backend} ${model}: Tr(F) mc ≤ 3x a plain training pass over the same examples`,
+            value: ratio,
+            bound: 3,
+            met: ratio <= 3,
+          },
+        });
+      }
       if (forward?.fisherlabGflops && matmul?.fisherlabGflops) {
         out.push({
           text:

@@ -19,6 +19,10 @@ export {
   unregisterNativeKernels,
 } from './kernels/native/index.js';
 export {
+  type PerExampleConv2DFilterNormsAttrs,
+  perExampleConv2DFilterSquaredNorms,
+} from './kernels/native/PerExampleConv2DFilterNorms.js';
+export {
   type NativeMode,
   type NativeTierReport,
   nativeModeFromEnv,

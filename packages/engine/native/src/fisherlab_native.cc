@@ -1,5 +1,6 @@
 // FisherLab's native CPU tier: NHWC convolution forward (with bias and relu fused), backward data
-// and backward weights as oneDNN primitives, batched matrix products as oneDNN's matmul primitive
+// and backward weights as oneDNN primitives (and, for Tr(F), each example's own weight-gradient
+// norm from one backward-weights call per example), batched matrix products as oneDNN's matmul primitive
 // (not dnnl_sgemm: Debian's oneDNN 2.6.3 sgemm corrupts the C heap on its AVX2 and AVX-512 paths,
 // reproduced in a 20-line C loop; the matmul primitive's brgemm and jit-gemm paths do not), and two
 // memory-bound loops in OpenMP C++ (max-pool gradient, column sums for Sum/Mean). Every
@@ -250,16 +251,15 @@ void conv2dBackpropInput(const ConvShape& s, float* dy, float* filter, float* dx
   cpuStream().wait();
 }
 
-void conv2dBackpropFilter(const ConvShape& s, float* x, float* dy, float* dw) {
-  auto& p = primitivesFor(s, false, false);
-  auto& engine = cpuEngine();
+// The backward-weights primitive of `p` (shape `s`), built on first use.
+dnnl::convolution_backward_weights& backwardWeightsFor(ConvPrimitives& p, const ConvShape& s) {
   if (p.backwardWeightsUnsafe) throw NoSafeImplementation();
   if (!p.backwardWeights) {
     const dnnl::convolution_backward_weights::desc desc(
         dnnl::algorithm::convolution_direct, p.src, memory::desc(p.userWeights.dims(), Type::f32, Tag::any), p.dst,
         dimsOf({s.strideHeight, s.strideWidth}), dimsOf({s.padTop, s.padLeft}), dimsOf({s.padBottom(), s.padRight()}));
     p.backwardWeightsDesc =
-        std::make_unique<dnnl::convolution_backward_weights::primitive_desc>(desc, engine, p.forwardDesc);
+        std::make_unique<dnnl::convolution_backward_weights::primitive_desc>(desc, cpuEngine(), p.forwardDesc);
     try {
       skipUnsafeImplementations(*p.backwardWeightsDesc);
     } catch (const NoSafeImplementation&) {
@@ -268,14 +268,51 @@ void conv2dBackpropFilter(const ConvShape& s, float* x, float* dy, float* dw) {
     }
     p.backwardWeights = std::make_unique<dnnl::convolution_backward_weights>(*p.backwardWeightsDesc);
   }
+  return *p.backwardWeights;
+}
+
+void conv2dBackpropFilter(const ConvShape& s, float* x, float* dy, float* dw) {
+  auto& p = primitivesFor(s, false, false);
+  auto& engine = cpuEngine();
+  auto& backwardWeights = backwardWeightsFor(p, s);
   memory user(p.userWeights, engine, dw);
   const memory::desc wanted = p.backwardWeightsDesc->diff_weights_desc();
   memory gradient = wanted == p.userWeights ? user : memory(wanted, engine);
-  p.backwardWeights->execute(cpuStream(), {{DNNL_ARG_SRC, memory(p.src, engine, x)},
-                                           {DNNL_ARG_DIFF_DST, memory(p.dst, engine, dy)},
-                                           {DNNL_ARG_DIFF_WEIGHTS, gradient}});
+  backwardWeights.execute(cpuStream(), {{DNNL_ARG_SRC, memory(p.src, engine, x)},
+                                        {DNNL_ARG_DIFF_DST, memory(p.dst, engine, dy)},
+                                        {DNNL_ARG_DIFF_WEIGHTS, gradient}});
   if (wanted != p.userWeights) dnnl::reorder(gradient, user).execute(cpuStream(), gradient, user);
   cpuStream().wait();
+}
+
+// out[n] = ‖∂/∂W of example n‖² = Σ (Σ_{oh,ow} x[n, oh·s + kh − pt, ow·s + kw − pl, ci] · dy[n, oh, ow, co])²
+// over (kh, kw, ci, co): each example's filter gradient is the backward-weights convolution of that
+// example alone (batch 1, the same primitive for every example), squared and summed in float64.
+// A sum of squares does not depend on the order of the entries, so the gradient stays in the
+// layout oneDNN computes it in, unless that layout pads (blocked channels): then it is reordered to
+// hwio first, so padding never enters the sum.
+void perExampleConv2dFilterSquaredNorms(const ConvShape& s, float* x, float* dy, float* out) {
+  ConvShape one = s;
+  one.batch = 1;
+  auto& p = primitivesFor(one, false, false);
+  auto& engine = cpuEngine();
+  auto& backwardWeights = backwardWeightsFor(p, one);
+  const memory::desc wanted = p.backwardWeightsDesc->diff_weights_desc();
+  memory gradient(wanted, engine);
+  const bool padded = wanted.get_size() != static_cast<size_t>(s.filterSize()) * sizeof(float);
+  memory dense = padded ? memory(p.userWeights, engine) : gradient;
+  const auto* values = static_cast<const float*>(dense.get_data_handle());
+  const int64_t count = s.filterSize();
+  for (int64_t n = 0; n < s.batch; n++) {
+    backwardWeights.execute(cpuStream(), {{DNNL_ARG_SRC, memory(p.src, engine, x + n * one.inputSize())},
+                                          {DNNL_ARG_DIFF_DST, memory(p.dst, engine, dy + n * one.outputSize())},
+                                          {DNNL_ARG_DIFF_WEIGHTS, gradient}});
+    if (padded) dnnl::reorder(gradient, dense).execute(cpuStream(), gradient, dense);
+    cpuStream().wait();
+    double total = 0.0;
+    for (int64_t i = 0; i < count; i++) total += static_cast<double>(values[i]) * values[i];
+    out[n] = static_cast<float>(total);
+  }
 }
 
 // dx[argmax of each window] += dy[window]: the argmax is the first maximum in row-major window
@@ -464,6 +501,24 @@ napi_value Conv2dBackpropFilter(napi_env env, napi_callback_info info) {
   return guarded(env, "conv2dBackpropFilter", [&] { conv2dBackpropFilter(s, x, dy, dw); });
 }
 
+// perExampleConv2dFilterSquaredNorms(shape, x, dy, out [N])
+napi_value PerExampleConv2dFilterSquaredNorms(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != 4) return fail(env, "perExampleConv2dFilterSquaredNorms(shape, x, dy, out) takes 4 arguments"), nullptr;
+  ConvShape s;
+  float *x, *dy, *out;
+  size_t nx, ndy, nout;
+  if (!convShape(env, argv[0], &s) || !floatArray(env, argv[1], "x", false, &x, &nx) ||
+      !floatArray(env, argv[2], "dy", false, &dy, &ndy) || !floatArray(env, argv[3], "out", false, &out, &nout))
+    return nullptr;
+  if (!expectLength(env, "x", nx, s.inputSize()) || !expectLength(env, "dy", ndy, s.outputSize()) ||
+      !expectLength(env, "out", nout, s.batch))
+    return nullptr;
+  return guarded(env, "perExampleConv2dFilterSquaredNorms", [&] { perExampleConv2dFilterSquaredNorms(s, x, dy, out); });
+}
+
 // conv2dBackpropInput(shape, dy, filter, dx)
 napi_value Conv2dBackpropInput(napi_env env, napi_callback_info info) {
   size_t argc = 4;
@@ -615,6 +670,8 @@ napi_value Init(napi_env env, napi_value exports) {
   const napi_property_descriptor methods[] = {
       {"conv2d", nullptr, Conv2d, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"conv2dBackpropFilter", nullptr, Conv2dBackpropFilter, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+      {"perExampleConv2dFilterSquaredNorms", nullptr, PerExampleConv2dFilterSquaredNorms, nullptr, nullptr, nullptr,
+       napi_default_method, nullptr},
       {"conv2dBackpropInput", nullptr, Conv2dBackpropInput, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"matmul", nullptr, Matmul, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"maxPoolGrad", nullptr, MaxPoolGrad, nullptr, nullptr, nullptr, napi_default_method, nullptr},

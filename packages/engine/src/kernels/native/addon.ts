@@ -22,6 +22,13 @@ export interface NativeAddon {
   ): boolean;
   conv2dBackpropFilter(shape: number[], x: Float32Array, dy: Float32Array, dw: Float32Array): boolean;
   conv2dBackpropInput(shape: number[], dy: Float32Array, filter: Float32Array, dx: Float32Array): boolean;
+  /** out[n] = ‖filter gradient of example n alone‖² (what conv2dBackpropFilter gives for batch 1). */
+  perExampleConv2dFilterSquaredNorms(
+    shape: number[],
+    x: Float32Array,
+    dy: Float32Array,
+    out: Float32Array,
+  ): boolean;
   /**
    * c[i] = act(op(a[i]) · op(b[i]) + bias), op(a): [m, k], op(b): [k, n] (transposed when asked);
    * an operand with batch 1 is broadcast; act is relu or the identity.

@@ -9,6 +9,7 @@ import { nativeFusedConv2DConfig } from './FusedConv2D.js';
 import { nativeFusedMatMulConfig } from './FusedMatMul.js';
 import { nativeMaxPoolGradConfig } from './MaxPoolGrad.js';
 import { forgetReplacedKernel, rememberReplacedKernel, setNativeAddon } from './native-backend.js';
+import { nativePerExampleConv2DFilterSquaredNormsConfig } from './PerExampleConv2DFilterNorms.js';
 
 /** Kernels the native tier registers on the wasm backend, on top of FisherLab's wasm kernels (one file each). */
 export const NATIVE_KERNEL_CONFIGS: tf.KernelConfig[] = [
@@ -22,6 +23,9 @@ export const NATIVE_KERNEL_CONFIGS: tf.KernelConfig[] = [
   nativeMeanConfig,
   nativeSumConfig,
 ];
+
+/** Kernels only the native tier has (no wasm kernel underneath): registered and removed with the others. */
+export const NATIVE_ONLY_KERNEL_CONFIGS: tf.KernelConfig[] = [nativePerExampleConv2DFilterSquaredNormsConfig];
 
 let registered = false;
 
@@ -47,6 +51,7 @@ export function registerNativeKernels(addon: NativeAddon): void {
     // config on setBackend; keep it so the fallback path stays bound.
     tf.registerKernel({ ...config, setupFunc: replaced.setupFunc });
   }
+  for (const config of NATIVE_ONLY_KERNEL_CONFIGS) tf.registerKernel(config);
   registered = true;
 }
 
@@ -58,6 +63,7 @@ export function unregisterNativeKernels(): void {
     tf.unregisterKernel(config.kernelName, 'wasm');
     if (replaced) tf.registerKernel(replaced);
   }
+  for (const config of NATIVE_ONLY_KERNEL_CONFIGS) tf.unregisterKernel(config.kernelName, 'wasm');
   setNativeAddon(undefined);
   registered = false;
 }
