@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { gradientWithoutInput } from './fused_conv_gradient.js';
 
 /**
  * `tf.variableGrads` with the memory of the backward pass released as it goes.
@@ -111,7 +112,8 @@ function backpropagate(
     if (node.gradient == null) {
       throw new Error(`Cannot compute gradient: gradient function not found for ${node.kernelName}.`);
     }
-    const inputGradients = node.gradient(dys);
+    // A fused conv whose input needs no gradient (a network's first layer): only filter and bias.
+    const inputGradients = gradientWithoutInput(node, dys) ?? node.gradient(dys);
     for (const [inputName, x] of Object.entries(node.inputs)) {
       const gradientOf = inputGradients[inputName];
       if (gradientOf === undefined) {

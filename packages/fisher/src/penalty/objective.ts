@@ -129,8 +129,9 @@ function exactObjective(model: tf.LayersModel, request: ObjectiveRequest): Objec
           // GradNorm with the loss's own labels: L̂ is the loss already on the tape.
           const sameAsLoss = loss !== undefined && labels === request.lossLabels;
           // The inner gradient reads the forward pass recorded above on the shared tape, so the
-          // model runs once (BatchNorm statistics and dropout masks shared by both terms).
-          const { grads: gBar } = tf.variableGrads(
+          // model runs once (BatchNorm statistics and dropout masks shared by both terms). Under the
+          // outer tape the lean walk frees nothing; it only skips the data's gradient at the first conv.
+          const { grads: gBar } = leanVariableGrads(
             () => (sameAsLoss && loss ? loss : softmaxCrossEntropy(logits, labels)),
             penaltyVars,
           );

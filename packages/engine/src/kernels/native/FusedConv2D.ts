@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { recordFusedConv2D } from '../../secondorder/fused_conv_gradient.js';
 import { type BackendWasm, heapFloat32 } from '../wasm/wasm-backend.js';
 import { nativeConvShape, nativeCovers } from './conv-shape.js';
 import { computeOrDelegate, nativeAddon, runReplacedKernel } from './native-backend.js';
@@ -39,16 +40,18 @@ function fusedConv2D(args: {
   if (!supportedActivation || !perChannelBias || !nativeCovers(info, x, filter)) {
     return runReplacedKernel(tf.FusedConv2D, args);
   }
-  return computeOrDelegate(tf.FusedConv2D, args, info.outShape, (y) =>
+  const y = computeOrDelegate(tf.FusedConv2D, args, info.outShape, (out) =>
     nativeAddon().conv2d(
       nativeConvShape(info),
       heapFloat32(backend, x),
       heapFloat32(backend, filter),
       bias ? heapFloat32(backend, bias) : null,
       activation === 'relu',
-      heapFloat32(backend, y),
+      heapFloat32(backend, out),
     ),
   );
+  recordFusedConv2D(y, args.attrs);
+  return y;
 }
 
 export const nativeFusedConv2DConfig = {

@@ -13,6 +13,7 @@ describe('wasm kernel registration', () => {
         'Cast',
         'Identity',
         '_FusedMatMul',
+        'FusedConv2D',
         'Conv2DBackpropFilter',
         'Conv2DBackpropInput',
         'MaxPoolGrad',

@@ -3,6 +3,7 @@ import { avgPoolGradConfig } from './AvgPoolGrad.js';
 import { batchMatMulConfig } from './BatchMatMul.js';
 import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
 import { conv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
+import { fusedConv2DConfig } from './FusedConv2D.js';
 import { fusedMatMulConfig } from './FusedMatMul.js';
 import { castConfig, identityConfig } from './Identity.js';
 import { maxPoolGradConfig } from './MaxPoolGrad.js';
@@ -22,6 +23,7 @@ export const WASM_KERNEL_CONFIGS: tf.KernelConfig[] = [
   castConfig,
   conv2DBackpropFilterConfig,
   conv2DBackpropInputConfig,
+  fusedConv2DConfig,
   fusedMatMulConfig,
   identityConfig,
   maxPoolGradConfig,
