@@ -19,6 +19,8 @@ export interface Machine {
   /** /proc/loadavg at the start and the end of the run. */
   loadAvgStart: string;
   loadAvgEnd?: string;
+  /** The allocator settings both workers ran with (see STEADY_MALLOC in suite.ts). */
+  malloc?: string;
   fisherlab: Record<string, Record<string, unknown>>;
   pytorch?: Record<string, unknown>;
 }
@@ -283,7 +285,8 @@ export function markdown(results: SuiteResults, lines: Line[], derived: Derived[
         )
         .join(
           ', ',
-        )}; PyTorch ${m.pytorch?.['version'] ?? 'not installed'} on ${m.pytorch?.['threads'] ?? '-'} threads.`,
+        )}; PyTorch ${m.pytorch?.['version'] ?? 'not installed'} on ${m.pytorch?.['threads'] ?? '-'} threads` +
+      (m.malloc ? `; malloc: ${m.malloc}.` : '.'),
     '',
     'Median wall ms per run (penalty-k10: per step, over runs of 10 steps), FisherLab and PyTorch alternating run by run in one process pair; ' +
       'ratio = FisherLab/PyTorch (per-round range in brackets); CPU = ratio of process CPU times.',

@@ -32,6 +32,7 @@ import { WorkerClient } from './worker-client.js';
  *                          2 threads), cpu (default: all four)
  *   --models simplecnn,vgg11bn   --tasks sgd-step,trace-mc,...   --reps N   --batch 128   --trace-n N
  *   --name NAME            results file names (default: quick or full)
+ *   --default-malloc       leave glibc malloc as it is (default: STEADY_MALLOC for both workers)
  *   --no-torch             FisherLab only      --torch-threads N (default 2, as the issue asks)      --out DIR (default benchmarks/results)
  * PyTorch runs from Debian's python3-torch (FISHERLAB_PYTHON overrides the interpreter).
  */
@@ -78,11 +79,25 @@ function parseArgs(argv: string[]) {
     batch: number('--batch') ?? 128,
     traceN: number('--trace-n'),
     torch: !args.includes('--no-torch'),
+    steadyMalloc: !args.includes('--default-malloc'),
     torchThreads: number('--torch-threads') ?? 2,
     out: value('--out') ?? join(here, '..', 'results'),
     name: value('--name'),
   };
 }
+
+/**
+ * glibc malloc settings for both workers: large blocks come from the heap and freed memory stays in
+ * the process. With glibc's defaults every tensor over 128 KiB (adaptively up to 32 MiB) is a fresh
+ * mmap, faulted in page by page and unmapped when freed: PyTorch's SimpleCNN step measured 38-160 ms
+ * from run to run that way, and 38-53 ms with these settings (its penalized step 290-510 ms vs
+ * 125-184 ms). FisherLab's tensors live on the wasm heap, so its side barely changes; the settings
+ * are the same for both, so no side is measured with its allocator thrashing.
+ */
+export const STEADY_MALLOC: Record<string, string> = {
+  MALLOC_MMAP_THRESHOLD_: String(2 ** 31 - 1),
+  MALLOC_TRIM_THRESHOLD_: String(2 ** 31 - 1),
+};
 
 const loadAvg = () =>
   existsSync('/proc/loadavg') ? readFileSync('/proc/loadavg', 'utf8').trim() : 'unknown';
@@ -93,6 +108,7 @@ function pythonCommand(): string {
 
 async function startTorch(
   threads: number,
+  extraEnv: Record<string, string>,
 ): Promise<{ worker: WorkerClient; hello: Record<string, unknown> } | undefined> {
   // FISHERLAB_TORCH_LIBRARY_PATH: a folder with an optimized libblas.so.3 (OpenBLAS) for the
   // reference only, when the system's libblas.so.3 is the slow reference BLAS.
@@ -100,10 +116,11 @@ async function startTorch(
   const env = libraryPath
     ? {
         ...process.env,
+        ...extraEnv,
         LD_LIBRARY_PATH: [libraryPath, process.env['LD_LIBRARY_PATH']].filter(Boolean).join(':'),
         OPENBLAS_NUM_THREADS: process.env['OPENBLAS_NUM_THREADS'] ?? String(threads),
       }
-    : process.env;
+    : { ...process.env, ...extraEnv };
   const worker = new WorkerClient(
     'pytorch',
     pythonCommand(),
@@ -123,12 +140,12 @@ async function startTorch(
   }
 }
 
-function startFisherlab(backend: BackendName): WorkerClient {
+function startFisherlab(backend: BackendName, extraEnv: Record<string, string>): WorkerClient {
   return new WorkerClient(
     `fisherlab ${backend}`,
     process.execPath,
     ['--import', 'tsx', '--conditions=source', join(here, 'fisherlab-worker.ts')],
-    { ...process.env, ...BACKENDS[backend] },
+    { ...process.env, ...extraEnv, ...BACKENDS[backend] },
   );
 }
 
@@ -213,13 +230,19 @@ async function main(): Promise<void> {
   console.log(
     `FisherLab benchmark suite (${results.mode}): ${cells.length} cells; load average ${results.machine.loadAvgStart}`,
   );
-  const torch = options.torch ? await startTorch(options.torchThreads) : undefined;
+  const mallocEnv = options.steadyMalloc ? STEADY_MALLOC : {};
+  results.machine.malloc = options.steadyMalloc
+    ? `glibc steady (${Object.entries(STEADY_MALLOC)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ')})`
+    : 'glibc defaults';
+  const torch = options.torch ? await startTorch(options.torchThreads, mallocEnv) : undefined;
   if (torch) results.machine.pytorch = torch.hello;
   try {
     for (const backend of options.backends) {
       const backendCells = cells.filter((c) => c.backend === backend);
       if (backendCells.length === 0) continue;
-      let fisherlab = startFisherlab(backend);
+      let fisherlab = startFisherlab(backend, mallocEnv);
       try {
         results.machine.fisherlab[backend] = await fisherlab.request<Record<string, unknown>>('hello');
       } catch (error) {
@@ -230,7 +253,7 @@ async function main(): Promise<void> {
       for (const cell of backendCells) {
         if (fisherlab.hasExited()) {
           console.log(`${backend}: the worker ended; starting a new one for the next cell`);
-          fisherlab = startFisherlab(backend);
+          fisherlab = startFisherlab(backend, mallocEnv);
         }
         const result = await measure(cell, fisherlab, torch?.worker);
         results.cells.push(result);
