@@ -353,6 +353,47 @@ void maxPoolGrad(const ConvShape& s, const float* x, const float* dy, float* dx)
   }
 }
 
+// ddy[n, oh, ow, c] = ddx[argmax of window (oh, ow) in channel c], the argmax chosen as in
+// maxPoolGrad (first maximum in row-major window order, windows clipped to the image): the
+// adjoint of maxPoolGrad, i.e. the gradient of a max pool's gradient with respect to its dy.
+// Every output entry is written (0 for a window entirely in the padding).
+void maxPoolSelect(const ConvShape& s, const float* x, const float* ddx, float* ddy) {
+  const int64_t rowStride = s.inWidth * s.inChannels;
+  const int64_t imageSize = s.inHeight * rowStride;
+#pragma omp parallel for schedule(static) if (s.batch * imageSize >= kParallelMinFloats)
+  for (int64_t n = 0; n < s.batch; n++) {
+    const float* image = x + n * imageSize;
+    const float* incoming = ddx + n * imageSize;
+    float* selected = ddy + n * s.outHeight * s.outWidth * s.inChannels;
+    for (int64_t oh = 0; oh < s.outHeight; oh++) {
+      const int64_t rowStart = std::max<int64_t>(0, oh * s.strideHeight - s.padTop);
+      const int64_t rowEnd = std::min<int64_t>(s.inHeight, oh * s.strideHeight - s.padTop + s.filterHeight);
+      for (int64_t ow = 0; ow < s.outWidth; ow++, selected += s.inChannels) {
+        const int64_t colStart = std::max<int64_t>(0, ow * s.strideWidth - s.padLeft);
+        const int64_t colEnd = std::min<int64_t>(s.inWidth, ow * s.strideWidth - s.padLeft + s.filterWidth);
+        if (rowEnd <= rowStart || colEnd <= colStart) {
+          std::fill(selected, selected + s.inChannels, 0.0f);
+          continue;
+        }
+        for (int64_t c = 0; c < s.inChannels; c++) {
+          int64_t bestAt = rowStart * rowStride + colStart * s.inChannels + c;
+          float best = image[bestAt];
+          for (int64_t row = rowStart; row < rowEnd; row++) {
+            int64_t at = row * rowStride + colStart * s.inChannels + c;
+            for (int64_t col = colStart; col < colEnd; col++, at += s.inChannels) {
+              if (image[at] > best) {
+                best = image[at];
+                bestAt = at;
+              }
+            }
+          }
+          selected[c] = incoming[bestAt];
+        }
+      }
+    }
+  }
+}
+
 // out[c] = scale · Σ_{i<rows} x[i, c], accumulated in float64: each thread sums a contiguous block
 // of rows, and the per-thread partial sums are added in thread order (the same result for the
 // same thread count).
@@ -599,6 +640,26 @@ napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
   return undefinedValue(env);
 }
 
+// maxPoolSelect(shape, x, ddx, ddy); shape as for maxPoolGrad.
+napi_value MaxPoolSelect(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != 4) return fail(env, "maxPoolSelect(shape, x, ddx, ddy) takes 4 arguments"), nullptr;
+  ConvShape s;
+  float *x, *ddx, *ddy;
+  size_t nx, nddx, nddy;
+  if (!convShape(env, argv[0], &s, false) || !floatArray(env, argv[1], "x", false, &x, &nx) ||
+      !floatArray(env, argv[2], "ddx", false, &ddx, &nddx) || !floatArray(env, argv[3], "ddy", false, &ddy, &nddy))
+    return nullptr;
+  if (s.outChannels != s.inChannels) return fail(env, "maxPoolSelect: Cout must equal Cin"), nullptr;
+  if (!expectLength(env, "x", nx, s.inputSize()) || !expectLength(env, "ddx", nddx, s.inputSize()) ||
+      !expectLength(env, "ddy", nddy, s.outputSize()))
+    return nullptr;
+  maxPoolSelect(s, x, ddx, ddy);
+  return undefinedValue(env);
+}
+
 // columnSums(rows, cols, x [rows, cols], scale, out [cols]): out = scale · (sum over rows).
 napi_value ColumnSums(napi_env env, napi_callback_info info) {
   size_t argc = 5;
@@ -675,6 +736,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"conv2dBackpropInput", nullptr, Conv2dBackpropInput, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"matmul", nullptr, Matmul, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"maxPoolGrad", nullptr, MaxPoolGrad, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+      {"maxPoolSelect", nullptr, MaxPoolSelect, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"columnSums", nullptr, ColumnSums, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"library", nullptr, Library, nullptr, nullptr, nullptr, napi_default_method, nullptr},

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { maxPoolSelect } from '../kernels/native/MaxPoolSelect.js';
 import { padForWindows, poolWindows, windowOffsetView, windowsAreDisjoint } from './pool_windows.js';
 
 /**
@@ -9,7 +10,8 @@ import { padForWindows, poolWindows, windowOffsetView, windowsAreDisjoint } from
  * marks each window's argmax with the backend's own tie-breaking, and A ddx = window-sum(M ⊙ ddx),
  * a 'valid' average pool of the zero-padded product times the window size: three kernels.
  * Overlapping windows: the first maximum in row-major window order (strict >, as the cpu kernel
- * scans), found by comparing each window offset's view of x with y.
+ * scans), found by comparing each window offset's view of x with y. On the native tier one kernel
+ * computes A ddx for any windows (MaxPoolSelect).
  */
 export const maxPoolGradGradConfig: tf.GradConfig = {
   kernelName: tf.MaxPoolGrad,
@@ -19,6 +21,14 @@ export const maxPoolGradGradConfig: tf.GradConfig = {
     const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as tf.MaxPoolGradAttrs;
     return {
       dy: () => {
+        // The native tier does it in one pass (same argmax rule as its MaxPoolGrad).
+        const native = maxPoolSelect(ddx as tf.Tensor4D, input, {
+          filterSize,
+          strides,
+          pad,
+          dimRoundingMode,
+        });
+        if (native) return native;
         const w = poolWindows(input.shape, filterSize, strides, pad, dimRoundingMode);
         return windowsAreDisjoint(w)
           ? selectDisjoint(

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { maxPoolSelectGradConfig } from '../kernels/native/MaxPoolSelect.js';
 import { avgPoolGradConfig } from './AvgPool_grad.js';
 import { avgPoolGradGradConfig } from './AvgPoolGrad_grad.js';
 import { conv2DBackpropFilterGradConfig } from './Conv2DBackpropFilter_grad.js';
@@ -20,7 +21,8 @@ import { tileGradConfig } from './Tile_grad.js';
  * - its stock gradient reads the op's saved output, which breaks second derivatives (Exp, Tanh,
  *   Sigmoid, Softmax; see ../secondorder/README.md);
  * - its stock gradient is too slow or too memory-hungry under double backprop (Tile,
- *   FusedBatchNorm, Sum and Mean), or wrong (AvgPool with padding).
+ *   FusedBatchNorm, Sum and Mean), or wrong (AvgPool with padding);
+ * - it is FisherLab's own kernel (the native tier's max-pool select, used by MaxPoolGrad's gradient).
  */
 export const GRADIENT_CONFIGS: tf.GradConfig[] = [
   avgPoolGradConfig,
@@ -30,6 +32,7 @@ export const GRADIENT_CONFIGS: tf.GradConfig[] = [
   expGradConfig,
   fusedBatchNormGradConfig,
   maxPoolGradGradConfig,
+  maxPoolSelectGradConfig,
   meanGradConfig,
   sigmoidGradConfig,
   softmaxGradConfig,

@@ -49,6 +49,8 @@ export interface NativeAddon {
   ): boolean;
   /** dx of a max pool: each dy entry added at its window's first maximum; shape as for conv2d. */
   maxPoolGrad(shape: number[], x: Float32Array, dy: Float32Array, dx: Float32Array): void;
+  /** ddy[window] = ddx at the window's argmax (as maxPoolGrad picks it): the adjoint of maxPoolGrad. */
+  maxPoolSelect(shape: number[], x: Float32Array, ddx: Float32Array, ddy: Float32Array): void;
   /** out[c] = scale · Σ_i x[i, c] over a row-major [rows, cols] x, accumulated in float64. */
   columnSums(rows: number, cols: number, x: Float32Array, scale: number, out: Float32Array): void;
   /** Sets the OpenMP threads oneDNN computes with; returns the count in effect. */

@@ -8,6 +8,7 @@ import { nativeMeanConfig, nativeSumConfig } from './column-sums.js';
 import { nativeFusedConv2DConfig } from './FusedConv2D.js';
 import { nativeFusedMatMulConfig } from './FusedMatMul.js';
 import { nativeMaxPoolGradConfig } from './MaxPoolGrad.js';
+import { nativeMaxPoolSelectConfig } from './MaxPoolSelect.js';
 import { forgetReplacedKernel, rememberReplacedKernel, setNativeAddon } from './native-backend.js';
 import { nativePerExampleConv2DFilterSquaredNormsConfig } from './PerExampleConv2DFilterNorms.js';
 
@@ -25,7 +26,10 @@ export const NATIVE_KERNEL_CONFIGS: tf.KernelConfig[] = [
 ];
 
 /** Kernels only the native tier has (no wasm kernel underneath): registered and removed with the others. */
-export const NATIVE_ONLY_KERNEL_CONFIGS: tf.KernelConfig[] = [nativePerExampleConv2DFilterSquaredNormsConfig];
+export const NATIVE_ONLY_KERNEL_CONFIGS: tf.KernelConfig[] = [
+  nativeMaxPoolSelectConfig,
+  nativePerExampleConv2DFilterSquaredNormsConfig,
+];
 
 let registered = false;
 
