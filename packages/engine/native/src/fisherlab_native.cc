@@ -161,6 +161,29 @@ ConvPrimitives& primitivesFor(const ConvShape& s, bool bias, bool relu) {
   return stored;
 }
 
+// Below this many flops a matmul runs on the calling thread alone: a parallel region has to wake
+// the other OpenMP thread, and when the hypervisor or another process holds that core the wait
+// was measured at up to 11 ms for a 0.3-MFLOP product (a classifier's last layer).
+constexpr int64_t kParallelMinFlops = int64_t{1} << 22;
+
+// Limits OpenMP to one thread for its lifetime (for a primitive created and run small), then
+// restores the previous count. A primitive is always created and executed under the same limit.
+class SingleThreadIf {
+ public:
+  explicit SingleThreadIf(bool single) : saved_(omp_get_max_threads()), active_(single && saved_ > 1) {
+    if (active_) omp_set_num_threads(1);
+  }
+  ~SingleThreadIf() {
+    if (active_) omp_set_num_threads(saved_);
+  }
+  SingleThreadIf(const SingleThreadIf&) = delete;
+  SingleThreadIf& operator=(const SingleThreadIf&) = delete;
+
+ private:
+  int saved_;
+  bool active_;
+};
+
 // One matmul primitive per shape, transposes, bias and relu: A [batchA, m, k] (stored [k, m] per
 // batch entry when transposed), B [batchB, k, n] (stored [n, k] when transposed), C [batch, m, n];
 // a batch of 1 broadcasts. The bias [n] and relu are fused as oneDNN bias and post-op.
@@ -609,6 +632,7 @@ napi_value Matmul(napi_env env, napi_callback_info info) {
       (bias && !expectLength(env, "bias", nbias, n)) || !expectLength(env, "c", nc, batch * m * n))
     return nullptr;
   return guarded(env, "matmul", [&] {
+    const SingleThreadIf small(2 * batch * m * n * k < kParallelMinFlops);
     MatmulPrimitives& p = matmulFor(batchA, batchB, m, n, k, transposeA, transposeB, bias != nullptr, relu);
     auto& engine = cpuEngine();
     std::unordered_map<int, memory> args{{DNNL_ARG_SRC, memory(p.a, engine, a)},
@@ -688,6 +712,11 @@ napi_value SetThreads(napi_env env, napi_callback_info info) {
   int32_t threads = 0;
   if (argc != 1 || napi_get_value_int32(env, argv[0], &threads) != napi_ok || threads < 1)
     return fail(env, "setThreads(n) needs a positive integer"), nullptr;
+  // Primitives are created for a thread count (their work split); new ones for the new count.
+  if (threads != omp_get_max_threads()) {
+    convCache.clear();
+    matmulCache.clear();
+  }
   omp_set_num_threads(threads);
   napi_value result;
   napi_create_int32(env, omp_get_max_threads(), &result);
