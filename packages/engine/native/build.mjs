@@ -32,7 +32,7 @@ if (!existsSync('/usr/include/oneapi/dnnl/dnnl.hpp'))
 
 mkdirSync(outDir, { recursive: true });
 const args = [
-  '-O2',
+  '-O3',
   '-std=c++17',
   '-shared',
   '-fPIC',

@@ -16,6 +16,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <oneapi/dnnl/dnnl.hpp>
@@ -440,6 +441,28 @@ void columnSums(int64_t rows, int64_t cols, const float* x, double scale, float*
   }
 }
 
+// Batch normalization with given statistics, channels last (x as [rows, channels]):
+//   y[i, c] = (x[i, c] − mean[c]) · a[c] + offset[c],   a[c] = scale[c] / √(variance[c] + ε)
+// (scale 1 and offset 0 when absent), as tfjs's FusedBatchNorm kernel computes it.
+void batchNorm(int64_t rows, int64_t channels, const float* x, const float* mean, const float* variance,
+               const float* offset, const float* scale, float epsilon, float* y) {
+  std::vector<float> factor(channels), shift(channels), center(channels);
+  for (int64_t c = 0; c < channels; c++) {
+    factor[c] = (scale ? scale[c] : 1.0f) / std::sqrt(variance[c] + epsilon);
+    shift[c] = offset ? offset[c] : 0.0f;
+    center[c] = mean[c];
+  }
+  const float* a = factor.data();
+  const float* b = shift.data();
+  const float* m = center.data();
+#pragma omp parallel for schedule(static) if (rows * channels >= kParallelMinFloats)
+  for (int64_t i = 0; i < rows; i++) {
+    const float* in = x + i * channels;
+    float* out = y + i * channels;
+    for (int64_t c = 0; c < channels; c++) out[c] = (in[c] - m[c]) * a[c] + b[c];
+  }
+}
+
 // ---- N-API glue ---------------------------------------------------------------------------------
 
 bool fail(napi_env env, const std::string& message) {
@@ -684,6 +707,33 @@ napi_value MaxPoolSelect(napi_env env, napi_callback_info info) {
   return undefinedValue(env);
 }
 
+// batchNorm(rows, channels, x, mean, variance, offset | null, scale | null, epsilon, y)
+napi_value BatchNorm(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value argv[9];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != 9)
+    return fail(env, "batchNorm(rows, channels, x, mean, variance, offset, scale, epsilon, y) takes 9 arguments"), nullptr;
+  int64_t rows, channels;
+  double epsilon;
+  if (napi_get_value_int64(env, argv[0], &rows) != napi_ok || napi_get_value_int64(env, argv[1], &channels) != napi_ok ||
+      rows < 1 || channels < 1 || napi_get_value_double(env, argv[7], &epsilon) != napi_ok)
+    return fail(env, "rows and channels must be positive integers and epsilon a number"), nullptr;
+  float *x, *mean, *variance, *offset, *scale, *y;
+  size_t nx, nmean, nvariance, noffset, nscale, ny;
+  if (!floatArray(env, argv[2], "x", false, &x, &nx) || !floatArray(env, argv[3], "mean", false, &mean, &nmean) ||
+      !floatArray(env, argv[4], "variance", false, &variance, &nvariance) ||
+      !floatArray(env, argv[5], "offset", true, &offset, &noffset) ||
+      !floatArray(env, argv[6], "scale", true, &scale, &nscale) || !floatArray(env, argv[8], "y", false, &y, &ny))
+    return nullptr;
+  if (!expectLength(env, "x", nx, rows * channels) || !expectLength(env, "mean", nmean, channels) ||
+      !expectLength(env, "variance", nvariance, channels) || (offset && !expectLength(env, "offset", noffset, channels)) ||
+      (scale && !expectLength(env, "scale", nscale, channels)) || !expectLength(env, "y", ny, rows * channels))
+    return nullptr;
+  batchNorm(rows, channels, x, mean, variance, offset, scale, static_cast<float>(epsilon), y);
+  return undefinedValue(env);
+}
+
 // columnSums(rows, cols, x [rows, cols], scale, out [cols]): out = scale · (sum over rows).
 napi_value ColumnSums(napi_env env, napi_callback_info info) {
   size_t argc = 5;
@@ -766,6 +816,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"matmul", nullptr, Matmul, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"maxPoolGrad", nullptr, MaxPoolGrad, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"maxPoolSelect", nullptr, MaxPoolSelect, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+      {"batchNorm", nullptr, BatchNorm, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"columnSums", nullptr, ColumnSums, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"library", nullptr, Library, nullptr, nullptr, nullptr, napi_default_method, nullptr},

@@ -51,6 +51,18 @@ export interface NativeAddon {
   maxPoolGrad(shape: number[], x: Float32Array, dy: Float32Array, dx: Float32Array): void;
   /** ddy[window] = ddx at the window's argmax (as maxPoolGrad picks it): the adjoint of maxPoolGrad. */
   maxPoolSelect(shape: number[], x: Float32Array, ddx: Float32Array, ddy: Float32Array): void;
+  /** y[i, c] = (x[i, c] − mean[c]) · scale[c] / √(variance[c] + epsilon) + offset[c] over [rows, channels]. */
+  batchNorm(
+    rows: number,
+    channels: number,
+    x: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    offset: Float32Array | null,
+    scale: Float32Array | null,
+    epsilon: number,
+    y: Float32Array,
+  ): void;
   /** out[c] = scale · Σ_i x[i, c] over a row-major [rows, cols] x, accumulated in float64. */
   columnSums(rows: number, cols: number, x: Float32Array, scale: number, out: Float32Array): void;
   /** Sets the OpenMP threads oneDNN computes with; returns the count in effect. */

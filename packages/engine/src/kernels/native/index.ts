@@ -5,6 +5,7 @@ import { nativeConv2DConfig } from './Conv2D.js';
 import { nativeConv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
 import { nativeConv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
 import { nativeMeanConfig, nativeSumConfig } from './column-sums.js';
+import { nativeFusedBatchNormConfig } from './FusedBatchNorm.js';
 import { nativeFusedConv2DConfig } from './FusedConv2D.js';
 import { nativeFusedMatMulConfig } from './FusedMatMul.js';
 import { nativeMaxPoolGradConfig } from './MaxPoolGrad.js';
@@ -18,6 +19,7 @@ export const NATIVE_KERNEL_CONFIGS: tf.KernelConfig[] = [
   nativeConv2DConfig,
   nativeConv2DBackpropFilterConfig,
   nativeConv2DBackpropInputConfig,
+  nativeFusedBatchNormConfig,
   nativeFusedConv2DConfig,
   nativeFusedMatMulConfig,
   nativeMaxPoolGradConfig,
