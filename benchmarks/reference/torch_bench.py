@@ -46,6 +46,8 @@ DEFAULT_PER_EXAMPLE = 'loop'
 
 ALPHA = 0.1
 LR = 0.01
+WARMUP_RUNS = 3
+WARMUP_BUDGET_MS = 3000
 
 
 class SimpleCNN(nn.Module):
@@ -294,7 +296,13 @@ def serve(threads):
                 }
             elif cmd == 'prepare':
                 task = Task(request)
+                # Warm-up as in the FisherLab worker: up to WARMUP_RUNS untimed runs while they
+                # total under WARMUP_BUDGET_MS.
                 warm_ms, _, value = timed(task.run)
+                spent, runs = warm_ms, 1
+                while runs < WARMUP_RUNS and spent < WARMUP_BUDGET_MS:
+                    spent += timed(task.run)[0]
+                    runs += 1
                 reply['result'] = {**task.info, 'warmupMs': warm_ms, 'value': value}
             elif cmd == 'time':
                 wall, cpu, value = timed(task.run)

@@ -32,7 +32,7 @@ export interface TaskRequest {
   seed?: number;
 }
 
-/** What a worker reports after preparing a task (it also runs the task once, untimed, to warm up). */
+/** What a worker reports after preparing a task (it also runs it untimed, up to 3 times within 3 s, to warm up). */
 export interface PrepareReply {
   params?: number;
   flopsPerExample?: number;
