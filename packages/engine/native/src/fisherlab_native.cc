@@ -309,13 +309,19 @@ void conv2dBackpropFilter(const ConvShape& s, float* x, float* dy, float* dw) {
   cpuStream().wait();
 }
 
-// out[n] = ‖∂/∂W of example n‖² = Σ (Σ_{oh,ow} x[n, oh·s + kh − pt, ow·s + kw − pl, ci] · dy[n, oh, ow, co])²
-// over (kh, kw, ci, co): each example's filter gradient is the backward-weights convolution of that
-// example alone (batch 1, the same primitive for every example), squared and summed in float64.
-// A sum of squares does not depend on the order of the entries, so the gradient stays in the
-// layout oneDNN computes it in, unless that layout pads (blocked channels): then it is reordered to
-// hwio first, so padding never enters the sum.
-void perExampleConv2dFilterSquaredNorms(const ConvShape& s, float* x, float* dy, float* out) {
+// out[n] = ‖∂/∂W of example n‖² = ‖Uₙᵀ Δₙ‖²_F, with Uₙ [P, K] the example's im2col patches
+// (P = OH·OW output positions, K = KH·KW·Cin) and Δₙ = dy[n] as [P, Cout]. Two ways, whichever
+// costs less for the layer:
+// - direct: the backward-weights convolution of that example alone (batch 1, the same primitive for
+//   every example) into a scratch filter, squared and summed in float64 (2·P·K·Cout flops, plus
+//   writing K·Cout floats per example): early layers, many positions, few channels;
+// - Gram: ‖Uᵀ Δ‖²_F = Σ_{p,q} (U Uᵀ)_{pq} (Δ Δᵀ)_{pq}, two batched [P, P] products
+//   (2·P²·(K + Cout) flops): deep layers, few positions and many channels (VGG-11's 512→512 on
+//   2x2 or 4x4 maps write a 2.4M-float gradient per example the direct way).
+// A sum of squares does not depend on the order of the entries, so the direct gradient stays in
+// the layout oneDNN computes it in, unless that layout pads (blocked channels): then it is reordered
+// to hwio first, so padding never enters the sum.
+void perExampleFilterNormsDirect(const ConvShape& s, float* x, float* dy, float* out) {
   ConvShape one = s;
   one.batch = 1;
   auto& p = primitivesFor(one, false, false);
@@ -337,6 +343,82 @@ void perExampleConv2dFilterSquaredNorms(const ConvShape& s, float* x, float* dy,
     for (int64_t i = 0; i < count; i++) total += static_cast<double>(values[i]) * values[i];
     out[n] = static_cast<float>(total);
   }
+}
+
+// Floats of im2col patches formed at once in the Gram path (examples go in chunks).
+constexpr int64_t kGramChunkFloats = int64_t{1} << 23;
+
+void perExampleFilterNormsGram(const ConvShape& s, const float* x, const float* dy, float* out) {
+  const int64_t positions = s.outHeight * s.outWidth;
+  const int64_t patch = s.filterHeight * s.filterWidth * s.inChannels;
+  const int64_t imageSize = s.inHeight * s.inWidth * s.inChannels;
+  const int64_t chunk = std::max<int64_t>(1, std::min<int64_t>(s.batch, kGramChunkFloats / (positions * patch)));
+  std::vector<float> patches(static_cast<size_t>(chunk * positions * patch));
+  std::vector<float> patchGram(static_cast<size_t>(chunk * positions * positions));
+  std::vector<float> deltaGram(static_cast<size_t>(chunk * positions * positions));
+  auto& engine = cpuEngine();
+  for (int64_t first = 0; first < s.batch; first += chunk) {
+    const int64_t count = std::min(chunk, s.batch - first);
+    // U[n][p][(kh, kw, ci)] = x[n, oh·sh + kh − pt, ow·sw + kw − pl, ci], 0 outside the image.
+#pragma omp parallel for schedule(static) if (count * positions * patch >= kParallelMinFloats)
+    for (int64_t n = 0; n < count; n++) {
+      const float* image = x + (first + n) * imageSize;
+      float* row = patches.data() + n * positions * patch;
+      for (int64_t oh = 0; oh < s.outHeight; oh++) {
+        for (int64_t ow = 0; ow < s.outWidth; ow++, row += patch) {
+          float* entry = row;
+          for (int64_t kh = 0; kh < s.filterHeight; kh++) {
+            const int64_t ih = oh * s.strideHeight + kh - s.padTop;
+            for (int64_t kw = 0; kw < s.filterWidth; kw++, entry += s.inChannels) {
+              const int64_t iw = ow * s.strideWidth + kw - s.padLeft;
+              if (ih < 0 || ih >= s.inHeight || iw < 0 || iw >= s.inWidth) {
+                std::fill(entry, entry + s.inChannels, 0.0f);
+              } else {
+                const float* pixel = image + (ih * s.inWidth + iw) * s.inChannels;
+                std::copy(pixel, pixel + s.inChannels, entry);
+              }
+            }
+          }
+        }
+      }
+    }
+    // U Uᵀ and Δ Δᵀ per example: A [count, P, K] times A transposed.
+    auto gram = [&](const float* a, int64_t k, float* c) {
+      MatmulPrimitives& mm = matmulFor(count, count, positions, positions, k, false, true, false, false);
+      mm.prim.execute(cpuStream(), {{DNNL_ARG_SRC, memory(mm.a, engine, const_cast<float*>(a))},
+                                    {DNNL_ARG_WEIGHTS, memory(mm.b, engine, const_cast<float*>(a))},
+                                    {DNNL_ARG_DST, memory(mm.c, engine, c)}});
+      cpuStream().wait();
+    };
+    gram(patches.data(), patch, patchGram.data());
+    gram(dy + first * positions * s.outChannels, s.outChannels, deltaGram.data());
+    const int64_t square = positions * positions;
+    for (int64_t n = 0; n < count; n++) {
+      const float* a = patchGram.data() + n * square;
+      const float* b = deltaGram.data() + n * square;
+      double total = 0.0;
+      for (int64_t i = 0; i < square; i++) total += static_cast<double>(a[i]) * b[i];
+      out[first + n] = static_cast<float>(total);
+    }
+  }
+}
+
+void perExampleConv2dFilterSquaredNorms(const ConvShape& s, float* x, float* dy, float* out) {
+  const double positions = static_cast<double>(s.outHeight * s.outWidth);
+  const double patch = static_cast<double>(s.filterHeight * s.filterWidth * s.inChannels);
+  const double channels = static_cast<double>(s.outChannels);
+  // Costs in flops, the direct gradient's write counted at 16 per float (memory-bound).
+  const double direct = 2 * positions * patch * channels + 16 * patch * channels;
+  const double gram = 2 * positions * positions * (patch + channels) + 4 * positions * patch;
+  if (gram < direct) {
+    try {
+      perExampleFilterNormsGram(s, x, dy, out);
+      return;
+    } catch (const NoSafeImplementation&) {
+      // Only jit gemm for these products: the direct way below.
+    }
+  }
+  perExampleFilterNormsDirect(s, x, dy, out);
 }
 
 // dx[argmax of each window] += dy[window]: the argmax is the first maximum in row-major window
@@ -460,6 +542,27 @@ void batchNorm(int64_t rows, int64_t channels, const float* x, const float* mean
     const float* in = x + i * channels;
     float* out = y + i * channels;
     for (int64_t c = 0; c < channels; c++) out[c] = (in[c] - m[c]) * a[c] + b[c];
+  }
+}
+
+// out[o, c] = scale · Σ_i x[o, i, c]: a reduction over a middle block of axes (the per-example sums
+// over positions of Tr(F)'s layer cells, [B, P, C] → [B, C]). One block is columnSums; several are
+// split between the threads, each block summed in float64 on one thread.
+void blockColumnSums(int64_t outer, int64_t rows, int64_t cols, const float* x, double scale, float* out) {
+  if (outer == 1) return columnSums(rows, cols, x, scale, out);
+#pragma omp parallel if (outer * rows * cols >= kParallelMinFloats)
+  {
+    std::vector<double> totals(static_cast<size_t>(cols));
+#pragma omp for schedule(static)
+    for (int64_t o = 0; o < outer; o++) {
+      std::fill(totals.begin(), totals.end(), 0.0);
+      const float* block = x + o * rows * cols;
+      for (int64_t i = 0; i < rows; i++) {
+        const float* row = block + i * cols;
+        for (int64_t c = 0; c < cols; c++) totals[c] += row[c];
+      }
+      for (int64_t c = 0; c < cols; c++) out[o * cols + c] = static_cast<float>(totals[c] * scale);
+    }
   }
 }
 
@@ -734,23 +837,25 @@ napi_value BatchNorm(napi_env env, napi_callback_info info) {
   return undefinedValue(env);
 }
 
-// columnSums(rows, cols, x [rows, cols], scale, out [cols]): out = scale · (sum over rows).
+// columnSums(outer, rows, cols, x [outer, rows, cols], scale, out [outer, cols]):
+//   out[o, c] = scale · Σ_i x[o, i, c].
 napi_value ColumnSums(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
+  size_t argc = 6;
+  napi_value argv[6];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc != 5) return fail(env, "columnSums(rows, cols, x, scale, out) takes 5 arguments"), nullptr;
-  int64_t rows, cols;
+  if (argc != 6) return fail(env, "columnSums(outer, rows, cols, x, scale, out) takes 6 arguments"), nullptr;
+  int64_t outer, rows, cols;
   double scale;
-  if (napi_get_value_int64(env, argv[0], &rows) != napi_ok || napi_get_value_int64(env, argv[1], &cols) != napi_ok ||
-      rows < 1 || cols < 1 || napi_get_value_double(env, argv[3], &scale) != napi_ok)
-    return fail(env, "rows and cols must be positive integers and scale a number"), nullptr;
+  if (napi_get_value_int64(env, argv[0], &outer) != napi_ok || napi_get_value_int64(env, argv[1], &rows) != napi_ok ||
+      napi_get_value_int64(env, argv[2], &cols) != napi_ok || outer < 1 || rows < 1 || cols < 1 ||
+      napi_get_value_double(env, argv[4], &scale) != napi_ok)
+    return fail(env, "outer, rows and cols must be positive integers and scale a number"), nullptr;
   float *x, *out;
   size_t nx, nout;
-  if (!floatArray(env, argv[2], "x", false, &x, &nx) || !floatArray(env, argv[4], "out", false, &out, &nout))
+  if (!floatArray(env, argv[3], "x", false, &x, &nx) || !floatArray(env, argv[5], "out", false, &out, &nout))
     return nullptr;
-  if (!expectLength(env, "x", nx, rows * cols) || !expectLength(env, "out", nout, cols)) return nullptr;
-  columnSums(rows, cols, x, scale, out);
+  if (!expectLength(env, "x", nx, outer * rows * cols) || !expectLength(env, "out", nout, outer * cols)) return nullptr;
+  blockColumnSums(outer, rows, cols, x, scale, out);
   return undefinedValue(env);
 }
 

@@ -5,16 +5,49 @@ import { nativeConvShape } from './conv-shape.js';
 import { nativeAddonForTests, runKernelOnTier, skipNote, useTier } from './fixtures/native-tier.js';
 import { perExampleConv2DFilterSquaredNorms } from './PerExampleConv2DFilterNorms.js';
 
-/** The reference: each example's filter gradient on the cpu backend, alone, squared and summed in float64. */
-async function referenceNorms(c: ConvCase, x: Float32Array, dy: Float32Array): Promise<number[]> {
+/**
+ * The reference: each example's filter gradient alone (by default on the cpu backend; the native
+ * tier's batch kernel, a oneDNN convolution, where the cpu backend would take minutes), squared
+ * and summed in float64.
+ */
+async function referenceNorms(
+  c: ConvCase,
+  x: Float32Array,
+  dy: Float32Array,
+  tier: 'cpu' | 'native' = 'cpu',
+): Promise<number[]> {
   const [batch, ...inRest] = c.inputShape;
   const [, ...outRest] = outputShape(c);
   const perExampleIn = x.length / batch;
   const perExampleOut = dy.length / batch;
   const norms: number[] = [];
+  if (tier === 'native') {
+    // The addon's batch convolution, called per example straight on typed arrays.
+    const info = tf.backend_util.computeConv2DInfo(
+      [1, ...inRest] as [number, number, number, number],
+      c.filterShape,
+      c.strides,
+      1,
+      c.pad as 'same',
+    );
+    const grad = new Float32Array(c.filterShape.reduce((a, b) => a * b, 1));
+    for (let n = 0; n < batch; n++) {
+      const computed = nativeAddonForTests!.conv2dBackpropFilter(
+        nativeConvShape(info),
+        x.slice(n * perExampleIn, (n + 1) * perExampleIn),
+        dy.slice(n * perExampleOut, (n + 1) * perExampleOut),
+        grad,
+      );
+      if (!computed) throw new Error('the reference convolution was declined');
+      let total = 0;
+      for (const v of grad) total += v * v;
+      norms.push(total);
+    }
+    return norms;
+  }
   for (let n = 0; n < batch; n++) {
     const grad = await runKernelOnTier(
-      'cpu',
+      tier,
       tf.Conv2DBackpropFilter,
       {
         x: { shape: [1, ...inRest], values: x.subarray(n * perExampleIn, (n + 1) * perExampleIn) },
@@ -72,26 +105,46 @@ describe.skipIf(!nativeAddonForTests)(
       });
     });
 
-    it('runs at training sizes (a padded, blocked oneDNN layout) without leaking tensors', async () => {
-      await useTier('native');
-      const before = tf.memory().numTensors;
-      const c = {
-        inputShape: [6, 16, 16, 32] as [number, number, number, number],
-        filterShape: [3, 3, 32, 48] as [number, number, number, number],
-        strides: [1, 1] as [number, number],
-        pad: 'same' as const,
-      };
-      const { x, dy } = convInputs(c);
-      const norms = tf.tidy(() =>
-        perExampleConv2DFilterSquaredNorms(tf.tensor4d(x, c.inputShape), tf.tensor4d(dy, outputShape(c)), c),
-      );
-      const values = Array.from((await norms?.data()) ?? []);
-      norms?.dispose();
-      expect(tf.memory().numTensors).toBe(before);
-      const expected = await referenceNorms(c, x, dy);
-      for (const [n, v] of values.entries())
-        expect(Math.abs(v - expected[n]!) / expected[n]!).toBeLessThan(1e-5);
-    });
+    // Early layers (many positions, few channels) take the direct per-example convolution; deep ones
+    // (VGG's 512 channels on 4x4 maps) the Gram form ‖UᵀΔ‖² = Σ (UUᵀ)⊙(ΔΔᵀ). Both at training sizes.
+    it.each([
+      [
+        'direct: 16x16, 32 to 48 channels (a padded, blocked oneDNN layout)',
+        [6, 16, 16, 32],
+        [3, 3, 32, 48],
+        1,
+      ],
+      ['Gram: 4x4, 64 to 96 channels', [6, 4, 4, 64], [3, 3, 64, 96], 1],
+      ['Gram: 2x2 output of a strided valid conv', [40, 5, 5, 40], [3, 3, 40, 24], 2],
+      // Against the native batch convolution per example (the cpu backend takes minutes here).
+      ['Gram: 512 channels, 260 examples in three chunks of patches', [260, 4, 4, 512], [3, 3, 512, 32], 1],
+    ] as const)(
+      'runs at training sizes without leaking tensors, %s',
+      async (_name, inputShape, filterShape, stride) => {
+        await useTier('native');
+        const before = tf.memory().numTensors;
+        const c = {
+          inputShape: [...inputShape] as [number, number, number, number],
+          filterShape: [...filterShape] as [number, number, number, number],
+          strides: [stride, stride] as [number, number],
+          pad: stride === 1 ? ('same' as const) : ('valid' as const),
+        };
+        const { x, dy } = convInputs(c);
+        const norms = tf.tidy(() =>
+          perExampleConv2DFilterSquaredNorms(
+            tf.tensor4d(x, c.inputShape),
+            tf.tensor4d(dy, outputShape(c)),
+            c,
+          ),
+        );
+        const values = Array.from((await norms?.data()) ?? []);
+        norms?.dispose();
+        expect(tf.memory().numTensors).toBe(before);
+        const expected = await referenceNorms(c, x, dy, c.inputShape[3] >= 512 ? 'native' : 'cpu');
+        for (const [n, v] of values.entries())
+          expect(Math.abs(v - expected[n]!) / expected[n]!).toBeLessThan(1e-5);
+      },
+    );
 
     it('is undefined, computing nothing, on the plain wasm tier and on cpu', async () => {
       const c = convCases()[0]![1];

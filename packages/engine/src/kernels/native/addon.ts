@@ -63,8 +63,15 @@ export interface NativeAddon {
     epsilon: number,
     y: Float32Array,
   ): void;
-  /** out[c] = scale · Σ_i x[i, c] over a row-major [rows, cols] x, accumulated in float64. */
-  columnSums(rows: number, cols: number, x: Float32Array, scale: number, out: Float32Array): void;
+  /** out[o, c] = scale · Σ_i x[o, i, c] over a row-major [outer, rows, cols] x, accumulated in float64. */
+  columnSums(
+    outer: number,
+    rows: number,
+    cols: number,
+    x: Float32Array,
+    scale: number,
+    out: Float32Array,
+  ): void;
   /** Sets the OpenMP threads oneDNN computes with; returns the count in effect. */
   setThreads(threads: number): number;
   /** The oneDNN version and instruction set the addon runs on. */

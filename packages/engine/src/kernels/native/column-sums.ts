@@ -1,12 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
+import { reducedAxisBlock } from '../wasm/leading-axes-reduction.js';
 import { type BackendWasm, heapFloat32 } from '../wasm/wasm-backend.js';
 import { nativeAddon, runReplacedKernel } from './native-backend.js';
 
 /**
- * Sum and Mean over the leading axes (bias gradients and batch-norm statistics reduce over
- * [N, H, W]) on the native tier. With X = x as [rows, cols]:
- *   sum[c] = Σ_{i<rows} X[i, c],   mean[c] = sum[c] / rows
- * accumulated in float64 on OpenMP threads. Other axes and dtypes go to the wasm kernel.
+ * Sum and Mean over one contiguous block of axes with kept axes after it, on the native tier: the
+ * leading axes (bias gradients and batch-norm statistics reduce over [N, H, W]) or a middle block
+ * (Tr(F)'s per-example sums over positions, [B, P, C] over P). With X = x as [outer, rows, cols]:
+ *   sum[o, c] = Σ_{i<rows} X[o, i, c],   mean[o, c] = sum[o, c] / rows
+ * accumulated in float64 on OpenMP threads. Other reductions and dtypes go to the wasm kernel.
  */
 export function nativeLeadingAxesReduction(kernelName: typeof tf.Sum | typeof tf.Mean): tf.KernelConfig {
   const kernelFunc = (args: {
@@ -16,18 +18,18 @@ export function nativeLeadingAxesReduction(kernelName: typeof tf.Sum | typeof tf
   }): tf.TensorInfo => {
     const backend = args.backend as BackendWasm;
     const x = args.inputs['x'] as tf.TensorInfo;
-    const { axis, keepDims } = args.attrs as unknown as tf.SumAttrs;
-    const axes = tf.util.parseAxisParam(axis, x.shape).sort((a, b) => a - b);
-    const leading = axes.length > 0 && axes.length < x.shape.length && axes.every((a, i) => a === i);
-    if (!leading || x.dtype !== 'float32' || x.shape.some((d) => d === 0)) {
-      return runReplacedKernel(kernelName, args);
-    }
-    const rows = tf.util.sizeFromShape(x.shape.slice(0, axes.length));
-    const keptShape = x.shape.slice(axes.length);
-    const cols = tf.util.sizeFromShape(keptShape);
-    const out = backend.makeOutput(keepDims ? [...axes.map(() => 1), ...keptShape] : keptShape, 'float32');
-    const scale = kernelName === tf.Mean ? 1 / rows : 1;
-    nativeAddon().columnSums(rows, cols, heapFloat32(backend, x), scale, heapFloat32(backend, out));
+    const block = reducedAxisBlock(x, args.attrs as unknown as tf.SumAttrs);
+    if (!block) return runReplacedKernel(kernelName, args);
+    const out = backend.makeOutput(block.outShape, 'float32');
+    const scale = kernelName === tf.Mean ? 1 / block.rows : 1;
+    nativeAddon().columnSums(
+      block.outer,
+      block.rows,
+      block.cols,
+      heapFloat32(backend, x),
+      scale,
+      heapFloat32(backend, out),
+    );
     return out;
   };
   return { kernelName, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc };
