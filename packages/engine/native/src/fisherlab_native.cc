@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <sstream>
@@ -459,6 +460,35 @@ void maxPoolGrad(const ConvShape& s, const float* x, const float* dy, float* dx)
   }
 }
 
+// y[n, oh, ow, c] = max of window (oh, ow) in channel c, windows clipped to the image (padding
+// never wins; a window entirely in the padding gives −∞, as on tfjs's cpu backend). Channels are
+// the innermost loop: each window row is a contiguous run of channels per column.
+void maxPool(const ConvShape& s, const float* x, float* y) {
+  const int64_t channels = s.inChannels;
+  const int64_t rowStride = s.inWidth * channels;
+  const int64_t imageSize = s.inHeight * rowStride;
+#pragma omp parallel for schedule(static) if (s.batch * imageSize >= kParallelMinFloats)
+  for (int64_t n = 0; n < s.batch; n++) {
+    const float* image = x + n * imageSize;
+    float* pooled = y + n * s.outHeight * s.outWidth * channels;
+    for (int64_t oh = 0; oh < s.outHeight; oh++) {
+      const int64_t rowStart = std::max<int64_t>(0, oh * s.strideHeight - s.padTop);
+      const int64_t rowEnd = std::min<int64_t>(s.inHeight, oh * s.strideHeight - s.padTop + s.filterHeight);
+      for (int64_t ow = 0; ow < s.outWidth; ow++, pooled += channels) {
+        const int64_t colStart = std::max<int64_t>(0, ow * s.strideWidth - s.padLeft);
+        const int64_t colEnd = std::min<int64_t>(s.inWidth, ow * s.strideWidth - s.padLeft + s.filterWidth);
+        std::fill(pooled, pooled + channels, -std::numeric_limits<float>::infinity());
+        for (int64_t row = rowStart; row < rowEnd; row++) {
+          for (int64_t col = colStart; col < colEnd; col++) {
+            const float* values = image + row * rowStride + col * channels;
+            for (int64_t c = 0; c < channels; c++) pooled[c] = std::max(pooled[c], values[c]);
+          }
+        }
+      }
+    }
+  }
+}
+
 // ddy[n, oh, ow, c] = ddx[argmax of window (oh, ow) in channel c], the argmax chosen as in
 // maxPoolGrad (first maximum in row-major window order, windows clipped to the image): the
 // adjoint of maxPoolGrad, i.e. the gradient of a max pool's gradient with respect to its dy.
@@ -790,6 +820,24 @@ napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
   return undefinedValue(env);
 }
 
+// maxPool(shape, x, y); shape as for maxPoolGrad.
+napi_value MaxPool(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != 3) return fail(env, "maxPool(shape, x, y) takes 3 arguments"), nullptr;
+  ConvShape s;
+  float *x, *y;
+  size_t nx, ny;
+  if (!convShape(env, argv[0], &s, false) || !floatArray(env, argv[1], "x", false, &x, &nx) ||
+      !floatArray(env, argv[2], "y", false, &y, &ny))
+    return nullptr;
+  if (s.outChannels != s.inChannels) return fail(env, "maxPool: Cout must equal Cin"), nullptr;
+  if (!expectLength(env, "x", nx, s.inputSize()) || !expectLength(env, "y", ny, s.outputSize())) return nullptr;
+  maxPool(s, x, y);
+  return undefinedValue(env);
+}
+
 // maxPoolSelect(shape, x, ddx, ddy); shape as for maxPoolGrad.
 napi_value MaxPoolSelect(napi_env env, napi_callback_info info) {
   size_t argc = 4;
@@ -920,6 +968,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"conv2dBackpropInput", nullptr, Conv2dBackpropInput, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"matmul", nullptr, Matmul, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"maxPoolGrad", nullptr, MaxPoolGrad, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+      {"maxPool", nullptr, MaxPool, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"maxPoolSelect", nullptr, MaxPoolSelect, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"batchNorm", nullptr, BatchNorm, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"columnSums", nullptr, ColumnSums, nullptr, nullptr, nullptr, napi_default_method, nullptr},

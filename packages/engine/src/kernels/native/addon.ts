@@ -49,6 +49,8 @@ export interface NativeAddon {
   ): boolean;
   /** dx of a max pool: each dy entry added at its window's first maximum; shape as for conv2d. */
   maxPoolGrad(shape: number[], x: Float32Array, dy: Float32Array, dx: Float32Array): void;
+  /** y = max over each window (clipped to the image); shape as for conv2d with Cout = Cin. */
+  maxPool(shape: number[], x: Float32Array, y: Float32Array): void;
   /** ddy[window] = ddx at the window's argmax (as maxPoolGrad picks it): the adjoint of maxPoolGrad. */
   maxPoolSelect(shape: number[], x: Float32Array, ddx: Float32Array, ddy: Float32Array): void;
   /** y[i, c] = (x[i, c] − mean[c]) · scale[c] / √(variance[c] + epsilon) + offset[c] over [rows, channels]. */

@@ -8,6 +8,7 @@ import { nativeMeanConfig, nativeSumConfig } from './column-sums.js';
 import { nativeFusedBatchNormConfig } from './FusedBatchNorm.js';
 import { nativeFusedConv2DConfig } from './FusedConv2D.js';
 import { nativeFusedMatMulConfig } from './FusedMatMul.js';
+import { nativeMaxPoolConfig } from './MaxPool.js';
 import { nativeMaxPoolGradConfig } from './MaxPoolGrad.js';
 import { nativeMaxPoolSelectConfig } from './MaxPoolSelect.js';
 import { forgetReplacedKernel, rememberReplacedKernel, setNativeAddon } from './native-backend.js';
@@ -22,6 +23,7 @@ export const NATIVE_KERNEL_CONFIGS: tf.KernelConfig[] = [
   nativeFusedBatchNormConfig,
   nativeFusedConv2DConfig,
   nativeFusedMatMulConfig,
+  nativeMaxPoolConfig,
   nativeMaxPoolGradConfig,
   nativeMeanConfig,
   nativeSumConfig,
