@@ -79,8 +79,9 @@ export interface ConvKernelNormOptions {
  * (channel multiplier Cout, dilation s, stride d), giving [Cin, kh, kw, B·Cout]; no per-example
  * matmul, one op that backends run fast. 'unfold' forms Gᵢ = Uᵢᵀ Δᵢ from im2col patches with a
  * batched matmul (perExampleProductSquaredNorm). Examples go in chunks to bound memory.
- * 'native' has the native tier run the backward-weights convolution of each example alone and sum
- * its squares (no per-example gradient tensor at all; 5-8x faster than 'depthwise' there).
+ * 'native' has the native tier compute each norm itself, per layer the cheaper of a backward-weights
+ * convolution of each example alone (squares summed) or the Gram form Σ(UᵢUᵢᵀ)⊙(ΔᵢΔᵢᵀ) (deep
+ * layers); no per-example gradient tensor at all, 9x faster than 'depthwise' on SimpleCNN there.
  */
 export function perExampleConvKernelSquaredNorms(
   input: tf.Tensor4D,
