@@ -657,7 +657,6 @@ napi_value undefinedValue(napi_env env) {
   return result;
 }
 
-// Runs a oneDNN call, turning its exceptions into JS errors.
 napi_value booleanValue(napi_env env, bool value) {
   napi_value result;
   napi_get_boolean(env, value, &result);
@@ -682,95 +681,102 @@ napi_value guarded(napi_env env, const char* what, Body body) {
   return booleanValue(env, true);
 }
 
+// Exactly `count` arguments into argv, or a JS error naming the call's signature.
+bool arguments(napi_env env, napi_callback_info info, size_t count, napi_value* argv, const char* signature) {
+  size_t argc = count;
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != count) return fail(env, std::string(signature) + " takes " + std::to_string(count) + " arguments");
+  return true;
+}
+
+// A Float32Array argument and the element count the call needs it to have (null allowed if optional).
+struct FloatArg {
+  const char* name;
+  int64_t length;
+  bool optional = false;
+};
+
+// Reads argv[0], argv[1], ... as the Float32Arrays `specs` describe into data[0], data[1], ...
+// (nullptr for an absent optional one); false, with a JS error thrown, for a wrong type or length.
+bool floatArgs(napi_env env, const napi_value* argv, std::initializer_list<FloatArg> specs, float** data) {
+  size_t i = 0;
+  for (const FloatArg& spec : specs) {
+    size_t length = 0;
+    if (!floatArray(env, argv[i], spec.name, spec.optional, &data[i], &length)) return false;
+    if (data[i] && !expectLength(env, spec.name, length, spec.length)) return false;
+    i++;
+  }
+  return true;
+}
+
+// Positive int64 arguments argv[0..count), or a JS error naming them.
+bool positiveIntegers(napi_env env, const napi_value* argv, size_t count, int64_t* values, const char* names) {
+  for (size_t i = 0; i < count; i++)
+    if (napi_get_value_int64(env, argv[i], &values[i]) != napi_ok || values[i] < 1)
+      return fail(env, std::string(names) + " must be positive integers");
+  return true;
+}
+
 // conv2d(shape, x, filter, bias | null, relu: boolean, y)
 napi_value Conv2d(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
   napi_value argv[6];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc != 6) return fail(env, "conv2d(shape, x, filter, bias, relu, y) takes 6 arguments"), nullptr;
   ConvShape s;
-  float *x, *filter, *bias, *y;
-  size_t nx, nf, nb, ny;
   bool relu = false;
-  if (!convShape(env, argv[0], &s) || !floatArray(env, argv[1], "x", false, &x, &nx) ||
-      !floatArray(env, argv[2], "filter", false, &filter, &nf) ||
-      !floatArray(env, argv[3], "bias", true, &bias, &nb) || napi_get_value_bool(env, argv[4], &relu) != napi_ok ||
-      !floatArray(env, argv[5], "y", false, &y, &ny))
+  float* a[3];
+  float* y;
+  if (!arguments(env, info, 6, argv, "conv2d(shape, x, filter, bias, relu, y)") || !convShape(env, argv[0], &s))
     return nullptr;
-  if (!expectLength(env, "x", nx, s.inputSize()) || !expectLength(env, "filter", nf, s.filterSize()) ||
-      (bias && !expectLength(env, "bias", nb, s.outChannels)) || !expectLength(env, "y", ny, s.outputSize()))
+  if (napi_get_value_bool(env, argv[4], &relu) != napi_ok) return fail(env, "relu must be a boolean"), nullptr;
+  if (!floatArgs(env, argv + 1, {{"x", s.inputSize()}, {"filter", s.filterSize()}, {"bias", s.outChannels, true}}, a) ||
+      !floatArgs(env, argv + 5, {{"y", s.outputSize()}}, &y))
     return nullptr;
-  return guarded(env, "conv2d", [&] { conv2dForward(s, x, filter, bias, relu, y); });
+  return guarded(env, "conv2d", [&] { conv2dForward(s, a[0], a[1], a[2], relu, y); });
 }
 
 // conv2dBackpropFilter(shape, x, dy, dw)
 napi_value Conv2dBackpropFilter(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
   napi_value argv[4];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc != 4) return fail(env, "conv2dBackpropFilter(shape, x, dy, dw) takes 4 arguments"), nullptr;
   ConvShape s;
-  float *x, *dy, *dw;
-  size_t nx, ndy, ndw;
-  if (!convShape(env, argv[0], &s) || !floatArray(env, argv[1], "x", false, &x, &nx) ||
-      !floatArray(env, argv[2], "dy", false, &dy, &ndy) || !floatArray(env, argv[3], "dw", false, &dw, &ndw))
+  float* a[3];
+  if (!arguments(env, info, 4, argv, "conv2dBackpropFilter(shape, x, dy, dw)") || !convShape(env, argv[0], &s) ||
+      !floatArgs(env, argv + 1, {{"x", s.inputSize()}, {"dy", s.outputSize()}, {"dw", s.filterSize()}}, a))
     return nullptr;
-  if (!expectLength(env, "x", nx, s.inputSize()) || !expectLength(env, "dy", ndy, s.outputSize()) ||
-      !expectLength(env, "dw", ndw, s.filterSize()))
-    return nullptr;
-  return guarded(env, "conv2dBackpropFilter", [&] { conv2dBackpropFilter(s, x, dy, dw); });
+  return guarded(env, "conv2dBackpropFilter", [&] { conv2dBackpropFilter(s, a[0], a[1], a[2]); });
 }
 
 // perExampleConv2dFilterSquaredNorms(shape, x, dy, out [N])
 napi_value PerExampleConv2dFilterSquaredNorms(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
   napi_value argv[4];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc != 4) return fail(env, "perExampleConv2dFilterSquaredNorms(shape, x, dy, out) takes 4 arguments"), nullptr;
   ConvShape s;
-  float *x, *dy, *out;
-  size_t nx, ndy, nout;
-  if (!convShape(env, argv[0], &s) || !floatArray(env, argv[1], "x", false, &x, &nx) ||
-      !floatArray(env, argv[2], "dy", false, &dy, &ndy) || !floatArray(env, argv[3], "out", false, &out, &nout))
+  float* a[3];
+  if (!arguments(env, info, 4, argv, "perExampleConv2dFilterSquaredNorms(shape, x, dy, out)") ||
+      !convShape(env, argv[0], &s) ||
+      !floatArgs(env, argv + 1, {{"x", s.inputSize()}, {"dy", s.outputSize()}, {"out", s.batch}}, a))
     return nullptr;
-  if (!expectLength(env, "x", nx, s.inputSize()) || !expectLength(env, "dy", ndy, s.outputSize()) ||
-      !expectLength(env, "out", nout, s.batch))
-    return nullptr;
-  return guarded(env, "perExampleConv2dFilterSquaredNorms", [&] { perExampleConv2dFilterSquaredNorms(s, x, dy, out); });
+  return guarded(env, "perExampleConv2dFilterSquaredNorms",
+                 [&] { perExampleConv2dFilterSquaredNorms(s, a[0], a[1], a[2]); });
 }
 
 // conv2dBackpropInput(shape, dy, filter, dx)
 napi_value Conv2dBackpropInput(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
   napi_value argv[4];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc != 4) return fail(env, "conv2dBackpropInput(shape, dy, filter, dx) takes 4 arguments"), nullptr;
   ConvShape s;
-  float *dy, *filter, *dx;
-  size_t ndy, nf, ndx;
-  if (!convShape(env, argv[0], &s) || !floatArray(env, argv[1], "dy", false, &dy, &ndy) ||
-      !floatArray(env, argv[2], "filter", false, &filter, &nf) || !floatArray(env, argv[3], "dx", false, &dx, &ndx))
+  float* a[3];
+  if (!arguments(env, info, 4, argv, "conv2dBackpropInput(shape, dy, filter, dx)") || !convShape(env, argv[0], &s) ||
+      !floatArgs(env, argv + 1, {{"dy", s.outputSize()}, {"filter", s.filterSize()}, {"dx", s.inputSize()}}, a))
     return nullptr;
-  if (!expectLength(env, "dy", ndy, s.outputSize()) || !expectLength(env, "filter", nf, s.filterSize()) ||
-      !expectLength(env, "dx", ndx, s.inputSize()))
-    return nullptr;
-  return guarded(env, "conv2dBackpropInput", [&] { conv2dBackpropInput(s, dy, filter, dx); });
+  return guarded(env, "conv2dBackpropInput", [&] { conv2dBackpropInput(s, a[0], a[1], a[2]); });
 }
 
 // matmul(batchA, batchB, m, n, k, transposeA, transposeB, a, b, bias | null, relu, c):
 //   c[i] = act(op(a[i or 0]) · op(b[i or 0]) + bias), op(a) [m, k], op(b) [k, n], row-major; a batch
 //   of 1 is broadcast against the other operand's batch.
 napi_value Matmul(napi_env env, napi_callback_info info) {
-  size_t argc = 12;
   napi_value argv[12];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc != 12)
-    return fail(env, "matmul(batchA, batchB, m, n, k, transposeA, transposeB, a, b, bias, relu, c) takes 12 arguments"),
-           nullptr;
   int64_t dims[5];
-  for (int i = 0; i < 5; i++)
-    if (napi_get_value_int64(env, argv[i], &dims[i]) != napi_ok || dims[i] < 1)
-      return fail(env, "batchA, batchB, m, n, k must be positive integers"), nullptr;
+  if (!arguments(env, info, 12, argv, "matmul(batchA, batchB, m, n, k, transposeA, transposeB, a, b, bias, relu, c)") ||
+      !positiveIntegers(env, argv, 5, dims, "batchA, batchB, m, n, k"))
+    return nullptr;
   const int64_t batchA = dims[0], batchB = dims[1], m = dims[2], n = dims[3], k = dims[4];
   if (batchA != batchB && batchA != 1 && batchB != 1)
     return fail(env, "batchA and batchB must be equal or one of them 1"), nullptr;
@@ -778,21 +784,19 @@ napi_value Matmul(napi_env env, napi_callback_info info) {
   if (napi_get_value_bool(env, argv[5], &transposeA) != napi_ok ||
       napi_get_value_bool(env, argv[6], &transposeB) != napi_ok || napi_get_value_bool(env, argv[10], &relu) != napi_ok)
     return fail(env, "transposeA, transposeB and relu must be booleans"), nullptr;
-  float *a, *b, *bias, *c;
-  size_t na, nb, nbias, nc;
-  if (!floatArray(env, argv[7], "a", false, &a, &na) || !floatArray(env, argv[8], "b", false, &b, &nb) ||
-      !floatArray(env, argv[9], "bias", true, &bias, &nbias) || !floatArray(env, argv[11], "c", false, &c, &nc))
-    return nullptr;
   const int64_t batch = std::max(batchA, batchB);
-  if (!expectLength(env, "a", na, batchA * m * k) || !expectLength(env, "b", nb, batchB * k * n) ||
-      (bias && !expectLength(env, "bias", nbias, n)) || !expectLength(env, "c", nc, batch * m * n))
+  float* ab[3];
+  float* c;
+  if (!floatArgs(env, argv + 7, {{"a", batchA * m * k}, {"b", batchB * k * n}, {"bias", n, true}}, ab) ||
+      !floatArgs(env, argv + 11, {{"c", batch * m * n}}, &c))
     return nullptr;
+  float* bias = ab[2];
   return guarded(env, "matmul", [&] {
     const SingleThreadIf small(2 * batch * m * n * k < kParallelMinFlops);
     MatmulPrimitives& p = matmulFor(batchA, batchB, m, n, k, transposeA, transposeB, bias != nullptr, relu);
     auto& engine = cpuEngine();
-    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, memory(p.a, engine, a)},
-                                         {DNNL_ARG_WEIGHTS, memory(p.b, engine, b)},
+    std::unordered_map<int, memory> args{{DNNL_ARG_SRC, memory(p.a, engine, ab[0])},
+                                         {DNNL_ARG_WEIGHTS, memory(p.b, engine, ab[1])},
                                          {DNNL_ARG_DST, memory(p.c, engine, c)}};
     if (bias) args.emplace(DNNL_ARG_BIAS, memory(p.bias, engine, bias));
     p.prim.execute(cpuStream(), args);
@@ -800,109 +804,91 @@ napi_value Matmul(napi_env env, napi_callback_info info) {
   });
 }
 
-// maxPoolGrad(shape, x, dy, dx); shape as for convolutions with Cout = Cin and KH, KW the window.
+// A pooling call's shape: as for convolutions, with Cout = Cin and KH, KW the window.
+bool poolShape(napi_env env, napi_value value, ConvShape* s, const char* what) {
+  if (!convShape(env, value, s, false)) return false;
+  if (s->outChannels != s->inChannels) return fail(env, std::string(what) + ": Cout must equal Cin");
+  return true;
+}
+
+// maxPoolGrad(shape, x, dy, dx)
 napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
   napi_value argv[4];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc != 4) return fail(env, "maxPoolGrad(shape, x, dy, dx) takes 4 arguments"), nullptr;
   ConvShape s;
-  float *x, *dy, *dx;
-  size_t nx, ndy, ndx;
-  if (!convShape(env, argv[0], &s, false) || !floatArray(env, argv[1], "x", false, &x, &nx) ||
-      !floatArray(env, argv[2], "dy", false, &dy, &ndy) || !floatArray(env, argv[3], "dx", false, &dx, &ndx))
+  float* a[3];
+  if (!arguments(env, info, 4, argv, "maxPoolGrad(shape, x, dy, dx)") || !poolShape(env, argv[0], &s, "maxPoolGrad") ||
+      !floatArgs(env, argv + 1, {{"x", s.inputSize()}, {"dy", s.outputSize()}, {"dx", s.inputSize()}}, a))
     return nullptr;
-  if (s.outChannels != s.inChannels) return fail(env, "maxPoolGrad: Cout must equal Cin"), nullptr;
-  if (!expectLength(env, "x", nx, s.inputSize()) || !expectLength(env, "dy", ndy, s.outputSize()) ||
-      !expectLength(env, "dx", ndx, s.inputSize()))
-    return nullptr;
-  maxPoolGrad(s, x, dy, dx);
+  maxPoolGrad(s, a[0], a[1], a[2]);
   return undefinedValue(env);
 }
 
-// maxPool(shape, x, y); shape as for maxPoolGrad.
+// maxPool(shape, x, y)
 napi_value MaxPool(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
   napi_value argv[3];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc != 3) return fail(env, "maxPool(shape, x, y) takes 3 arguments"), nullptr;
   ConvShape s;
-  float *x, *y;
-  size_t nx, ny;
-  if (!convShape(env, argv[0], &s, false) || !floatArray(env, argv[1], "x", false, &x, &nx) ||
-      !floatArray(env, argv[2], "y", false, &y, &ny))
+  float* a[2];
+  if (!arguments(env, info, 3, argv, "maxPool(shape, x, y)") || !poolShape(env, argv[0], &s, "maxPool") ||
+      !floatArgs(env, argv + 1, {{"x", s.inputSize()}, {"y", s.outputSize()}}, a))
     return nullptr;
-  if (s.outChannels != s.inChannels) return fail(env, "maxPool: Cout must equal Cin"), nullptr;
-  if (!expectLength(env, "x", nx, s.inputSize()) || !expectLength(env, "y", ny, s.outputSize())) return nullptr;
-  maxPool(s, x, y);
+  maxPool(s, a[0], a[1]);
   return undefinedValue(env);
 }
 
-// maxPoolSelect(shape, x, ddx, ddy); shape as for maxPoolGrad.
+// maxPoolSelect(shape, x, ddx, ddy)
 napi_value MaxPoolSelect(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
   napi_value argv[4];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc != 4) return fail(env, "maxPoolSelect(shape, x, ddx, ddy) takes 4 arguments"), nullptr;
   ConvShape s;
-  float *x, *ddx, *ddy;
-  size_t nx, nddx, nddy;
-  if (!convShape(env, argv[0], &s, false) || !floatArray(env, argv[1], "x", false, &x, &nx) ||
-      !floatArray(env, argv[2], "ddx", false, &ddx, &nddx) || !floatArray(env, argv[3], "ddy", false, &ddy, &nddy))
+  float* a[3];
+  if (!arguments(env, info, 4, argv, "maxPoolSelect(shape, x, ddx, ddy)") ||
+      !poolShape(env, argv[0], &s, "maxPoolSelect") ||
+      !floatArgs(env, argv + 1, {{"x", s.inputSize()}, {"ddx", s.inputSize()}, {"ddy", s.outputSize()}}, a))
     return nullptr;
-  if (s.outChannels != s.inChannels) return fail(env, "maxPoolSelect: Cout must equal Cin"), nullptr;
-  if (!expectLength(env, "x", nx, s.inputSize()) || !expectLength(env, "ddx", nddx, s.inputSize()) ||
-      !expectLength(env, "ddy", nddy, s.outputSize()))
-    return nullptr;
-  maxPoolSelect(s, x, ddx, ddy);
+  maxPoolSelect(s, a[0], a[1], a[2]);
   return undefinedValue(env);
 }
 
 // batchNorm(rows, channels, x, mean, variance, offset | null, scale | null, epsilon, y)
 napi_value BatchNorm(napi_env env, napi_callback_info info) {
-  size_t argc = 9;
   napi_value argv[9];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc != 9)
-    return fail(env, "batchNorm(rows, channels, x, mean, variance, offset, scale, epsilon, y) takes 9 arguments"), nullptr;
-  int64_t rows, channels;
+  int64_t dims[2];
   double epsilon;
-  if (napi_get_value_int64(env, argv[0], &rows) != napi_ok || napi_get_value_int64(env, argv[1], &channels) != napi_ok ||
-      rows < 1 || channels < 1 || napi_get_value_double(env, argv[7], &epsilon) != napi_ok)
-    return fail(env, "rows and channels must be positive integers and epsilon a number"), nullptr;
-  float *x, *mean, *variance, *offset, *scale, *y;
-  size_t nx, nmean, nvariance, noffset, nscale, ny;
-  if (!floatArray(env, argv[2], "x", false, &x, &nx) || !floatArray(env, argv[3], "mean", false, &mean, &nmean) ||
-      !floatArray(env, argv[4], "variance", false, &variance, &nvariance) ||
-      !floatArray(env, argv[5], "offset", true, &offset, &noffset) ||
-      !floatArray(env, argv[6], "scale", true, &scale, &nscale) || !floatArray(env, argv[8], "y", false, &y, &ny))
+  if (!arguments(env, info, 9, argv, "batchNorm(rows, channels, x, mean, variance, offset, scale, epsilon, y)") ||
+      !positiveIntegers(env, argv, 2, dims, "rows and channels"))
     return nullptr;
-  if (!expectLength(env, "x", nx, rows * channels) || !expectLength(env, "mean", nmean, channels) ||
-      !expectLength(env, "variance", nvariance, channels) || (offset && !expectLength(env, "offset", noffset, channels)) ||
-      (scale && !expectLength(env, "scale", nscale, channels)) || !expectLength(env, "y", ny, rows * channels))
+  if (napi_get_value_double(env, argv[7], &epsilon) != napi_ok) return fail(env, "epsilon must be a number"), nullptr;
+  const int64_t rows = dims[0], channels = dims[1];
+  float* a[5];
+  float* y;
+  if (!floatArgs(env, argv + 2,
+                 {{"x", rows * channels},
+                  {"mean", channels},
+                  {"variance", channels},
+                  {"offset", channels, true},
+                  {"scale", channels, true}},
+                 a) ||
+      !floatArgs(env, argv + 8, {{"y", rows * channels}}, &y))
     return nullptr;
-  batchNorm(rows, channels, x, mean, variance, offset, scale, static_cast<float>(epsilon), y);
+  batchNorm(rows, channels, a[0], a[1], a[2], a[3], a[4], static_cast<float>(epsilon), y);
   return undefinedValue(env);
 }
 
 // columnSums(outer, rows, cols, x [outer, rows, cols], scale, out [outer, cols]):
 //   out[o, c] = scale · Σ_i x[o, i, c].
 napi_value ColumnSums(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
   napi_value argv[6];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc != 6) return fail(env, "columnSums(outer, rows, cols, x, scale, out) takes 6 arguments"), nullptr;
-  int64_t outer, rows, cols;
+  int64_t dims[3];
   double scale;
-  if (napi_get_value_int64(env, argv[0], &outer) != napi_ok || napi_get_value_int64(env, argv[1], &rows) != napi_ok ||
-      napi_get_value_int64(env, argv[2], &cols) != napi_ok || outer < 1 || rows < 1 || cols < 1 ||
-      napi_get_value_double(env, argv[4], &scale) != napi_ok)
-    return fail(env, "outer, rows and cols must be positive integers and scale a number"), nullptr;
-  float *x, *out;
-  size_t nx, nout;
-  if (!floatArray(env, argv[3], "x", false, &x, &nx) || !floatArray(env, argv[5], "out", false, &out, &nout))
+  if (!arguments(env, info, 6, argv, "columnSums(outer, rows, cols, x, scale, out)") ||
+      !positiveIntegers(env, argv, 3, dims, "outer, rows and cols"))
     return nullptr;
-  if (!expectLength(env, "x", nx, outer * rows * cols) || !expectLength(env, "out", nout, outer * cols)) return nullptr;
+  if (napi_get_value_double(env, argv[4], &scale) != napi_ok) return fail(env, "scale must be a number"), nullptr;
+  const int64_t outer = dims[0], rows = dims[1], cols = dims[2];
+  float* x;
+  float* out;
+  if (!floatArgs(env, argv + 3, {{"x", outer * rows * cols}}, &x) ||
+      !floatArgs(env, argv + 5, {{"out", outer * cols}}, &out))
+    return nullptr;
   blockColumnSums(outer, rows, cols, x, scale, out);
   return undefinedValue(env);
 }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { backpropFilterInfo } from '../wasm/conv-backprop-info.js';
 import { type BackendWasm, heapFloat32 } from '../wasm/wasm-backend.js';
 import { nativeConvShape, nativeCovers } from './conv-shape.js';
 import { computeOrDelegate, nativeAddon, runReplacedKernel } from './native-backend.js';
@@ -16,18 +17,8 @@ function conv2DBackpropFilter(args: {
 }): tf.TensorInfo {
   const backend = args.backend as BackendWasm;
   const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-  const { strides, pad, dataFormat, dimRoundingMode, filterShape } =
-    args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    filterShape,
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-    false,
-    tf.backend_util.convertConv2DDataFormat(dataFormat),
-  );
+  const { filterShape } = args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
+  const info = backpropFilterInfo(x, args.attrs);
   if (!nativeCovers(info, x, dy)) return runReplacedKernel(tf.Conv2DBackpropFilter, args);
   return computeOrDelegate(tf.Conv2DBackpropFilter, args, [...filterShape], (dw) =>
     nativeAddon().conv2dBackpropFilter(

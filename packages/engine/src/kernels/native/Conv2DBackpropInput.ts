@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { backpropInputInfo } from '../wasm/conv-backprop-info.js';
 import { type BackendWasm, heapFloat32 } from '../wasm/wasm-backend.js';
 import { nativeConvShape, nativeCovers } from './conv-shape.js';
 import { computeOrDelegate, nativeAddon, runReplacedKernel } from './native-backend.js';
@@ -14,18 +15,8 @@ function conv2DBackpropInput(args: {
 }): tf.TensorInfo {
   const backend = args.backend as BackendWasm;
   const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
-  const { strides, pad, dataFormat, dimRoundingMode, inputShape } =
-    args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
-  const info = tf.backend_util.computeConv2DInfo(
-    inputShape,
-    filter.shape as [number, number, number, number],
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-    false,
-    tf.backend_util.convertConv2DDataFormat(dataFormat),
-  );
+  const { inputShape } = args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
+  const info = backpropInputInfo(filter, args.attrs);
   if (!nativeCovers(info, dy, filter)) return runReplacedKernel(tf.Conv2DBackpropInput, args);
   return computeOrDelegate(tf.Conv2DBackpropInput, args, [...inputShape], (dx) =>
     nativeAddon().conv2dBackpropInput(

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { backpropFilterInfo } from './conv-backprop-info.js';
 import { type BackendWasm, disposeIntermediate, heapFloat32, runWasmKernel } from './wasm-backend.js';
 
 /**
@@ -21,18 +22,8 @@ function conv2DBackpropFilter(args: {
 }): tf.TensorInfo {
   const backend = args.backend as BackendWasm;
   const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-  const { strides, pad, dataFormat, dimRoundingMode, filterShape } =
-    args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    filterShape,
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-    false,
-    tf.backend_util.convertConv2DDataFormat(dataFormat),
-  );
+  const { dataFormat, filterShape } = args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
+  const info = backpropFilterInfo(x, args.attrs);
   if (info.dataFormat !== 'channelsLast') {
     throw new Error(`Conv2DBackpropFilter on wasm supports dataFormat 'NHWC' only, got '${dataFormat}'`);
   }

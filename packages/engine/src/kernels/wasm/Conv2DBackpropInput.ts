@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { backpropInputInfo } from './conv-backprop-info.js';
 import { type BackendWasm, disposeIntermediate, heapFloat32, runWasmKernel } from './wasm-backend.js';
 
 /**
@@ -21,18 +22,8 @@ function conv2DBackpropInput(args: {
 }): tf.TensorInfo {
   const backend = args.backend as BackendWasm;
   const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
-  const { strides, pad, dataFormat, dimRoundingMode, inputShape } =
-    args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
-  const convInfo = tf.backend_util.computeConv2DInfo(
-    inputShape,
-    filter.shape as [number, number, number, number],
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-    false,
-    tf.backend_util.convertConv2DDataFormat(dataFormat),
-  );
+  const { dataFormat, inputShape } = args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
+  const convInfo = backpropInputInfo(filter, args.attrs);
   if (convInfo.dataFormat !== 'channelsLast') {
     throw new Error(`Conv2DBackpropInput on wasm supports dataFormat 'NHWC' only, got '${dataFormat}'`);
   }
