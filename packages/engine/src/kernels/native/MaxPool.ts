@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { poolInfo } from '../wasm/pool-info.js';
 import { type BackendWasm, heapFloat32 } from '../wasm/wasm-backend.js';
 import { nativeConvShape } from './conv-shape.js';
 import { nativeAddon, runReplacedKernel } from './native-backend.js';
@@ -15,15 +16,7 @@ function maxPool(args: {
 }): tf.TensorInfo {
   const backend = args.backend as BackendWasm;
   const { x } = args.inputs as { x: tf.TensorInfo };
-  const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as tf.MaxPoolAttrs;
-  const info = tf.backend_util.computePool2DInfo(
-    x.shape as [number, number, number, number],
-    filterSize,
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-  );
+  const info = poolInfo(x, args.attrs);
   const covered =
     x.dtype === 'float32' &&
     x.shape.length === 4 &&

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { poolInfo } from '../wasm/pool-info.js';
 import { type BackendWasm, heapFloat32 } from '../wasm/wasm-backend.js';
 import { nativeConvShape } from './conv-shape.js';
 import { nativeAddon, runReplacedKernel } from './native-backend.js';
@@ -15,15 +16,7 @@ function maxPoolGrad(args: {
 }): tf.TensorInfo {
   const backend = args.backend as BackendWasm;
   const { dy, input } = args.inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
-  const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as tf.MaxPoolGradAttrs;
-  const info = tf.backend_util.computePool2DInfo(
-    input.shape as [number, number, number, number],
-    filterSize,
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-  );
+  const info = poolInfo(input, args.attrs);
   const covered =
     input.dtype === 'float32' &&
     dy.dtype === 'float32' &&

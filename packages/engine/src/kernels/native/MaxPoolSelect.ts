@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { type PoolAttrs, poolInfo } from '../wasm/pool-info.js';
 import { type BackendWasm, heapFloat32 } from '../wasm/wasm-backend.js';
 import { nativeConvShape } from './conv-shape.js';
 import { nativeAddon } from './native-backend.js';
@@ -12,23 +13,8 @@ import { nativeAddon } from './native-backend.js';
  */
 export const MAX_POOL_SELECT = 'FisherLabMaxPoolSelect';
 
-export interface MaxPoolSelectAttrs {
-  filterSize: [number, number] | number;
-  strides: [number, number] | number;
-  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
-}
-
-function poolInfo(input: tf.TensorInfo, attrs: MaxPoolSelectAttrs): tf.backend_util.Conv2DInfo {
-  return tf.backend_util.computePool2DInfo(
-    input.shape as [number, number, number, number],
-    attrs.filterSize,
-    attrs.strides,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-  );
-}
+/** The pool's window attrs (as MaxPoolGrad's). */
+export type MaxPoolSelectAttrs = PoolAttrs;
 
 function maxPoolSelectKernel(args: {
   inputs: tf.NamedTensorInfoMap;

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { poolInfo } from './pool-info.js';
 import { type BackendWasm, heapFloat32 } from './wasm-backend.js';
 
 /**
@@ -15,14 +16,7 @@ function avgPoolGrad(args: {
 }): tf.TensorInfo {
   const backend = args.backend as BackendWasm;
   const { dy, input } = args.inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
-  const { filterSize, strides, pad } = args.attrs as unknown as tf.AvgPoolGradAttrs;
-  const info = tf.backend_util.computePool2DInfo(
-    input.shape as [number, number, number, number],
-    filterSize,
-    strides,
-    1,
-    pad,
-  );
+  const info = poolInfo(input, args.attrs);
   const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth } = info;
   const { strideHeight, strideWidth, filterHeight, filterWidth } = info;
   const { top, left } = info.padInfo;

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { maxPoolPositions } from './max-pool-positions.js';
+import { poolInfo } from './pool-info.js';
 import { type BackendWasm, heapFloat32, heapInt32 } from './wasm-backend.js';
 
 /**
@@ -14,15 +15,8 @@ function maxPoolWithArgmax(args: {
 }): tf.TensorInfo[] {
   const backend = args.backend as BackendWasm;
   const { x } = args.inputs as { x: tf.TensorInfo };
-  const { filterSize, strides, pad, includeBatchInIndex } =
-    args.attrs as unknown as tf.MaxPoolWithArgmaxAttrs;
-  const info = tf.backend_util.computePool2DInfo(
-    x.shape as [number, number, number, number],
-    filterSize,
-    strides,
-    1,
-    pad,
-  );
+  const { includeBatchInIndex } = args.attrs as unknown as tf.MaxPoolWithArgmaxAttrs;
+  const info = poolInfo(x, args.attrs);
   const values = backend.makeOutput(info.outShape, 'float32');
   const indexes = backend.makeOutput(info.outShape, 'int32');
   const input = heapFloat32(backend, x);
