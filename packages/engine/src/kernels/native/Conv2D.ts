@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { forwardConvInfo } from '../wasm/conv-info.js';
 import { type BackendWasm, heapFloat32 } from '../wasm/wasm-backend.js';
 import { nativeConvShape, nativeCovers } from './conv-shape.js';
 import { computeOrDelegate, nativeAddon, runReplacedKernel } from './native-backend.js';
@@ -14,17 +15,7 @@ function conv2D(args: {
 }): tf.TensorInfo {
   const backend = args.backend as BackendWasm;
   const { x, filter } = args.inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
-  const { strides, pad, dataFormat, dilations, dimRoundingMode } = args.attrs as unknown as tf.Conv2DAttrs;
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    filter.shape as [number, number, number, number],
-    strides,
-    dilations,
-    pad,
-    dimRoundingMode,
-    false,
-    tf.backend_util.convertConv2DDataFormat(dataFormat),
-  );
+  const info = forwardConvInfo(x, filter, args.attrs);
   if (!nativeCovers(info, x, filter)) return runReplacedKernel(tf.Conv2D, args);
   return computeOrDelegate(tf.Conv2D, args, info.outShape, (y) =>
     nativeAddon().conv2d(

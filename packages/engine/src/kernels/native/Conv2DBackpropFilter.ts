@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { backpropFilterInfo } from '../wasm/conv-backprop-info.js';
+import { backpropFilterInfo } from '../wasm/conv-info.js';
 import { type BackendWasm, heapFloat32 } from '../wasm/wasm-backend.js';
 import { nativeConvShape, nativeCovers } from './conv-shape.js';
 import { computeOrDelegate, nativeAddon, runReplacedKernel } from './native-backend.js';

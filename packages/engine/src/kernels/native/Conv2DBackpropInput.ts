@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { backpropInputInfo } from '../wasm/conv-backprop-info.js';
+import { backpropInputInfo } from '../wasm/conv-info.js';
 import { type BackendWasm, heapFloat32 } from '../wasm/wasm-backend.js';
 import { nativeConvShape, nativeCovers } from './conv-shape.js';
 import { computeOrDelegate, nativeAddon, runReplacedKernel } from './native-backend.js';

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { recordFusedConv2D } from '../../secondorder/fused_conv_gradient.js';
+import { forwardConvInfo } from '../wasm/conv-info.js';
 import { type BackendWasm, heapFloat32 } from '../wasm/wasm-backend.js';
 import { nativeConvShape, nativeCovers } from './conv-shape.js';
 import { computeOrDelegate, nativeAddon, runReplacedKernel } from './native-backend.js';
@@ -21,18 +22,8 @@ function fusedConv2D(args: {
     filter: tf.TensorInfo;
     bias?: tf.TensorInfo;
   };
-  const { strides, pad, dataFormat, dilations, dimRoundingMode, activation } =
-    args.attrs as unknown as tf.FusedConv2DAttrs;
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    filter.shape as [number, number, number, number],
-    strides,
-    dilations,
-    pad,
-    dimRoundingMode,
-    false,
-    tf.backend_util.convertConv2DDataFormat(dataFormat),
-  );
+  const { activation } = args.attrs as unknown as tf.FusedConv2DAttrs;
+  const info = forwardConvInfo(x, filter, args.attrs);
   const supportedActivation = activation === undefined || activation === 'linear' || activation === 'relu';
   const perChannelBias =
     bias === undefined ||

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { backpropInputInfo } from './conv-backprop-info.js';
+import { backpropInputInfo } from './conv-info.js';
 import { type BackendWasm, disposeIntermediate, heapFloat32, runWasmKernel } from './wasm-backend.js';
 
 /**
