@@ -3,10 +3,18 @@ export {
   type EarlyFisherVsAccuracy,
   earlyFisherVsAccuracy,
 } from './analysis/earlyFisher.js';
-export { type FinalEval, finalEvals } from './analysis/finalEvals.js';
+export { DEFAULT_TAIL_EVALUATIONS, type FinalEval, finalEvals } from './analysis/finalEvals.js';
 export { maxTraceF, TRACE_F_ESTIMATORS, type TraceFMax, traceFRows } from './analysis/fisherTrace.js';
 export { DEFAULT_GROUP_IGNORE_KEYS, groupKeyOf, groupLabels } from './analysis/groups.js';
 export { type MemorizationPoint, memorizationCurves } from './analysis/memorization.js';
+export {
+  type PairedEffect,
+  type PerSeed,
+  pairedEffect,
+  type RatioEffect,
+  ratioOfPairedMeans,
+  tQuantile975,
+} from './analysis/pairedEffects.js';
 export {
   type ArmRole,
   type PenaltyArm,
@@ -15,9 +23,13 @@ export {
 } from './analysis/penaltyArms.js';
 export {
   DEFAULT_EARLY_EPOCHS,
+  describeEarlyWindow,
+  type EarlyWindow,
+  earlyEpochsFor,
   type GroupSummary,
   isFinished,
   type RunSummary,
+  type SummarizeOptions,
   summarizeGroups,
   summarizeRuns,
   summaryTable,
@@ -35,6 +47,7 @@ export {
 export { earlyFisherScatterChart } from './charts/earlyFisherScatter.js';
 export { fisherExplosionChart } from './charts/fisherExplosion.js';
 export { memorizationChart } from './charts/memorization.js';
+export { type LabelledEffect, pairedEffectsChart } from './charts/pairedEffects.js';
 export { penaltyVsLrChart } from './charts/penaltyVsLr.js';
 export { findRunDirs } from './read/findRunDirs.js';
 export { type ParsedMetrics, parseMetricsJsonl } from './read/parseMetrics.js';

@@ -60,4 +60,20 @@ describe('final evaluations', () => {
     expect(b.finalTrainCleanAccuracy).toBe(0.9);
     expect(b.finalTrainNoisyAccuracy).toBe(0.3);
   });
+  it('tail means average the last k evaluations measuring each quantity, in step order', () => {
+    const a = f.get('a')!;
+    expect(a.tailTestAccuracy).toBeCloseTo((0.55 + 0.83 + 0.8) / 3, 12);
+    expect(a.tailTrainAccuracy).toBeCloseTo((0.6 + 0.9 + 0.95) / 3, 12);
+    expect(a.tailEvaluations).toBe(3);
+    const two = finalEvals(evals, 2).get('a')!;
+    expect(two.tailTestAccuracy).toBeCloseTo((0.83 + 0.8) / 2, 12);
+    const b = finalEvals(evals, 2).get('b')!;
+    // One test measurement only: its mean is that value, over one evaluation.
+    expect(b.tailTestAccuracy).toBe(0.6);
+    expect(b.tailEvaluations).toBe(1);
+    expect(b.tailTrainNoisyAccuracy).toBe(0.3);
+  });
+  it('refuses a tail that is not a positive whole number', () => {
+    expect(() => finalEvals(evals, 0)).toThrow(/tailEvaluations/);
+  });
 });

@@ -95,4 +95,22 @@ describe('Figure 2 needs a penalized arm and a finished tuned lr', () => {
     ]);
     await rm(dir, { recursive: true, force: true });
   });
+  it('labels a family trained at one rate by that rate, not as a small lr', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'fisherlab-arms3-'));
+    const records = curveRecords({ epochs: 1, traceF: () => 10, test: () => 0.5 });
+    await writeRun(path.join(dir, 'noisy'), {
+      config: runConfig({ lr: 0.03, noise: 0.2 }),
+      meta: runMeta('noisy', 'completed'),
+      records,
+    });
+    await writeRun(path.join(dir, 'noisy-fp'), {
+      config: runConfig({ lr: 0.03, noise: 0.2, penalty: 'fisher', alpha: 0.1 }),
+      meta: runMeta('noisy-fp', 'completed'),
+      records,
+    });
+    const set = await readRuns(dir);
+    const [family] = penaltyFamilies(set.runs, summarizeRuns(set.tables));
+    expect(family!.arms.map((a) => a.label)).toEqual(['lr 0.03', 'lr 0.03 + FP α=0.1']);
+    await rm(dir, { recursive: true, force: true });
+  });
 });

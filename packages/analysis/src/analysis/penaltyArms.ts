@@ -1,4 +1,5 @@
 import type { RunInfo } from '../read/readRuns.js';
+import { datasetDisplayName } from '../read/runConfig.js';
 import { DEFAULT_GROUP_IGNORE_KEYS, groupKeyOf } from './groups.js';
 import { isFinished, type RunSummary } from './runSummary.js';
 import { meanSpread } from './stats.js';
@@ -62,6 +63,9 @@ export function penaltyFamilies(
       .filter((lr) => lr > smallLr && Number.isFinite(meanAcc(lr)))
       .sort((a, b) => meanAcc(b) - meanAcc(a))[0];
     const arms: PenaltyArm[] = [];
+    // "small" only means something beside a larger tuned rate: a family trained at one rate (e.g. a
+    // noisy-label pair at the tuned rate) is labelled by its rate alone.
+    const smallName = tunedLr === undefined ? `lr ${smallLr}` : `small lr (${smallLr})`;
     const groupOf = (pick: (r: RunInfo) => boolean): Map<string, RunInfo> => {
       const byGroup = new Map<string, RunInfo>();
       for (const r of members) if (pick(r)) byGroup.set(r.group, r);
@@ -70,7 +74,7 @@ export function penaltyFamilies(
     for (const r of groupOf((r) => r.view.penaltyKind === 'none' && r.view.lr === smallLr).values()) {
       arms.push({
         role: 'small lr',
-        label: `small lr (${smallLr})`,
+        label: smallName,
         group: r.group,
         lr: smallLr,
         alpha: null,
@@ -94,7 +98,7 @@ export function penaltyFamilies(
       for (const r of byGroup) {
         arms.push({
           role: kind === 'fisher' ? 'small lr + FP' : 'small lr + GradNorm',
-          label: `small lr (${smallLr}) + ${name} α=${r.view.penaltyAlpha}`,
+          label: `${smallName} + ${name} α=${r.view.penaltyAlpha}`,
           group: r.group,
           lr: smallLr,
           alpha: r.view.penaltyAlpha,
@@ -104,7 +108,7 @@ export function penaltyFamilies(
     if (arms.length < 2 || !arms.some((a) => a.role.includes('+'))) continue;
     const first = members[0]!.view;
     const noise = first.noise ? `, noise ${Math.round(first.noise.fraction * 100)}%` : '';
-    out.push({ label: `${first.arch ?? 'model'} on ${first.datasetName ?? 'data'}${noise}`, arms });
+    out.push({ label: `${first.arch ?? 'model'} on ${datasetDisplayName(first.datasetName)}${noise}`, arms });
   }
   return out;
 }

@@ -13,6 +13,37 @@ import { type MeanSpread, meanSpread } from './stats.js';
  */
 export const DEFAULT_EARLY_EPOCHS = 2;
 
+/**
+ * The early phase over which "early Tr(F)" is read. A smaller learning rate moves later in steps,
+ * so its Tr(F) rise comes later too, roughly in proportion to 1/lr (PAPER.md, method notes). With
+ * `referenceLr` the window is `epochs` for a run at that rate and `epochs · referenceLr / lr` for a
+ * run at rate lr (10x longer at a 10x smaller rate); without it, `epochs` for every run.
+ */
+export interface EarlyWindow {
+  epochs: number;
+  referenceLr?: number;
+}
+
+/** A run's early phase in epochs under `window` (the fixed window when its lr is unknown). */
+export function earlyEpochsFor(window: EarlyWindow, lr: number | null): number {
+  if (window.referenceLr === undefined || lr === null || !(lr > 0)) return window.epochs;
+  return (window.epochs * window.referenceLr) / lr;
+}
+
+/** The window in words, for reports: "epochs ≤ 2", or the scaled form with its reference rate. */
+export function describeEarlyWindow(window: EarlyWindow): string {
+  const n = Number(window.epochs.toPrecision(4));
+  if (window.referenceLr === undefined) return `epochs ≤ ${n}`;
+  return `epochs ≤ ${n} · ${window.referenceLr} / lr (${n} at lr ${window.referenceLr}, ${Number((n * 10).toPrecision(4))} at a 10x smaller lr)`;
+}
+
+export interface SummarizeOptions {
+  /** Early phase: a number of epochs for every run, or a window scaled by each run's lr. */
+  early?: number | EarlyWindow;
+  /** Evaluations averaged in the tail means (default DEFAULT_TAIL_EVALUATIONS). */
+  tailEvaluations?: number;
+}
+
 export interface RunSummary extends Omit<FinalEval, 'runId'> {
   runId: string;
   name: string;
@@ -23,6 +54,8 @@ export interface RunSummary extends Omit<FinalEval, 'runId'> {
   maxTraceF: number | null;
   maxTraceFStdErr: number | null;
   maxTraceFEpoch: number | null;
+  /** This run's early phase in epochs (see EarlyWindow). */
+  earlyEpochs: number;
   /** max Tr(F) over epochs ≤ earlyEpochs. */
   earlyMaxTraceF: number | null;
   earlyMaxTraceFStdErr: number | null;
@@ -40,23 +73,33 @@ export function isFinished(status: RunState): boolean {
 }
 
 /** One summary row per run (every status, so failed and running runs stay visible). */
-export function summarizeRuns(tables: RunTables, earlyEpochs = DEFAULT_EARLY_EPOCHS): RunSummary[] {
-  const finals = finalEvals(tables.evals);
+export function summarizeRuns(
+  tables: RunTables,
+  options: number | SummarizeOptions = DEFAULT_EARLY_EPOCHS,
+): RunSummary[] {
+  const { early: earlyOption = DEFAULT_EARLY_EPOCHS, tailEvaluations } =
+    typeof options === 'number' ? { early: options } : options;
+  const window: EarlyWindow = typeof earlyOption === 'number' ? { epochs: earlyOption } : earlyOption;
+  const finals = finalEvals(tables.evals, tailEvaluations);
   const maxAll = maxTraceF(tables.fisher);
-  const maxEarly = maxTraceF(tables.fisher, earlyEpochs);
   const curvature = finalCurvature(tables.curvature);
   const runs = tables.runs.objects() as {
     runId: string;
     name: string;
     group: string;
     seed: number | null;
+    lr: number | null;
     status: RunState;
     statusDetail: string | null;
   }[];
+  // One maxTraceF pass per distinct window (one in all unless the window scales with lr).
+  const earlyMaxima = new Map<number, ReturnType<typeof maxTraceF>>();
   return runs.map((run) => {
     const f = finals.get(run.runId);
     const all = maxAll.get(run.runId);
-    const early = maxEarly.get(run.runId);
+    const earlyEpochs = earlyEpochsFor(window, run.lr);
+    if (!earlyMaxima.has(earlyEpochs)) earlyMaxima.set(earlyEpochs, maxTraceF(tables.fisher, earlyEpochs));
+    const early = earlyMaxima.get(earlyEpochs)!.get(run.runId);
     const flat = curvature.get(run.runId);
     return {
       runId: run.runId,
@@ -74,9 +117,15 @@ export function summarizeRuns(tables: RunTables, earlyEpochs = DEFAULT_EARLY_EPO
       gapEpoch: f?.gapEpoch ?? null,
       finalTrainCleanAccuracy: f?.finalTrainCleanAccuracy ?? null,
       finalTrainNoisyAccuracy: f?.finalTrainNoisyAccuracy ?? null,
+      tailTestAccuracy: f?.tailTestAccuracy ?? null,
+      tailTrainAccuracy: f?.tailTrainAccuracy ?? null,
+      tailTrainCleanAccuracy: f?.tailTrainCleanAccuracy ?? null,
+      tailTrainNoisyAccuracy: f?.tailTrainNoisyAccuracy ?? null,
+      tailEvaluations: f?.tailEvaluations ?? 0,
       maxTraceF: all?.value ?? null,
       maxTraceFStdErr: all?.stdErr ?? null,
       maxTraceFEpoch: all?.epoch ?? null,
+      earlyEpochs,
       earlyMaxTraceF: early?.value ?? null,
       earlyMaxTraceFStdErr: early?.stdErr ?? null,
       earlyMaxTraceFEpoch: early?.epoch ?? null,
@@ -100,6 +149,7 @@ export interface GroupSummary {
   /** Runs counted in the statistics below: finished ones (completed, or status unknown). */
   finished: number;
   finalTestAccuracy: MeanSpread | null;
+  tailTestAccuracy: MeanSpread | null;
   bestTestAccuracy: MeanSpread | null;
   maxTraceF: MeanSpread | null;
   earlyMaxTraceF: MeanSpread | null;
@@ -121,6 +171,7 @@ export function summarizeGroups(rows: readonly RunSummary[]): GroupSummary[] {
       runs: runs.length,
       finished: done.length,
       finalTestAccuracy: stat((r) => r.finalTestAccuracy),
+      tailTestAccuracy: stat((r) => r.tailTestAccuracy),
       bestTestAccuracy: stat((r) => r.bestTestAccuracy),
       maxTraceF: stat((r) => r.maxTraceF),
       earlyMaxTraceF: stat((r) => r.earlyMaxTraceF),

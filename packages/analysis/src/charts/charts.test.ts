@@ -40,7 +40,7 @@ const outcomes = (): Record<Name, ChartOutcome> => {
     fisher: fisherExplosionChart(set.tables),
     penalty: penaltyVsLrChart(set.tables, penaltyFamilies(set.runs, summary), summary),
     memorization: memorizationChart(set.tables),
-    scatter: earlyFisherScatterChart(earlyFisherVsAccuracy(summary), 2),
+    scatter: earlyFisherScatterChart(earlyFisherVsAccuracy(summary), 'epochs ≤ 2'),
   };
 };
 
@@ -80,7 +80,7 @@ describe('charts that cannot be drawn say why', () => {
       notes: [expect.stringMatching(/no noisy runs found/)],
     });
     expect(penaltyVsLrChart(one.tables, penaltyFamilies(one.runs, summary), summary).chart).toBeNull();
-    expect(earlyFisherScatterChart(earlyFisherVsAccuracy(summary), 3).notes[0]).toMatch(
+    expect(earlyFisherScatterChart(earlyFisherVsAccuracy(summary), 'epochs ≤ 3').notes[0]).toMatch(
       /needs at least 2 finished runs.*found 1/,
     );
     // No eval of training accuracy: the train panel is left out and said so.

@@ -5,12 +5,12 @@ import { CHART_CONFIG, type ChartOutcome, PANEL_HEIGHT, PANEL_WIDTH, VEGA_LITE_S
  * Early-phase Tr(F) (max over epochs ≤ E) against final test accuracy, one point per finished run,
  * with Pearson (on log10 Tr(F)) and Spearman correlations and their standard errors in the title.
  */
-export function earlyFisherScatterChart(result: EarlyFisherVsAccuracy, earlyEpochs: number): ChartOutcome {
+export function earlyFisherScatterChart(result: EarlyFisherVsAccuracy, earlyPhase: string): ChartOutcome {
   if (result.points.length < 2) {
     return {
       chart: null,
       notes: [
-        `Early Tr(F) vs test accuracy: needs at least 2 finished runs with Tr(F) in the first ${earlyEpochs} epochs and a test accuracy; found ${result.points.length}.`,
+        `Early Tr(F) vs test accuracy: needs at least 2 finished runs with Tr(F) in the early phase (${earlyPhase}) and a test accuracy; found ${result.points.length}.`,
       ],
     };
   }
@@ -31,7 +31,7 @@ export function earlyFisherScatterChart(result: EarlyFisherVsAccuracy, earlyEpoc
         $schema: VEGA_LITE_SCHEMA,
         config: CHART_CONFIG,
         title: {
-          text: [`Early-phase Tr(F) (max over epochs ≤ ${earlyEpochs}) vs final test accuracy`, line],
+          text: [`Early-phase Tr(F) (max over ${earlyPhase}) vs final test accuracy`, line],
         },
         width: PANEL_WIDTH * 1.5,
         height: PANEL_HEIGHT * 1.5,
@@ -42,7 +42,7 @@ export function earlyFisherScatterChart(result: EarlyFisherVsAccuracy, earlyEpoc
             field: 'earlyMaxTraceF',
             type: 'quantitative',
             scale: { type: 'log' },
-            title: `max Tr(F), epochs ≤ ${earlyEpochs} (log scale)`,
+            title: `early max Tr(F) (log scale)`,
           },
           y: {
             field: 'finalTestAccuracy',

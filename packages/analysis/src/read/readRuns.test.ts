@@ -78,6 +78,14 @@ describe('readRuns', () => {
     );
     expect(row?.traceF).toBeNull();
   });
+  it('groups by run name when asked, labelling each group by that name', async () => {
+    const set = await readRuns(path.join(root, 'sweep'), { groupBy: 'name' });
+    const byId = new Map(set.runs.map((r) => [r.id, r.group]));
+    // a1 and a2 share a config but not a name; the run without meta.json is named by its config.
+    expect(byId.get('a1')).toBe('a1');
+    expect(byId.get('a2')).toBe('a2');
+    expect(set.runs.find((r) => r.meta === null)!.group).toBe('run');
+  });
   it('accepts a single run directory as the root', async () => {
     const set = await readRuns(path.join(root, 'crashed'));
     expect(set.runs.map((r) => r.id)).toEqual(['boom']);

@@ -50,6 +50,12 @@ export interface RunSet {
 export interface ReadRunsOptions {
   /** Config keys ignored when grouping runs (default DEFAULT_GROUP_IGNORE_KEYS). */
   groupIgnoreKeys?: readonly string[];
+  /**
+   * 'config' (default): runs whose configs agree but for ignored keys form a group, labelled by what
+   * differs between groups. 'name': runs with the same name form a group labelled by that name (for
+   * a caller that names its arms, such as the demo, whose arms differ in several keys at once).
+   */
+  groupBy?: 'config' | 'name';
 }
 
 /** Reads every run directory under the given roots (each a run directory or a tree of them). */
@@ -118,11 +124,19 @@ export async function readRuns(
       meta,
       config,
       view,
-      groupKey: config === null ? JSON.stringify({ run: id }) : groupKeyOf(config, ignore),
+      groupKey:
+        options.groupBy === 'name'
+          ? (meta?.name ?? view.name ?? id)
+          : config === null
+            ? JSON.stringify({ run: id })
+            : groupKeyOf(config, ignore),
       records,
     });
   }
-  const labels = groupLabels(partial.filter((r) => r.config !== null).map((r) => r.groupKey));
+  const labels =
+    options.groupBy === 'name'
+      ? new Map(partial.map((r) => [r.groupKey, r.groupKey]))
+      : groupLabels(partial.filter((r) => r.config !== null).map((r) => r.groupKey));
   const runs: RunInfo[] = partial.map((r) => ({ ...r, group: labels.get(r.groupKey) ?? `run ${r.id}` }));
   return { runs, tables: buildTables(runs), notes };
 }

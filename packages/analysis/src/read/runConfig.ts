@@ -79,6 +79,23 @@ export function readConfigView(config: JsonObject | null, file: string): RunConf
   };
 }
 
+/**
+ * A dataset's name for readers: FisherLab's config names ('default' is the Fashion-MNIST subset
+ * embedded in FisherLab) turned into what the data is. Unknown names are returned as they are.
+ */
+export function datasetDisplayName(name: string | null): string {
+  const known: Record<string, string> = {
+    default: 'Fashion-MNIST (embedded subset)',
+    'fashion-mnist-embedded': 'Fashion-MNIST (embedded subset)',
+    'fashion-mnist': 'Fashion-MNIST',
+    mnist: 'MNIST',
+    cifar10: 'CIFAR-10',
+    cifar100: 'CIFAR-100',
+    tinyimagenet: 'TinyImageNet-200',
+  };
+  return name === null ? 'data' : (known[name] ?? name);
+}
+
 export function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -5,6 +5,8 @@ import { DEFAULT_GROUP_IGNORE_KEYS } from '../analysis/groups.js';
 import { penaltyFamilies } from '../analysis/penaltyArms.js';
 import {
   DEFAULT_EARLY_EPOCHS,
+  describeEarlyWindow,
+  type EarlyWindow,
   type GroupSummary,
   type RunSummary,
   summarizeGroups,
@@ -22,6 +24,10 @@ import { renderSvg } from './svg.js';
 export interface ComposeOptions {
   /** Early phase = epochs ≤ this (default: the runs' tracking.earlyEpochs if they agree, else DEFAULT_EARLY_EPOCHS). */
   earlyEpochs?: number;
+  /** Early phase scaled by each run's learning rate (overrides earlyEpochs); see EarlyWindow. */
+  earlyWindow?: EarlyWindow;
+  /** Evaluations averaged in the summaries' tail means (default 3). */
+  tailEvaluations?: number;
   groupIgnoreKeys?: readonly string[];
 }
 
@@ -32,7 +38,9 @@ export interface ComposedReport {
   summary: RunSummary[];
   groups: GroupSummary[];
   correlation: EarlyFisherVsAccuracy;
+  /** The early window's epochs at its reference rate (all runs when it does not scale with lr). */
   earlyEpochs: number;
+  earlyWindow: EarlyWindow;
 }
 
 /** The runs' `tracking.earlyEpochs` when every run with a config sets the same value above 0. */
@@ -54,7 +62,8 @@ export function earlyEpochsOfRuns(set: RunSet): number | null {
 /** Everything the report shows, computed from runs already read (no file output). */
 export function composeReport(set: RunSet, options: ComposeOptions = {}): ComposedReport {
   const fromRuns = earlyEpochsOfRuns(set);
-  const earlyEpochs = options.earlyEpochs ?? fromRuns ?? DEFAULT_EARLY_EPOCHS;
+  const earlyEpochs = options.earlyWindow?.epochs ?? options.earlyEpochs ?? fromRuns ?? DEFAULT_EARLY_EPOCHS;
+  const earlyWindow: EarlyWindow = options.earlyWindow ?? { epochs: earlyEpochs };
   if (!(earlyEpochs > 0)) {
     throw new Error(
       `earlyEpochs: expected a number of epochs above 0, found ${earlyEpochs}. Fix: pass e.g. 3 (the early phase is epochs ≤ earlyEpochs).`,
@@ -78,14 +87,17 @@ export function composeReport(set: RunSet, options: ComposeOptions = {}): Compos
       );
     }
   }
-  const summary = summarizeRuns(set.tables, earlyEpochs);
+  const summary = summarizeRuns(set.tables, {
+    early: earlyWindow,
+    ...(options.tailEvaluations === undefined ? {} : { tailEvaluations: options.tailEvaluations }),
+  });
   const correlation = earlyFisherVsAccuracy(summary);
   const families = penaltyFamilies(set.runs, summary, options.groupIgnoreKeys ?? DEFAULT_GROUP_IGNORE_KEYS);
   const outcomes = [
     fisherExplosionChart(set.tables),
     penaltyVsLrChart(set.tables, families, summary),
     memorizationChart(set.tables),
-    earlyFisherScatterChart(correlation, earlyEpochs),
+    earlyFisherScatterChart(correlation, describeEarlyWindow(earlyWindow)),
   ];
   const charts: Chart[] = [];
   for (const o of outcomes) {
@@ -97,10 +109,22 @@ export function composeReport(set: RunSet, options: ComposeOptions = {}): Compos
       'Empirical-Fisher measurements (true labels) were found; they are not Tr(F) and are not plotted as Tr(F).',
     );
   }
-  return { charts, notes, summary, groups: summarizeGroups(summary), correlation, earlyEpochs };
+  return {
+    charts,
+    notes,
+    summary,
+    groups: summarizeGroups(summary),
+    correlation,
+    earlyEpochs,
+    earlyWindow,
+  };
 }
 
 export interface BuildReportOptions extends ComposeOptions {
+  /** How runs are grouped (see ReadRunsOptions.groupBy). */
+  groupBy?: 'config' | 'name';
+  /** Charts drawn by the caller, shown before the report's own (e.g. the demo's paired effects). */
+  extraCharts?: readonly Chart[];
   /** Run directories, or roots of trees of them. */
   runs: string | readonly string[];
   /** Where to write the HTML report (e.g. 'report.html'). */
@@ -121,8 +145,12 @@ export interface BuiltReport extends ComposedReport {
 
 /** Reads the runs, writes the self-contained HTML report (and SVGs), and returns what it showed. */
 export async function buildReport(options: BuildReportOptions): Promise<BuiltReport> {
-  const set = await readRuns(options.runs, { groupIgnoreKeys: options.groupIgnoreKeys });
+  const set = await readRuns(options.runs, {
+    ...(options.groupIgnoreKeys ? { groupIgnoreKeys: options.groupIgnoreKeys } : {}),
+    ...(options.groupBy ? { groupBy: options.groupBy } : {}),
+  });
   const composed = composeReport(set, options);
+  const charts = [...(options.extraCharts ?? []), ...composed.charts];
   const notes = [...(options.notes ?? []), ...composed.notes];
   const html = renderReportHtml({
     title: options.title ?? 'FisherLab report',
@@ -130,22 +158,22 @@ export async function buildReport(options: BuildReportOptions): Promise<BuiltRep
     sources: typeof options.runs === 'string' ? [options.runs] : options.runs,
     findings: options.findings ?? [],
     notes,
-    charts: composed.charts,
+    charts,
     summary: composed.summary,
     groups: composed.groups,
     runs: set.runs,
-    earlyEpochs: composed.earlyEpochs,
+    earlyPhase: describeEarlyWindow(composed.earlyWindow),
   });
   await mkdir(path.dirname(path.resolve(options.out)), { recursive: true });
   await writeFile(options.out, html);
   const svgPaths: string[] = [];
   if (options.svgDir !== undefined) {
     await mkdir(options.svgDir, { recursive: true });
-    for (const chart of composed.charts) {
+    for (const chart of charts) {
       const file = path.join(options.svgDir, `${chart.id}.svg`);
       await writeFile(file, await renderSvg(chart.spec));
       svgPaths.push(file);
     }
   }
-  return { ...composed, notes, htmlPath: options.out, svgPaths };
+  return { ...composed, charts, notes, htmlPath: options.out, svgPaths };
 }

@@ -39,4 +39,13 @@ describe('the early-phase window', () => {
       /earlyEpochs: expected a number of epochs above 0, found 0/,
     );
   });
+  it("scales the window with each run's learning rate when given a reference rate", async () => {
+    // lr 0.1 and 0.2 with a window of 1 epoch at lr 0.2: the lr-0.1 run's window is 2 epochs.
+    const set = await readRuns(path.join(root, 'agree'));
+    const c = composeReport(set, { earlyWindow: { epochs: 1, referenceLr: 0.2 } });
+    const byLr = new Map(c.summary.map((r) => [r.earlyEpochs, r.earlyMaxTraceF]));
+    expect(byLr.get(2)).toBe(30);
+    expect(byLr.get(1)).toBe(20);
+    expect(c.earlyWindow).toEqual({ epochs: 1, referenceLr: 0.2 });
+  });
 });

@@ -20,7 +20,7 @@ describe('report HTML escaping', () => {
     summary: [summaryRow({ runId: 'r', name: '<img src=x>' })],
     groups: [],
     runs: [],
-    earlyEpochs: 3,
+    earlyPhase: 'epochs ≤ 3',
   });
   it('keeps data and text from closing elements or injecting markup', () => {
     expect(html).toContain('\\u003c/script>\\u003cscript>alert(1)\\u003c/script>');
@@ -35,5 +35,31 @@ describe('report HTML escaping', () => {
   it('escapes inline script text', () => {
     expect(escapeInlineScript('a="</script>";b="<!--"')).toBe('a="<\\/script>";b="<\\!--"');
     expect(escapeHtml(`'"`)).toBe('&#39;&quot;');
+  });
+  it('shows a three-way verdict where the finding has one', () => {
+    const page = renderReportHtml({
+      title: 'T',
+      generatedAt: 'now',
+      sources: ['runs'],
+      findings: [
+        { title: 'x', held: false, verdict: 'inconclusive', text: 'mean right, interval spans 0' },
+        { title: 'y', held: true, text: 'held' },
+        { title: 'z', held: false, verdict: 'not held', text: 'against' },
+      ],
+      notes: [],
+      charts: [],
+      summary: [],
+      groups: [],
+      runs: [],
+      earlyPhase: 'epochs ≤ 2',
+    });
+    const badges = [...page.matchAll(/<li class="([a-z-]+)"><span class="badge">([^<]+)<\/span>/g)].map(
+      (m) => [m[1], m[2]],
+    );
+    expect(badges).toEqual([
+      ['inconclusive', '~ inconclusive'],
+      ['held', '✓ held'],
+      ['not-held', '✗ did not hold'],
+    ]);
   });
 });

@@ -8,8 +8,16 @@ import { vendorScripts } from './vendorScripts.js';
 export interface Finding {
   title: string;
   held: boolean;
+  /** A three-way verdict where the caller has one ('inconclusive': right direction, interval includes zero). */
+  verdict?: 'held' | 'inconclusive' | 'not held';
   text: string;
 }
+
+const BADGES = {
+  held: ['held', '✓ held'],
+  inconclusive: ['inconclusive', '~ inconclusive'],
+  'not held': ['not-held', '✗ did not hold'],
+} as const;
 
 export interface ReportPage {
   title: string;
@@ -21,7 +29,8 @@ export interface ReportPage {
   summary: readonly RunSummary[];
   groups: readonly GroupSummary[];
   runs: readonly RunInfo[];
-  earlyEpochs: number;
+  /** The early phase in words (describeEarlyWindow). */
+  earlyPhase: string;
 }
 
 export function escapeHtml(text: string): string {
@@ -54,10 +63,10 @@ export function renderReportHtml(page: ReportPage): string {
     page.findings.length === 0
       ? ''
       : `<section id="findings"><h2>Findings</h2><ul class="findings">${page.findings
-          .map(
-            (f) =>
-              `<li class="${f.held ? 'held' : 'not-held'}"><span class="badge">${f.held ? '✓ held' : '✗ did not hold'}</span> <strong>${escapeHtml(f.title)}</strong><p>${escapeHtml(f.text)}</p></li>`,
-          )
+          .map((f) => {
+            const [cls, badge] = BADGES[f.verdict ?? (f.held ? 'held' : 'not held')];
+            return `<li class="${cls}"><span class="badge">${badge}</span> <strong>${escapeHtml(f.title)}</strong><p>${escapeHtml(f.text)}</p></li>`;
+          })
           .join('')}</ul></section>`;
   const notes =
     page.notes.length === 0
@@ -114,6 +123,7 @@ h1 { margin-bottom: 0.2rem; } h2 { margin-top: 2rem; border-bottom: 1px solid #d
 .findings { list-style: none; padding: 0; } .findings li { border-left: 4px solid; padding: 0.3rem 0.8rem; margin: 0.5rem 0; }
 .findings li p { margin: 0.2rem 0 0; }
 .held { border-color: #2e7d32; background: #f1f8f1; } .not-held { border-color: #c62828; background: #fdf1f1; }
+.inconclusive { border-color: #9a6700; background: #fdf8ec; } .inconclusive .badge { color: #9a6700; font-weight: 600; }
 .held .badge { color: #2e7d32; font-weight: 600; } .not-held .badge { color: #c62828; font-weight: 600; }
 .notes li { margin: 0.2rem 0; }
 table { border-collapse: collapse; width: 100%; font-size: 13px; } th, td { border-bottom: 1px solid #e5e5e5; padding: 0.3rem 0.5rem; text-align: left; vertical-align: top; }
@@ -127,7 +137,7 @@ th { background: #fafafa; }
 </head>
 <body>
 <h1>${escapeHtml(page.title)}</h1>
-<p class="dim">Generated ${escapeHtml(page.generatedAt)} from ${page.runs.length} run(s) in ${page.sources.map(escapeHtml).join(', ')}. Early phase: epochs ≤ ${page.earlyEpochs}. Accuracies are fractions shown as %; Tr(F) is the trace of the Fisher information on each run's tracking subset.</p>
+<p class="dim">Generated ${escapeHtml(page.generatedAt)} from ${page.runs.length} run(s) in ${page.sources.map(escapeHtml).join(', ')}. Early phase: ${escapeHtml(page.earlyPhase)}. Accuracies are fractions shown as %; Tr(F) is the trace of the Fisher information on each run's tracking subset.</p>
 ${findings}
 ${notes}
 ${charts}

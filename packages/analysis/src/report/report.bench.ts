@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, bench, describe } from 'vitest';
+import { describeEarlyWindow } from '../analysis/runSummary.js';
 import { type ConfigOptions, curveRecords, runConfig, runMeta, writeRun } from '../fixtures/runFixtures.js';
 import { readRuns } from '../read/readRuns.js';
 import { composeReport } from './buildReport.js';
@@ -61,7 +62,7 @@ describe('report over 40 runs x 100 epochs', () => {
         summary: composed.summary,
         groups: composed.groups,
         runs: set.runs,
-        earlyEpochs: composed.earlyEpochs,
+        earlyPhase: describeEarlyWindow(composed.earlyWindow),
       });
     },
     { iterations: 5 },
