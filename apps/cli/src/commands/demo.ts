@@ -13,7 +13,16 @@ export function registerDemo(program: Command): void {
       '--quick',
       'fewer examples and epochs (seconds with the native tier): checks that everything runs, not the findings',
     )
-    .option('--seed <s>', 'seed of every run', (raw) => Number.parseInt(raw, 10), 0)
+    .option(
+      '--seeds <n>',
+      'seeds per arm (0 .. n-1; default 3, 2 with --quick): findings are paired differences across them',
+      (raw) => {
+        const n = Number(raw);
+        if (!Number.isInteger(n) || n < 1)
+          throw new UserError(`--seeds expects a positive integer, got '${raw}'`);
+        return n;
+      },
+    )
     .option(
       '--workers <n>',
       'runs at a time (wasm uses one core per run)',
@@ -27,13 +36,13 @@ export function registerDemo(program: Command): void {
     )
     .option(
       '--tune',
-      'run the tuning grids (lr, FP alpha, GradNorm alpha) and record them in demo/tuning.json',
+      "run the tuning grids (lr, then FP alpha at the small lr) on the demo's protocol and record them in apps/cli/demo/tuning.json",
     )
     .action(
-      async (options: { out: string; quick?: boolean; seed: number; workers: number; tune?: boolean }) => {
+      async (options: { out: string; quick?: boolean; seeds?: number; workers: number; tune?: boolean }) => {
         if (options.tune) {
           const { tuneDemo } = await import('../demo/tune.js');
-          const tuning = await tuneDemo({ out: options.out, workers: options.workers, seed: options.seed });
+          const tuning = await tuneDemo({ out: options.out, workers: options.workers });
           console.log(JSON.stringify(tuning, null, 2));
           return;
         }
@@ -41,12 +50,13 @@ export function registerDemo(program: Command): void {
         const result = await runDemo({
           out: options.out,
           quick: Boolean(options.quick),
-          seed: options.seed,
+          ...(options.seeds === undefined ? {} : { seeds: options.seeds }),
           workers: options.workers,
         });
         console.log(`\n${result.table}\n`);
+        const badge = { held: 'HELD        ', inconclusive: 'INCONCLUSIVE', 'not held': 'NOT HELD    ' };
         for (const f of result.findings)
-          console.log(`${f.held ? 'HELD    ' : 'NOT HELD'} ${f.title}\n         ${f.text}`);
+          console.log(`${badge[f.verdict]} ${f.title}\n             ${f.text}`);
         console.log(`\nreport: ${result.reportPath}  (wall time ${formatDuration(result.seconds)})`);
       },
     );

@@ -11,29 +11,30 @@ const out = mkdtempSync(path.join(tmpdir(), 'fisherlab-demo-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 describe('fisherlab demo --quick', () => {
-  it('runs the six arms end to end, states the three findings with numbers, and its report renders', async () => {
+  it('runs five arms for two seeds end to end, states the three findings as paired effects, and its report renders', async () => {
     const result = spawnSync(process.execPath, [bin, 'demo', '--quick', '--out', out], {
       encoding: 'utf8',
       env: { ...process.env, CI: '1' },
       timeout: 600_000,
     });
     expect(result.status, result.stderr).toBe(0);
-    const findings = result.stdout.split('\n').filter((l) => /^(HELD|NOT HELD)/.test(l));
+    const findings = result.stdout.split('\n').filter((l) => /^(HELD|INCONCLUSIVE|NOT HELD)/.test(l));
     expect(findings).toHaveLength(3);
-    for (const line of findings) expect(line).toMatch(/^(HELD {4}|NOT HELD) \([abc]\)/);
-    expect(result.stdout).toMatch(/tuned-lr\s+completed/);
-    expect(readdirSync(path.join(out, 'runs')).sort()).toEqual([
-      '1-tuned-lr',
-      '2-small-lr',
-      '3-small-lr-FP',
-      '4-small-lr-GN',
-      '5-noisy',
-      '6-noisy-FP',
-    ]);
+    for (const line of findings) expect(line).toMatch(/^(HELD {8}|INCONCLUSIVE|NOT HELD {4}) \([abc]\)/);
+    // Each finding is stated as paired differences across the seeds, with an interval.
+    expect(result.stdout.match(/95% CI [^;]+; \d of 2 seeds/g)!.length).toBeGreaterThanOrEqual(6);
+    expect(result.stdout).toMatch(/^lr 0\.03 \(tuned\) +1 +2 +\d/m);
+    expect(result.stdout).toMatch(/^20% noisy labels, lr 0\.03 \(tuned\) \+ FP α=/m);
+    expect(readdirSync(path.join(out, 'runs')).sort()).toEqual(
+      ['s0', 's1'].flatMap((s) =>
+        ['noisy', 'noisy-FP', 'small', 'small-FP', 'tuned'].map((a) => `${s}-${a}`),
+      ),
+    );
     const reportFile = path.join(out, 'report.html');
     expect(existsSync(reportFile)).toBe(true);
     const svgs = readdirSync(path.join(out, 'figures')).filter((f) => f.endsWith('.svg'));
-    expect(svgs.length).toBeGreaterThanOrEqual(3);
+    expect(svgs).toContain('paired-effects.svg');
+    expect(svgs.length).toBeGreaterThanOrEqual(4);
     const html = readFileSync(reportFile, 'utf8');
     expect(html).toContain('FisherLab demo (quick)');
 
@@ -58,7 +59,7 @@ describe('fisherlab demo --quick', () => {
       page.on('request', (r) => requests.push(r.url()));
       const url = pathToFileURL(reportFile).href;
       await page.goto(url);
-      await page.waitForFunction(() => document.querySelectorAll('.chart svg.marks').length >= 4, undefined, {
+      await page.waitForFunction(() => document.querySelectorAll('.chart svg.marks').length >= 5, undefined, {
         timeout: 60_000,
       });
       const marks = await page.$$eval('.chart', (charts) =>

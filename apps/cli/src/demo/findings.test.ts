@@ -1,66 +1,134 @@
 import type { RunSummary } from '@fisherlab/analysis';
 import { describe, expect, it } from 'vitest';
-import { demoFindings } from './findings.js';
+import { demoFindings, groupByArm, type RunsByArm } from './findings.js';
+import type { DemoArm } from './plan.js';
 
-const row = (name: string, values: Partial<RunSummary>): RunSummary =>
+const labels: Record<DemoArm, string> = {
+  tuned: 'tuned',
+  small: 'small',
+  'small+FP': 'small+FP',
+  noisy: 'noisy',
+  'noisy+FP': 'noisy+FP',
+};
+
+const summary = (runId: string, seed: number, values: Partial<RunSummary>): RunSummary =>
   ({
-    runId: name,
-    name,
-    group: name,
-    seed: 0,
+    runId,
+    name: runId,
+    group: runId,
+    seed,
     status: 'completed',
     statusDetail: null,
+    tailTestAccuracy: null,
+    tailTrainAccuracy: null,
+    tailTrainCleanAccuracy: null,
+    tailTrainNoisyAccuracy: null,
+    maxTraceF: null,
+    earlyMaxTraceF: null,
     ...values,
   }) as RunSummary;
 
-describe('demo findings', () => {
-  const runs = {
-    'tuned-lr': row('tuned-lr', {
-      finalTestAccuracy: 0.85,
-      finalTrainAccuracy: 0.95,
-      earlyMaxTraceF: 100,
-      maxTraceF: 120,
-    }),
-    'small-lr': row('small-lr', {
-      finalTestAccuracy: 0.8,
-      finalTrainAccuracy: 0.96,
-      earlyMaxTraceF: 400,
-      maxTraceF: 500,
-    }),
-    'small-lr+FP': row('small-lr+FP', { finalTestAccuracy: 0.84, maxTraceF: 150 }),
-    'small-lr+GN': row('small-lr+GN', { finalTestAccuracy: 0.82, maxTraceF: 300 }),
-    noisy: row('noisy', {
-      finalTrainCleanAccuracy: 0.9,
-      finalTrainNoisyAccuracy: 0.5,
-      finalTestAccuracy: 0.8,
-    }),
-    'noisy+FP': row('noisy+FP', {
-      finalTrainCleanAccuracy: 0.88,
-      finalTrainNoisyAccuracy: 0.2,
-      finalTestAccuracy: 0.83,
-    }),
-  };
+/** Three seeds per arm; `offsets[s]` shifts every accuracy of seed s (what seeds share cancels in pairs). */
+function runs(arms: Partial<Record<DemoArm, (seed: number) => Partial<RunSummary>>>): RunsByArm {
+  const all: RunSummary[] = [];
+  const where = new Map<string, { arm: DemoArm; seed: number }>();
+  for (const [arm, values] of Object.entries(arms) as [DemoArm, (seed: number) => Partial<RunSummary>][]) {
+    for (const seed of [0, 1, 2]) {
+      const id = `s${seed}-${arm}`;
+      where.set(id, { arm, seed });
+      all.push(summary(id, seed, values(seed)));
+    }
+  }
+  return groupByArm(all, (id) => where.get(id));
+}
 
-  it('states each finding with the numbers, and the share of the gap FP recovers', () => {
-    const [a, b, c] = demoFindings(runs);
-    expect(a).toMatchObject({ held: true });
-    expect(a!.text).toMatch(/small lr 400.0 vs tuned 100.0 \(4.00x higher\)/);
-    expect(a!.text).toMatch(/5.0 points lower/);
-    expect(b).toMatchObject({ held: true });
-    expect(b!.text).toMatch(/FP recovers 80% of the 5.0 points gap/);
-    expect(b!.text).toMatch(/GradNorm: test 82.0%.*recovers 40% of the gap/);
-    expect(c).toMatchObject({ held: true });
-    expect(c!.text).toMatch(/30.0 points lower\); on clean examples: 90.0% → 88.0% \(2.0 points lower\)/);
+const offsets = [0, 0.02, -0.01];
+const paper = {
+  tuned: (s: number) => ({
+    tailTestAccuracy: 0.86 + offsets[s]!,
+    tailTrainAccuracy: 0.99,
+    earlyMaxTraceF: 100,
+    maxTraceF: 120,
+  }),
+  small: (s: number) => ({
+    tailTestAccuracy: 0.83 + offsets[s]! + 0.001 * s,
+    tailTrainAccuracy: 0.97,
+    earlyMaxTraceF: 400 + 10 * s,
+    maxTraceF: 600,
+  }),
+  'small+FP': (s: number) => ({
+    tailTestAccuracy: 0.845 + offsets[s]!,
+    tailTrainAccuracy: 0.96,
+    maxTraceF: 150 + s,
+  }),
+  noisy: (s: number) => ({
+    tailTestAccuracy: 0.78 + offsets[s]!,
+    tailTrainCleanAccuracy: 0.99,
+    tailTrainNoisyAccuracy: 0.6 + 0.01 * s,
+  }),
+  'noisy+FP': (s: number) => ({
+    tailTestAccuracy: 0.82 + offsets[s]!,
+    tailTrainCleanAccuracy: 0.97 - 0.001 * s,
+    tailTrainNoisyAccuracy: 0.3,
+  }),
+};
+
+describe('demo findings from paired seeds', () => {
+  it('holds each finding whose effects all point the paper’s way with intervals clear of zero', () => {
+    const { findings, effects } = demoFindings(runs(paper), labels);
+    expect(findings.map((f) => f.verdict)).toEqual(['held', 'held', 'held']);
+    const [a, b, c] = findings;
+    // Paired: seed offsets cancel, so tuned − small is 3.0, 2.9, 2.8 points.
+    expect(a!.text).toMatch(
+      /test accuracy, tuned lr − small lr: \+2\.9 ± 0\.1 points \(95% CI \+2\.7 to \+3\.1; 3 of 3 seeds\)/,
+    );
+    expect(a!.text).toMatch(/early max Tr\(F\) of the small lr over the tuned lr: 4\.10x/);
+    // FP − small = 1.5, 1.4, 1.3 of a 3.0, 2.9, 2.8 gap: 1.4 / 2.9 = 48%.
+    expect(b!.text).toMatch(
+      /^FP recovers 48% ± \d+% of the small-lr gap \(3 of 3 seeds above the small lr\)/,
+    );
+    expect(b!.text).toMatch(/Fit \(train accuracy\): tuned 99\.0%, small 97\.0%, small\+FP 96\.0%/);
+    expect(c!.text).toMatch(/noisy-label examples 61\.0% → 30\.0% with FP/);
+    expect(effects.map((e) => e.label[1])).toEqual(['a', 'a', 'b', 'b', 'c', 'c', 'c']);
   });
 
-  it('does not claim a finding the numbers contradict, or one it could not check', () => {
-    const contradicted = demoFindings({
-      ...runs,
-      'small-lr': row('small-lr', { finalTestAccuracy: 0.86, earlyMaxTraceF: 90, maxTraceF: 100 }),
-      'noisy+FP': row('noisy+FP', { finalTrainCleanAccuracy: 0.7, finalTrainNoisyAccuracy: 0.4 }),
-    });
-    expect(contradicted.map((f) => f.held)).toEqual([false, false, false]);
-    const missing = demoFindings({ 'tuned-lr': runs['tuned-lr'] });
-    expect(missing.every((f) => !f.held && /could not be checked/.test(f.text))).toBe(true);
+  it('calls a finding inconclusive when the means agree but an interval includes zero', () => {
+    const noisySeeds = [0.01, -0.004, 0.012];
+    const { findings } = demoFindings(
+      runs({
+        ...paper,
+        'small+FP': (s) => ({ tailTestAccuracy: 0.83 + offsets[s]! + noisySeeds[s]!, maxTraceF: 150 }),
+      }),
+      labels,
+    );
+    expect(findings[1]!.verdict).toBe('inconclusive');
+    expect(findings[1]!.held).toBe(false);
+  });
+
+  it('does not claim what the runs contradict, or what it could not check', () => {
+    const contradicted = demoFindings(
+      runs({
+        ...paper,
+        small: (s) => ({ tailTestAccuracy: 0.87 + offsets[s]!, earlyMaxTraceF: 90, maxTraceF: 100 }),
+        'noisy+FP': (s) => ({ tailTrainCleanAccuracy: 0.7, tailTrainNoisyAccuracy: 0.6 + 0.01 * s }),
+      }),
+      labels,
+    ).findings;
+    expect(contradicted.map((f) => f.verdict)).toEqual(['not held', 'not held', 'not held']);
+    expect(contradicted[1]!.text).toMatch(/^there is no small-lr gap to recover/);
+    const missing = demoFindings(runs({ tuned: paper.tuned }), labels).findings;
+    expect(missing.every((f) => f.verdict === 'not held' && /could not be checked/.test(f.text))).toBe(true);
+  });
+
+  it('leaves out runs that did not finish', () => {
+    const where = (id: string) => ({ arm: 'tuned' as const, seed: Number(id) });
+    const byArm = groupByArm(
+      [
+        summary('0', 0, { tailTestAccuracy: 0.8 }),
+        { ...summary('1', 1, { tailTestAccuracy: 0.8 }), status: 'failed' },
+      ],
+      where,
+    );
+    expect([...byArm.get('tuned')!.keys()]).toEqual([0]);
   });
 });

@@ -1,119 +1,247 @@
-import type { RunSummary } from '@fisherlab/analysis';
+import {
+  isFinished,
+  type LabelledEffect,
+  type PairedEffect,
+  pairedEffect,
+  type RunSummary,
+  ratioOfPairedMeans,
+} from '@fisherlab/analysis';
 import type { DemoArm } from './plan.js';
+
+/**
+ * The paper's three findings, checked on the demo's runs from paired per-seed differences. A
+ * finding is 'held' when every effect it claims points the paper's way with a 95% interval that
+ * excludes zero, 'inconclusive' when the means point that way but an interval includes zero, and
+ * 'not held' otherwise (or when its runs are missing).
+ */
+export type Verdict = 'held' | 'inconclusive' | 'not held';
 
 export interface Finding {
   id: 'a' | 'b' | 'c';
   title: string;
   held: boolean;
+  verdict: Verdict;
   text: string;
 }
 
+export interface DemoEvidence {
+  findings: Finding[];
+  /** The effects behind the findings, for the report's chart. */
+  effects: LabelledEffect[];
+}
+
+/** arm → seed → that run's summary (finished runs only). */
+export type RunsByArm = Map<DemoArm, Map<number, RunSummary>>;
+
+export function groupByArm(
+  summaries: readonly RunSummary[],
+  armOf: (runId: string) => { arm: DemoArm; seed: number } | undefined,
+): RunsByArm {
+  const out: RunsByArm = new Map();
+  for (const s of summaries) {
+    const where = armOf(s.runId);
+    if (!where || !isFinished(s.status)) continue;
+    const bySeed = out.get(where.arm) ?? new Map<number, RunSummary>();
+    bySeed.set(where.seed, s);
+    out.set(where.arm, bySeed);
+  }
+  return out;
+}
+
+type Pick = (r: RunSummary) => number | null;
+
+function perSeed(runs: RunsByArm, arm: DemoArm, pick: Pick): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const [seed, r] of runs.get(arm) ?? []) {
+    const v = pick(r);
+    if (v !== null && Number.isFinite(v)) out.set(seed, v);
+  }
+  return out;
+}
+
+const log10 =
+  (pick: Pick): Pick =>
+  (r) => {
+    const v = pick(r);
+    return v !== null && v > 0 ? Math.log10(v) : null;
+  };
+const testAcc: Pick = (r) => r.tailTestAccuracy;
+const trainAcc: Pick = (r) => r.tailTrainAccuracy;
+
+/** The effect of arm a over arm b on `pick`, or null when they share no seed. */
+function effect(
+  runs: RunsByArm,
+  a: DemoArm,
+  b: DemoArm,
+  pick: Pick,
+  expected: 'positive' | 'negative',
+): PairedEffect | null {
+  const x = perSeed(runs, a, pick);
+  const y = perSeed(runs, b, pick);
+  return [...x.keys()].some((s) => y.has(s)) ? pairedEffect(x, y, expected) : null;
+}
+
+/** Whether an effect points the expected way, and whether its 95% interval excludes zero too. */
+function direction(e: PairedEffect): 'sure' | 'mean only' | 'against' {
+  const right = e.expected === 'positive' ? e.mean > 0 : e.mean < 0;
+  if (!right) return 'against';
+  if (e.ci95 === null) return 'mean only';
+  return (e.expected === 'positive' ? e.ci95[0] > 0 : e.ci95[1] < 0) ? 'sure' : 'mean only';
+}
+
+function verdictOf(effects: PairedEffect[]): Verdict {
+  const d = effects.map(direction);
+  if (d.includes('against')) return 'not held';
+  return d.every((x) => x === 'sure') ? 'held' : 'inconclusive';
+}
+
+const signed = (x: number, digits = 1) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(digits)}`;
+
+/** "+1.2 ± 0.4 points (95% CI +0.1 to +2.3; 3 of 3 seeds)" for an accuracy difference. */
+export function describePoints(e: PairedEffect): string {
+  const se = e.stdErr === null ? '' : ` ± ${(100 * e.stdErr).toFixed(1)}`;
+  const ci = e.ci95 === null ? '' : `95% CI ${signed(100 * e.ci95[0])} to ${signed(100 * e.ci95[1])}; `;
+  return `${signed(100 * e.mean)}${se} points (${ci}${e.agreeing} of ${e.n} seeds)`;
+}
+
+/** "11.5x (95% CI 8.0x to 16.3x; 3 of 3 seeds)" for a paired difference of log10 values. */
+export function describeRatio(e: PairedEffect): string {
+  const x = (v: number) => `${(10 ** v).toPrecision(3)}x`;
+  const ci = e.ci95 === null ? '' : `95% CI ${x(e.ci95[0])} to ${x(e.ci95[1])}; `;
+  return `${x(e.mean)} (${ci}${e.agreeing} of ${e.n} seeds)`;
+}
+
+const mean = (m: Map<number, number>) => [...m.values()].reduce((a, b) => a + b, 0) / m.size;
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-const pts = (x: number) => `${(100 * x).toFixed(1)} points`;
-const num = (x: number) => x.toPrecision(4);
 
-type ByArm = Partial<Record<DemoArm, RunSummary>>;
-
-/**
- * The paper's three findings, checked on this demo's runs, stated with the numbers the runs
- * produced. A finding that could not be checked (a run missing or unfinished) is reported as not held.
- */
-export function demoFindings(byArm: ByArm): Finding[] {
-  return [findingA(byArm), findingB(byArm), findingC(byArm)];
-}
-
-function missing(id: Finding['id'], title: string, arms: DemoArm[]): Finding {
-  return { id, title, held: false, text: `could not be checked: no finished result for ${arms.join(', ')}` };
-}
-
-function findingA(r: ByArm): Finding {
-  const title = '(a) A small learning rate: higher early Tr(F), lower final test accuracy';
-  const tuned = r['tuned-lr'];
-  const small = r['small-lr'];
-  if (
-    tuned?.earlyMaxTraceF == null ||
-    small?.earlyMaxTraceF == null ||
-    tuned.finalTestAccuracy == null ||
-    small.finalTestAccuracy == null
-  ) {
-    return missing('a', title, ['tuned-lr', 'small-lr']);
-  }
-  const higherTrace = small.earlyMaxTraceF > tuned.earlyMaxTraceF;
-  const lowerAccuracy = small.finalTestAccuracy < tuned.finalTestAccuracy;
+function missing(id: Finding['id'], title: string, arms: string[]): Finding {
   return {
-    id: 'a',
+    id,
     title,
-    held: higherTrace && lowerAccuracy,
-    text:
-      `early max Tr(F): small lr ${num(small.earlyMaxTraceF)} vs tuned ${num(tuned.earlyMaxTraceF)} ` +
-      `(${higherTrace ? `${(small.earlyMaxTraceF / tuned.earlyMaxTraceF).toFixed(2)}x higher` : 'not higher'}); ` +
-      `final test accuracy: small lr ${pct(small.finalTestAccuracy)} vs tuned ${pct(tuned.finalTestAccuracy)} ` +
-      `(${lowerAccuracy ? `${pts(tuned.finalTestAccuracy - small.finalTestAccuracy)} lower` : 'not lower'}); ` +
-      `train accuracy small ${pct(small.finalTrainAccuracy ?? Number.NaN)} vs tuned ${pct(tuned.finalTrainAccuracy ?? Number.NaN)}.`,
+    held: false,
+    verdict: 'not held',
+    text: `could not be checked: no finished runs sharing a seed for ${arms.join(', ')}`,
   };
 }
 
-function findingB(r: ByArm): Finding {
-  const title = "(b) The Fisher penalty lowers the small learning rate's Tr(F) and recovers test accuracy";
-  const tuned = r['tuned-lr'];
-  const small = r['small-lr'];
-  const fp = r['small-lr+FP'];
-  const gn = r['small-lr+GN'];
-  if (
-    tuned?.finalTestAccuracy == null ||
-    small?.finalTestAccuracy == null ||
-    fp?.finalTestAccuracy == null ||
-    small.maxTraceF == null ||
-    fp.maxTraceF == null
-  ) {
-    return missing('b', title, ['tuned-lr', 'small-lr', 'small-lr+FP']);
-  }
-  const gap = tuned.finalTestAccuracy - small.finalTestAccuracy;
-  const recovered = fp.finalTestAccuracy - small.finalTestAccuracy;
-  const share = gap > 0 ? recovered / gap : Number.NaN;
-  const lowerTrace = fp.maxTraceF < small.maxTraceF;
-  const gnText =
-    gn?.finalTestAccuracy != null && gn.maxTraceF != null
-      ? ` GradNorm: test ${pct(gn.finalTestAccuracy)}, max Tr(F) ${num(gn.maxTraceF)}${gap > 0 ? ` (recovers ${(100 * ((gn.finalTestAccuracy - small.finalTestAccuracy) / gap)).toFixed(0)}% of the gap)` : ''}.`
-      : '';
-  return {
-    id: 'b',
-    title,
-    held: lowerTrace && recovered > 0 && gap > 0,
-    text:
-      `max Tr(F): small lr ${num(small.maxTraceF)} → with FP ${num(fp.maxTraceF)} (${lowerTrace ? `${(small.maxTraceF / fp.maxTraceF).toFixed(2)}x lower` : 'not lower'}); ` +
-      `test accuracy: small lr ${pct(small.finalTestAccuracy)}, + FP ${pct(fp.finalTestAccuracy)}, tuned lr ${pct(tuned.finalTestAccuracy)}` +
-      (gap > 0
-        ? `: FP recovers ${(100 * share).toFixed(0)}% of the ${pts(gap)} gap.`
-        : ': there is no gap to recover.') +
-      gnText,
-  };
+const finding = (id: Finding['id'], title: string, verdict: Verdict, text: string): Finding => ({
+  id,
+  title,
+  held: verdict === 'held',
+  verdict,
+  text,
+});
+
+/** Training accuracy of each arm (mean over seeds), to show whether the compared arms fit alike. */
+function fitOf(runs: RunsByArm, arms: DemoArm[], labels: Record<DemoArm, string>): string {
+  return arms
+    .filter((a) => perSeed(runs, a, trainAcc).size > 0)
+    .map((a) => `${labels[a]} ${pct(mean(perSeed(runs, a, trainAcc)))}`)
+    .join(', ');
 }
 
-function findingC(r: ByArm): Finding {
-  const title =
+/** Findings (a)-(c) and their effects. `labels` names each arm as the report does. */
+export function demoFindings(runs: RunsByArm, labels: Record<DemoArm, string>): DemoEvidence {
+  const effects: LabelledEffect[] = [];
+  const add = (label: string, unit: string, e: PairedEffect | null, scale = 1) => {
+    if (e) effects.push({ label, unit, effect: e, scale });
+  };
+  const findings: Finding[] = [];
+
+  // (a) The small rate's early Tr(F) is higher, and it ends with lower test accuracy.
+  const titleA = '(a) A small learning rate: higher early Tr(F), lower final test accuracy';
+  const earlyRatio = effect(
+    runs,
+    'small',
+    'tuned',
+    log10((r) => r.earlyMaxTraceF),
+    'positive',
+  );
+  const gap = effect(runs, 'tuned', 'small', testAcc, 'positive');
+  add('(a) test accuracy: tuned lr − small lr', 'difference in test accuracy (points)', gap, 100);
+  add('(a) early max Tr(F): small lr / tuned lr', 'log₁₀ of the ratio of early max Tr(F)', earlyRatio);
+  if (!earlyRatio || !gap) findings.push(missing('a', titleA, [labels.tuned, labels.small]));
+  else {
+    findings.push(
+      finding(
+        'a',
+        titleA,
+        verdictOf([earlyRatio, gap]),
+        `early max Tr(F) of the small lr over the tuned lr: ${describeRatio(earlyRatio)}; ` +
+          `test accuracy, tuned lr − small lr: ${describePoints(gap)}. ` +
+          `Fit (train accuracy): ${fitOf(runs, ['tuned', 'small'], labels)}.`,
+      ),
+    );
+  }
+
+  // (b) The penalty lowers the small rate's Tr(F) and recovers (part of) its test-accuracy gap.
+  const titleB = "(b) The Fisher penalty lowers the small learning rate's Tr(F) and recovers test accuracy";
+  const recovered = effect(runs, 'small+FP', 'small', testAcc, 'positive');
+  const traceCut = effect(
+    runs,
+    'small+FP',
+    'small',
+    log10((r) => r.maxTraceF),
+    'negative',
+  );
+  add('(b) test accuracy: small lr + FP − small lr', 'difference in test accuracy (points)', recovered, 100);
+  add('(b) max Tr(F): small lr + FP / small lr', 'log₁₀ of the ratio of max Tr(F)', traceCut);
+  if (!recovered || !traceCut || !gap) {
+    findings.push(missing('b', titleB, [labels.tuned, labels.small, labels['small+FP']]));
+  } else {
+    const share = ratioOfPairedMeans(recovered, gap);
+    const shareText =
+      gap.mean > 0
+        ? `FP recovers ${(100 * share.value).toFixed(0)}%${share.stdErr === null ? '' : ` ± ${(100 * share.stdErr).toFixed(0)}%`} of the small-lr gap (${recovered.agreeing} of ${recovered.n} seeds above the small lr)`
+        : `there is no small-lr gap to recover (tuned − small ${describePoints(gap)})`;
+    findings.push(
+      finding(
+        'b',
+        titleB,
+        gap.mean > 0 ? verdictOf([gap, recovered, traceCut]) : 'not held',
+        `${shareText}. Test accuracy, small lr + FP − small lr: ${describePoints(recovered)}; ` +
+          `tuned − small: ${describePoints(gap)}. Max Tr(F) with FP over without: ${describeRatio(traceCut)}. ` +
+          `Fit (train accuracy): ${fitOf(runs, ['tuned', 'small', 'small+FP'], labels)}.`,
+      ),
+    );
+  }
+
+  // (c) With noisy labels the penalty slows the fitting of the noisy examples far more.
+  const titleC =
     '(c) With noisy labels the penalty slows fitting of the noisy examples far more than of the clean ones';
-  const plain = r.noisy;
-  const fp = r['noisy+FP'];
-  if (
-    plain?.finalTrainNoisyAccuracy == null ||
-    plain.finalTrainCleanAccuracy == null ||
-    fp?.finalTrainNoisyAccuracy == null ||
-    fp.finalTrainCleanAccuracy == null
-  ) {
-    return missing('c', title, ['noisy', 'noisy+FP']);
+  const noisyDrop = effect(runs, 'noisy', 'noisy+FP', (r) => r.tailTrainNoisyAccuracy, 'positive');
+  const cleanDrop = effect(runs, 'noisy', 'noisy+FP', (r) => r.tailTrainCleanAccuracy, 'positive');
+  const testGain = effect(runs, 'noisy+FP', 'noisy', testAcc, 'positive');
+  add(
+    '(c) train accuracy on noisy-label examples: without FP − with FP',
+    'difference (points)',
+    noisyDrop,
+    100,
+  );
+  add('(c) train accuracy on clean examples: without FP − with FP', 'difference (points)', cleanDrop, 100);
+  add('(c) test accuracy: with FP − without FP', 'difference in test accuracy (points)', testGain, 100);
+  if (!noisyDrop || !cleanDrop) {
+    findings.push(missing('c', titleC, [labels.noisy, labels['noisy+FP']]));
+  } else {
+    // Per seed: how much more the noisy examples lose than the clean ones.
+    const excess = pairedEffect(
+      new Map(noisyDrop.perSeed.map((p) => [p.seed, p.difference])),
+      new Map(cleanDrop.perSeed.map((p) => [p.seed, p.difference])),
+      'positive',
+    );
+    const noisyAcc = (arm: DemoArm) => pct(mean(perSeed(runs, arm, (r) => r.tailTrainNoisyAccuracy)));
+    const cleanAcc = (arm: DemoArm) => pct(mean(perSeed(runs, arm, (r) => r.tailTrainCleanAccuracy)));
+    findings.push(
+      finding(
+        'c',
+        titleC,
+        verdictOf([noisyDrop, excess]),
+        `train accuracy on noisy-label examples ${noisyAcc('noisy')} → ${noisyAcc('noisy+FP')} with FP, ` +
+          `a drop of ${describePoints(noisyDrop)}; on clean examples ${cleanAcc('noisy')} → ${cleanAcc('noisy+FP')}, ` +
+          `${describePoints(cleanDrop)}; the noisy examples lose ${describePoints(excess)} more than the clean ones` +
+          (testGain ? `. Test accuracy with FP − without: ${describePoints(testGain)}.` : '.'),
+      ),
+    );
   }
-  const noisyDrop = plain.finalTrainNoisyAccuracy - fp.finalTrainNoisyAccuracy;
-  const cleanDrop = plain.finalTrainCleanAccuracy - fp.finalTrainCleanAccuracy;
-  // "far more": the noisy examples lose at least twice as much training accuracy as the clean ones.
-  const held = noisyDrop > 0 && noisyDrop > 2 * Math.max(cleanDrop, 0);
-  return {
-    id: 'c',
-    title,
-    held,
-    text:
-      `training accuracy on noisy-label examples: ${pct(plain.finalTrainNoisyAccuracy)} without FP → ${pct(fp.finalTrainNoisyAccuracy)} with FP (${pts(noisyDrop)} lower); ` +
-      `on clean examples: ${pct(plain.finalTrainCleanAccuracy)} → ${pct(fp.finalTrainCleanAccuracy)} (${pts(cleanDrop)} ${cleanDrop >= 0 ? 'lower' : 'higher'}); ` +
-      `test accuracy ${pct(plain.finalTestAccuracy ?? Number.NaN)} → ${pct(fp.finalTestAccuracy ?? Number.NaN)}.`,
-  };
+  return { findings, effects };
 }
