@@ -12,7 +12,7 @@ export const TUNING_GRIDS = {
   lr: [0.01, 0.03, 0.1],
   /** The small learning rate is the tuned one divided by this (the paper: 10-30x smaller). */
   smallLrDivisor: 10,
-  fisherAlpha: [0.003, 0.01, 0.03],
+  fisherAlpha: [0.003, 0.01, 0.03, 0.1],
   /**
    * Seeds of the grids: apart from the demo's own (0, 1, 2, ...), so the values are not chosen on the
    * runs the findings are then read from. The α grid, 5x costlier per point, runs on one.
