@@ -4,11 +4,13 @@ export {
   BACKEND_PREFERENCE,
   type BackendAttempt,
   type BackendChoice,
+  type BackendDevice,
   type BackendLoader,
   type BackendReport,
   type BackendRequest,
   backendFromEnv,
   describeBackendFailure,
+  describeDevice,
   initBackend,
 } from './backend.js';
 export { GRADIENT_CONFIGS, installGradients } from './gradients/index.js';
