@@ -9,7 +9,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 process.on('uncaughtException', (error) => {
-  console.log(`fisherlab native tier not built: ${String(error).split('\n')[0]}; the engine runs on wasm alone`);
+  console.log(
+    `fisherlab native tier not built: ${String(error).split('\n')[0]}; the engine runs on wasm alone`,
+  );
   process.exit(0);
 });
 

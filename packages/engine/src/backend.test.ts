@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
 import { backendFromEnv, describeBackendFailure, describeDevice, initBackend } from './backend.js';
 import { NativeTierError } from './kernels/native/tier.js';
 

@@ -184,7 +184,8 @@ export async function initBackend(
       if (!ok) throw new Error(`tf.setBackend('${TF_BACKEND_NAME[choice]}') returned false`);
       await tf.ready();
       const device = describeDevice(choice, tf.backend());
-      if (choice === 'tensorflow-gpu' && device.kind !== 'gpu') throw new NoGpuDeviceError(device.description);
+      if (choice === 'tensorflow-gpu' && device.kind !== 'gpu')
+        throw new NoGpuDeviceError(device.description);
       attempts.push({ choice, ok: true });
       installGradients();
       active = {
@@ -201,7 +202,8 @@ export async function initBackend(
       return active;
     } catch (error) {
       if (error instanceof NativeTierError) throw error;
-      const reason = error instanceof NoGpuDeviceError ? error.message : describeBackendFailure(choice, error);
+      const reason =
+        error instanceof NoGpuDeviceError ? error.message : describeBackendFailure(choice, error);
       attempts.push({ choice, ok: false, reason });
       if (requested !== 'auto') {
         throw new Error(
@@ -224,6 +226,18 @@ function nativeTierOf(choice: BackendChoice): NativeTierReport {
     };
   }
   return nativeReport ?? { active: false, reason: 'the wasm loader in use does not set up the native tier' };
+}
+
+/**
+ * Gives whatever backend is active what FisherLab's computations need, for apps that set tfjs up
+ * themselves instead of calling initBackend: FisherLab's gradients (every backend; without them
+ * double backprop fails, e.g. "gradient function not found for Equal") and, on wasm, its kernels
+ * (missing or wrong in tfjs 4.22). Idempotent and cheap; @fisherlab/fisher calls it at the start of
+ * every public function. The native CPU tier is an optimisation that only initBackend sets up.
+ */
+export function prepareActiveBackend(): void {
+  installGradients();
+  if (tf.getBackend() === 'wasm') registerWasmKernels();
 }
 
 /** The report of the backend brought up by `initBackend`, if any. */

@@ -12,6 +12,7 @@ export {
   describeBackendFailure,
   describeDevice,
   initBackend,
+  prepareActiveBackend,
 } from './backend.js';
 export { GRADIENT_CONFIGS, installGradients } from './gradients/index.js';
 export {
