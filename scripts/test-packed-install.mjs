@@ -180,6 +180,7 @@ try {
     repo,
   );
 
+  const outputs = {};
   for (const name of Object.keys(examples)) {
     const result = spawnSync(process.execPath, [path.join('dist', `${name}.js`)], {
       cwd: app,
@@ -187,6 +188,7 @@ try {
       timeout: 120_000,
     });
     const output = `${result.stdout}${result.stderr}`;
+    outputs[name] = output;
     const printed = output
       .split('\n')
       .filter((l) => l.trim() && !/TensorFlow\.js in Node|tfjs-node|={5,}|^Hi,|speed things up/.test(l))
@@ -197,7 +199,7 @@ try {
     if (/already registered/.test(output))
       failures.push(`example ${name}: tfjs printed "already registered" (two copies of tfjs?)`);
   }
-  if (canBuildNative && !/native tier on/.test(run(process.execPath, ['dist/engine.js'], app))) {
+  if (canBuildNative && !/native tier on/.test(outputs.engine ?? '')) {
     failures.push('the engine example does not report the native tier on, although it was built at install');
   }
 } catch (error) {
