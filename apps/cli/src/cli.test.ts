@@ -45,6 +45,9 @@ describe('fisherlab', () => {
     expect(code).toBe(0);
     expect(out).toMatch(/tensorflow-gpu\s+@tensorflow\/tfjs-node-gpu is not installed|ok\s+tensorflow-gpu/);
     expect(out).toMatch(/active: (wasm|tensorflow|tensorflow-gpu|cpu)/);
+    // The device as the backend reports it: here (no tfjs-node) wasm, on the CPU.
+    expect(out).toMatch(/device: (CPU|GPU)/);
+    if (/active: wasm/.test(out)) expect(out).toMatch(/device: CPU \(WebAssembly\)/);
     expect(out).toMatch(/fashion-mnist-embedded\s+\S+/);
   });
 

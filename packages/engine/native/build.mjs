@@ -1,11 +1,19 @@
 // Builds FisherLab's native CPU tier (build/fisherlab_native.node) with g++ against Node's own
-// headers and oneDNN (Debian's libdnnl-dev). Never fails the package build: when the compiler or
-// oneDNN is missing it prints one line saying what and how to install it, and exits 0 (the engine
-// then runs on wasm alone).
+// headers and oneDNN (Debian's libdnnl-dev). Runs from `pnpm build` in the repository and, with
+// --install, as the published package's install script. Never fails either: when the compiler or
+// oneDNN is missing, or anything else goes wrong, it prints one line saying what (and how to fix
+// it) and exits 0; the engine then runs on wasm alone.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+process.on('uncaughtException', (error) => {
+  console.log(
+    `fisherlab native tier not built: ${String(error).split('\n')[0]}; the engine runs on wasm alone`,
+  );
+  process.exit(0);
+});
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const source = path.join(here, 'src', 'fisherlab_native.cc');
@@ -14,11 +22,14 @@ const output = path.join(outDir, 'fisherlab_native.node');
 const nodeHeaders = path.join(path.dirname(process.execPath), '..', 'include', 'node');
 const skip = (what) => {
   console.log(
-    `fisherlab native tier not built: ${what}; the engine runs on wasm alone (install with: apt-get install -y g++ libdnnl-dev, then rebuild)`,
+    `fisherlab native tier not built: ${what}; the engine runs on wasm alone (install with: apt-get install -y g++ libdnnl-dev, then rebuild: pnpm build in the FisherLab repository, npm rebuild @fisherlab/engine in an app)`,
   );
   process.exit(0);
 };
 
+// In a source checkout (src/ next to native/) `pnpm build` compiles the addon; the install hook is
+// for the published package, which ships native/src but not src/.
+if (process.argv.includes('--install') && existsSync(path.join(here, '..', 'src'))) process.exit(0);
 if (process.env.FISHERLAB_NATIVE === 'off') {
   console.log('fisherlab native tier not built: FISHERLAB_NATIVE=off');
   process.exit(0);

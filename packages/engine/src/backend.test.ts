@@ -1,5 +1,6 @@
+import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { backendFromEnv, describeBackendFailure, initBackend } from './backend.js';
+import { backendFromEnv, describeBackendFailure, describeDevice, initBackend } from './backend.js';
 import { NativeTierError } from './kernels/native/tier.js';
 
 const missing = (pkg: string) => async () => {
@@ -82,5 +83,76 @@ describe('backend selection', () => {
       /FISHERLAB_BACKEND=gpu is not a backend/,
     );
     expect(backendFromEnv({ FISHERLAB_BACKEND: 'wasm' })).toBe('wasm');
+  });
+});
+
+/**
+ * A stand-in for tfjs-node-gpu's backend (NodeJSKernelBackend), which cannot install on machines
+ * without internet: the same two self-reported fields, no kernels (the test computes nothing on it).
+ */
+class LibtensorflowLikeBackend extends tf.KernelBackend {
+  readonly isGPUPackage = true;
+  constructor(readonly isUsingGpuDevice: boolean) {
+    super();
+  }
+  override dispose(): void {}
+}
+
+describe('device report', () => {
+  it('reports the device the backend says it uses, not the package it came from', () => {
+    expect(describeDevice('tensorflow-gpu', new LibtensorflowLikeBackend(true))).toEqual({
+      kind: 'gpu',
+      description: 'GPU (libtensorflow via @tensorflow/tfjs-node-gpu, which reports a GPU device)',
+    });
+    const fellBack = describeDevice('tensorflow-gpu', new LibtensorflowLikeBackend(false));
+    expect(fellBack.kind).toBe('cpu');
+    expect(fellBack.description).toMatch(/tfjs-node-gpu loaded but libtensorflow found no usable GPU/);
+    expect(describeDevice('tensorflow', { isGPUPackage: false, isUsingGpuDevice: false })).toEqual({
+      kind: 'cpu',
+      description: 'CPU (libtensorflow via @tensorflow/tfjs-node)',
+    });
+    // A backend that does not say is never reported as a GPU.
+    expect(describeDevice('tensorflow-gpu', {}).kind).toBe('cpu');
+    expect(describeDevice('wasm', tf.backend()).kind).toBe('cpu');
+  });
+
+  it('treats tfjs-node-gpu on the CPU as the tensorflow CPU backend, without loading tfjs-node again', async () => {
+    const loadGpuPackageOnCpu = async () => {
+      tf.registerBackend('tensorflow', () => new LibtensorflowLikeBackend(false));
+    };
+    try {
+      // The 'tensorflow' choice uses the default loader: tfjs-node is not installed here, so it can
+      // only succeed by reusing the backend tfjs-node-gpu registered.
+      const report = await initBackend({ loaders: { 'tensorflow-gpu': loadGpuPackageOnCpu } });
+      expect(report.attempts.map((a) => [a.choice, a.ok])).toEqual([
+        ['tensorflow-gpu', false],
+        ['tensorflow', true],
+      ]);
+      expect(report.attempts[0]?.reason).toMatch(/found no usable GPU and runs on the CPU/);
+      expect(report.choice).toBe('tensorflow');
+      expect(report.device.kind).toBe('cpu');
+      expect(report.device.description).toMatch(/tfjs-node-gpu/);
+    } finally {
+      tf.removeBackend('tensorflow');
+      await tf.setBackend('cpu');
+    }
+  });
+
+  it('refuses an explicit tensorflow-gpu request when libtensorflow runs on the CPU', async () => {
+    try {
+      await expect(
+        initBackend({
+          backend: 'tensorflow-gpu',
+          loaders: {
+            'tensorflow-gpu': async () => {
+              tf.registerBackend('tensorflow', () => new LibtensorflowLikeBackend(false));
+            },
+          },
+        }),
+      ).rejects.toThrow(/backend 'tensorflow-gpu' was requested but failed: CPU: @tensorflow\/tfjs-node-gpu/);
+    } finally {
+      tf.removeBackend('tensorflow');
+      await tf.setBackend('cpu');
+    }
   });
 });

@@ -37,7 +37,29 @@ export interface BackendReport {
   tfjsVersion: string;
   /** The native CPU tier (oneDNN convolutions and matmuls on top of wasm): whether it runs, and why not. */
   native: NativeTierReport;
+  /** Where tensors are computed, as the active backend itself reports it (not inferred from the package name). */
+  device: BackendDevice;
 }
+
+/** The device the active backend computes on, and the evidence for it. */
+export interface BackendDevice {
+  kind: 'gpu' | 'cpu';
+  /** One line: what runs where, and what said so. */
+  description: string;
+}
+
+/**
+ * What tfjs-node's and tfjs-node-gpu's backend (NodeJSKernelBackend) expose about itself: the
+ * package it came from, and whether libtensorflow placed its ops on a GPU (the binding's
+ * isUsingGpuDevice(), read once when the backend is created).
+ */
+interface LibtensorflowBackend {
+  isGPUPackage?: unknown;
+  isUsingGpuDevice?: unknown;
+}
+
+/** tfjs-node-gpu started, but on the CPU: the 'tensorflow-gpu' choice failed, its message says why. */
+class NoGpuDeviceError extends Error {}
 
 /**
  * How one backend is brought up. Injected in tests so the selection logic can be checked without
@@ -61,6 +83,10 @@ export const defaultLoaders: Record<BackendChoice, BackendLoader> = {
     await import('@tensorflow/tfjs-node-gpu' as string);
   },
   tensorflow: async () => {
+    // tfjs-node-gpu registers the same 'tensorflow' backend; when it is already loaded (it found no
+    // GPU and runs libtensorflow on the CPU), importing tfjs-node too would register every kernel a
+    // second time ("already registered" warnings) and change nothing.
+    if (tf.findBackendFactory('tensorflow')) return;
     await import('@tensorflow/tfjs-node' as string);
   },
   wasm: async () => {
@@ -157,9 +183,9 @@ export async function initBackend(
       const ok = await tf.setBackend(TF_BACKEND_NAME[choice]);
       if (!ok) throw new Error(`tf.setBackend('${TF_BACKEND_NAME[choice]}') returned false`);
       await tf.ready();
-      if (choice === 'tensorflow-gpu' && !(await nativeSeesGpu())) {
-        throw new Error('libtensorflow loaded but reports no GPU device (check CUDA drivers)');
-      }
+      const device = describeDevice(choice, tf.backend());
+      if (choice === 'tensorflow-gpu' && device.kind !== 'gpu')
+        throw new NoGpuDeviceError(device.description);
       attempts.push({ choice, ok: true });
       installGradients();
       active = {
@@ -171,11 +197,14 @@ export async function initBackend(
         simd: choice === 'wasm' ? Boolean(tf.env().getBool('WASM_HAS_SIMD_SUPPORT')) : undefined,
         tfjsVersion: tf.version_core,
         native: nativeTierOf(choice),
+        device,
       };
       return active;
     } catch (error) {
       if (error instanceof NativeTierError) throw error;
-      attempts.push({ choice, ok: false, reason: describeBackendFailure(choice, error) });
+      const reason =
+        error instanceof NoGpuDeviceError ? error.message : describeBackendFailure(choice, error);
+      attempts.push({ choice, ok: false, reason });
       if (requested !== 'auto') {
         throw new Error(
           `backend '${requested}' was requested but failed: ${attempts.at(-1)?.reason}. ` +
@@ -199,16 +228,53 @@ function nativeTierOf(choice: BackendChoice): NativeTierReport {
   return nativeReport ?? { active: false, reason: 'the wasm loader in use does not set up the native tier' };
 }
 
+/**
+ * Gives whatever backend is active what FisherLab's computations need, for apps that set tfjs up
+ * themselves instead of calling initBackend: FisherLab's gradients (every backend; without them
+ * double backprop fails, e.g. "gradient function not found for Equal") and, on wasm, its kernels
+ * (missing or wrong in tfjs 4.22). Idempotent and cheap; @fisherlab/fisher calls it at the start of
+ * every public function. The native CPU tier is an optimisation that only initBackend sets up.
+ */
+export function prepareActiveBackend(): void {
+  installGradients();
+  if (tf.getBackend() === 'wasm') registerWasmKernels();
+}
+
 /** The report of the backend brought up by `initBackend`, if any. */
 export function activeBackend(): BackendReport | undefined {
   return active;
 }
 
-async function nativeSeesGpu(): Promise<boolean> {
-  // tfjs-node-gpu falls back to the CPU inside libtensorflow when CUDA is absent; the flag below is
-  // what its backend exposes about device placement. When unknown we trust the package choice.
-  const flag = tf.env().getFlags()['IS_GPU'];
-  return flag === undefined ? true : Boolean(flag);
+/**
+ * The device a freshly started backend computes on, from what the backend says about itself:
+ * tfjs-node(-gpu)'s backend carries `isUsingGpuDevice` (libtensorflow's own answer: false when
+ * tfjs-node-gpu fell back to the CPU, e.g. on a CUDA/cuDNN version it was not built for), and
+ * `isGPUPackage`. wasm and cpu compute on the CPU by construction.
+ */
+export function describeDevice(choice: BackendChoice, backend: unknown): BackendDevice {
+  if (choice === 'wasm') return { kind: 'cpu', description: 'CPU (WebAssembly)' };
+  if (choice === 'cpu') return { kind: 'cpu', description: "CPU (tfjs's JavaScript cpu backend)" };
+  const { isGPUPackage, isUsingGpuDevice } = (backend ?? {}) as LibtensorflowBackend;
+  const from = isGPUPackage === true ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
+  if (typeof isUsingGpuDevice !== 'boolean') {
+    return {
+      kind: 'cpu',
+      description:
+        `libtensorflow via ${from}, device unknown: its backend does not report isUsingGpuDevice ` +
+        '(not a tfjs-node 4.x backend?), so no GPU is claimed',
+    };
+  }
+  if (isUsingGpuDevice) {
+    return { kind: 'gpu', description: `GPU (libtensorflow via ${from}, which reports a GPU device)` };
+  }
+  return {
+    kind: 'cpu',
+    description:
+      isGPUPackage === true
+        ? `CPU: ${from} loaded but libtensorflow found no usable GPU and runs on the CPU ` +
+          '(check that CUDA and cuDNN are the versions its libtensorflow 2.9 was built for: CUDA 11.2, cuDNN 8.1)'
+        : `CPU (libtensorflow via ${from})`,
+  };
 }
 
 async function backendThreads(choice: BackendChoice): Promise<number> {

@@ -4,12 +4,15 @@ export {
   BACKEND_PREFERENCE,
   type BackendAttempt,
   type BackendChoice,
+  type BackendDevice,
   type BackendLoader,
   type BackendReport,
   type BackendRequest,
   backendFromEnv,
   describeBackendFailure,
+  describeDevice,
   initBackend,
+  prepareActiveBackend,
 } from './backend.js';
 export { GRADIENT_CONFIGS, installGradients } from './gradients/index.js';
 export {

@@ -1,3 +1,9 @@
+import { installGradients } from '@fisherlab/engine';
+
+// Double backprop (the penalty, Hessian-vector products) needs FisherLab's gradients on top of
+// tfjs's; installing them here means importing this package is all the setup it takes.
+installGradients();
+
 // Curvature probes (curvature/)
 export { type CurvatureOptions, FlatHessian } from './curvature/hessian.js';
 export { type HessianTraceEstimate, hutchinsonHessianTrace } from './curvature/hutchinson.js';
@@ -12,6 +18,8 @@ export {
   type HvpAgreement,
 } from './hvp/finite_difference.js';
 export { batchNormVariableNames } from './hvp/parameters.js';
+// The check every public function runs on its model
+export { assertLogitsModel } from './model-output.js';
 // Fisher penalty and GradNorm (penalty/)
 export {
   FisherPenalty,

@@ -51,6 +51,7 @@ export function formatDoctorReport(report: DoctorReport): string {
     const simd = b.simd === undefined ? '' : `, SIMD ${b.simd ? 'on' : 'off'}`;
     const threads = Number.isNaN(b.threads) ? 'managed by libtensorflow' : String(b.threads);
     lines.push(`  active: ${b.choice} (tfjs ${b.tfjsVersion}, threads ${threads}${simd})`);
+    lines.push(`  device: ${b.device.description}`);
     if (b.requested !== 'auto') lines.push(`  (chosen by --backend / FISHERLAB_BACKEND=${b.requested})`);
     lines.push(
       b.native.active

@@ -9,6 +9,8 @@ export function collectVersions(backend: BackendReport): Record<string, string> 
     node: process.version,
     tfjs: backend.tfjsVersion,
     backend: backend.choice,
+    // What the backend itself reports (tfjs-node-gpu can run on the CPU), not the package's name.
+    device: backend.device.description,
   };
 }
 

@@ -1,6 +1,7 @@
 import { tf } from '@fisherlab/engine';
 import { hessianVectorProduct, type LabelledBatch } from '../hvp/exact.js';
-import { assertLogitsModel, trainableVariables } from '../hvp/parameters.js';
+import { trainableVariables } from '../hvp/parameters.js';
+import { preflight } from '../model-output.js';
 
 /**
  * Curvature of L(θ) = (1/N) Σᵢ ℓ(xᵢ, yᵢ; θ) on a fixed data subset, BatchNorm in inference mode
@@ -24,7 +25,7 @@ export class FlatHessian {
     data: LabelledBatch,
     options: CurvatureOptions = {},
   ) {
-    assertLogitsModel(model, 'curvature');
+    preflight(model, 'FlatHessian');
     const n = data.x.shape[0] ?? 0;
     if (data.labels.shape[0] !== n || n === 0) {
       throw new Error(

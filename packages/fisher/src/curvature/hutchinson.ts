@@ -1,6 +1,7 @@
 import type { tf } from '@fisherlab/engine';
 import seedrandom from 'seedrandom';
 import type { LabelledBatch } from '../hvp/exact.js';
+import { preflight } from '../model-output.js';
 import { type CurvatureOptions, dot, FlatHessian } from './hessian.js';
 
 export interface HessianTraceEstimate {
@@ -26,6 +27,7 @@ export function hutchinsonHessianTrace(
   data: LabelledBatch,
   options: CurvatureOptions & { probes?: number; seed?: number } = {},
 ): HessianTraceEstimate {
+  preflight(model, 'hutchinsonHessianTrace');
   const start = performance.now();
   const probes = options.probes ?? 50;
   if (!Number.isInteger(probes) || probes < 2) {

@@ -1,6 +1,7 @@
 import type { tf } from '@fisherlab/engine';
 import seedrandom from 'seedrandom';
 import type { LabelledBatch } from '../hvp/exact.js';
+import { preflight } from '../model-output.js';
 import { type CurvatureOptions, dot, FlatHessian } from './hessian.js';
 import { symmetricEigen } from './symmetric_eigen.js';
 
@@ -31,6 +32,7 @@ export function topHessianEigenvalue(
   data: LabelledBatch,
   options: CurvatureOptions & { maxIterations?: number; tolerance?: number; seed?: number } = {},
 ): TopEigenvalueEstimate {
+  preflight(model, 'topHessianEigenvalue');
   const start = performance.now();
   const tolerance = options.tolerance ?? 1e-3;
   const hessian = new FlatHessian(model, data, options);

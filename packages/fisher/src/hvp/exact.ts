@@ -1,5 +1,6 @@
 import { leanVariableGrads, softmaxCrossEntropy, tf } from '@fisherlab/engine';
-import { assertLogitsModel, trainableVariables } from './parameters.js';
+import { preflight } from '../model-output.js';
+import { trainableVariables } from './parameters.js';
 
 /** A batch with fixed int32 labels: the loss L(θ) = (1/B) Σᵢ ℓ(f(xᵢ; θ), yᵢ) is a function of θ alone. */
 export interface LabelledBatch {
@@ -20,8 +21,7 @@ export function meanLoss(model: tf.LayersModel, batch: LabelledBatch, training: 
 /**
  * Exact Hessian-vector product H v, H = ∇²L(θ), for the model's trainable weights, by double
  * backprop: H v = ∇θ ⟨∇θ L(θ), v⟩ with v held constant. `v` has one tensor per trainable weight
- * (model.trainableWeights order); so does the result. Needs FisherLab's gradients installed
- * (initBackend does it).
+ * (model.trainableWeights order); so does the result.
  */
 export function hessianVectorProduct(
   model: tf.LayersModel,
@@ -29,7 +29,7 @@ export function hessianVectorProduct(
   v: tf.Tensor[],
   options: HvpOptions = {},
 ): tf.Tensor[] {
-  assertLogitsModel(model, 'hessianVectorProduct');
+  preflight(model, 'hessianVectorProduct');
   const vars = trainableVariables(model);
   if (v.length !== vars.length) {
     throw new Error(
@@ -56,6 +56,7 @@ export function lossGradient(
   batch: LabelledBatch,
   options: HvpOptions = {},
 ): tf.Tensor[] {
+  preflight(model, 'lossGradient');
   const vars = trainableVariables(model);
   return tf.tidy(() => {
     const { grads } = leanVariableGrads(() => meanLoss(model, batch, options.training ?? false), vars);

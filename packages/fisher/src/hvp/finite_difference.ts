@@ -1,4 +1,5 @@
 import { tf } from '@fisherlab/engine';
+import { preflight } from '../model-output.js';
 import { type HvpOptions, hessianVectorProduct, type LabelledBatch, lossGradient } from './exact.js';
 import { dotAll, hasDropout, rademacherLike, withWeightsShifted } from './parameters.js';
 
@@ -24,6 +25,7 @@ export function finiteDifferenceHvp(
   v: tf.Tensor[],
   options: FiniteDifferenceHvpOptions = {},
 ): tf.Tensor[] {
+  preflight(model, 'finiteDifferenceHvp');
   if (options.training && hasDropout(model)) {
     throw new Error(
       'finiteDifferenceHvp: the model has dropout and training mode is on, so the two gradients would ' +
@@ -67,6 +69,7 @@ export function checkFiniteDifferenceHvp(
     maxRelativeError?: number;
   } = {},
 ): HvpAgreement {
+  preflight(model, 'checkFiniteDifferenceHvp');
   const probes = options.probes ?? 2;
   let cosine = 1;
   let relativeError = 0;

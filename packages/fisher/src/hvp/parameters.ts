@@ -35,28 +35,6 @@ export function hasDropout(model: tf.LayersModel): boolean {
 }
 
 /**
- * Throws unless the model outputs logits [batch, classes]: the losses here apply the softmax
- * themselves, so a model ending in a softmax activation would be normalised twice.
- */
-export function assertLogitsModel(model: tf.LayersModel, where: string): void {
-  const shape = model.outputs[0]?.shape;
-  if (model.outputs.length !== 1 || shape?.length !== 2) {
-    throw new Error(
-      `${where}: the model must have one output of shape [batch, classes] (logits), found ` +
-        `${model.outputs.map((o) => `[${o.shape}]`).join(', ')}; flatten the output or pick the logits head`,
-    );
-  }
-  const last = model.layers.at(-1);
-  const activation = (last?.getConfig() as { activation?: unknown } | undefined)?.activation;
-  if (activation === 'softmax') {
-    throw new Error(
-      `${where}: the model's last layer '${last?.name}' applies a softmax, but logits are expected; ` +
-        `build it with activation 'linear' (the Fisher code applies the softmax itself)`,
-    );
-  }
-}
-
-/**
  * Runs `body` with every trainable weight moved to θ + step·direction, then restores θ exactly, as
  * well as the non-trainable state (BatchNorm moving statistics, which a training-mode forward pass
  * updates).

@@ -1,5 +1,6 @@
 import type { tf } from '@fisherlab/engine';
 import { trainableVariables } from '../hvp/parameters.js';
+import { preflight } from '../model-output.js';
 import { samplePenaltyLabels } from './labels.js';
 import { type PenaltyMethod, penalizedObjective } from './objective.js';
 
@@ -100,6 +101,7 @@ export class FisherPenalty {
    * Plain steps (not `appliesAt(step)`) cost one forward and one backward pass.
    */
   step(model: tf.LayersModel, x: tf.Tensor, labels: tf.Tensor1D, step: number): PenalizedStep {
+    preflight(model, 'FisherPenalty.step');
     const applied = this.appliesAt(step);
     const result = penalizedObjective(model, {
       x,

@@ -1,13 +1,14 @@
 import { leanVariableGrads, softmaxCrossEntropy, tf } from '@fisherlab/engine';
 import { lossGradient } from '../hvp/exact.js';
 import {
-  assertLogitsModel,
   batchNormVariableNames,
   hasDropout,
   preservingState,
   trainableVariables,
   withWeightsShifted,
 } from '../hvp/parameters.js';
+import { preflight } from '../model-output.js';
+import { squaredNormFloat64 } from './squared_norm.js';
 
 export type PenaltyMethod = 'exact' | 'finite-difference';
 
@@ -65,7 +66,7 @@ function resolveLabels(labels: PenaltyLabels, logits: tf.Tensor2D): tf.Tensor1D 
  * ε = r/‖ḡ‖; the extra passes restore BatchNorm's moving statistics, and dropout is refused.
  */
 export function penalizedObjective(model: tf.LayersModel, request: ObjectiveRequest): ObjectiveResult {
-  assertLogitsModel(model, 'penalizedObjective');
+  preflight(model, 'penalizedObjective');
   if (!request.lossLabels && !request.penaltyLabels) {
     throw new Error('penalizedObjective: nothing to compute; pass lossLabels, penaltyLabels or both');
   }
@@ -108,8 +109,9 @@ function penaltyVariables(model: tf.LayersModel, excludeBatchNorm: boolean): tf.
 function exactObjective(model: tf.LayersModel, request: ObjectiveRequest): ObjectiveResult {
   const vars = trainableVariables(model);
   const penaltyVars = penaltyVariables(model, request.excludeBatchNorm);
-  const kept: Partial<Record<'loss' | 'accuracy' | 'penalty' | 'labels', tf.Tensor>> = {};
+  const kept: Partial<Record<'loss' | 'accuracy' | 'labels', tf.Tensor>> = {};
   let penaltyLabelValues: Int32Array | null = null;
+  let penaltyValue: number | null = null;
   try {
     const grads = tf.tidy(() => {
       const { grads: named } = leanVariableGrads(() => {
@@ -135,10 +137,10 @@ function exactObjective(model: tf.LayersModel, request: ObjectiveRequest): Objec
             () => (sameAsLoss && loss ? loss : softmaxCrossEntropy(logits, labels)),
             penaltyVars,
           );
-          const penalty = tf.addN(
-            penaltyVars.map((v) => tf.sum(tf.square(gBar[v.name] ?? tf.zeros(v.shape)))),
-          ) as tf.Scalar;
-          kept.penalty = tf.keep(penalty);
+          const penaltyGrads = penaltyVars.map((v) => gBar[v.name] ?? tf.zeros(v.shape));
+          const penalty = tf.addN(penaltyGrads.map((g) => tf.sum(tf.square(g)))) as tf.Scalar;
+          // The float32 sum above is what gets differentiated; the value reported is summed in float64.
+          penaltyValue = squaredNormFloat64(penaltyGrads);
           terms.push(tf.mul(penalty, request.alpha));
         }
         return (terms.length === 1 ? terms[0] : tf.addN(terms)) as tf.Scalar;
@@ -148,7 +150,7 @@ function exactObjective(model: tf.LayersModel, request: ObjectiveRequest): Objec
     return {
       loss: scalarOf(kept.loss),
       accuracy: scalarOf(kept.accuracy),
-      penalty: scalarOf(kept.penalty),
+      penalty: penaltyValue,
       penaltyLabels:
         (kept.labels ? (kept.labels.dataSync() as Int32Array) : penaltyLabelValues)?.slice() ?? null,
       grads,
@@ -212,7 +214,7 @@ function finiteDifferenceObjective(model: tf.LayersModel, request: ObjectiveRequ
       : preservingState(model, () => lossGradient(model, batch, { training }));
   // v = ḡ restricted to the penalised weights: ∇‖Pḡ‖² = 2 H P ḡ.
   const v = vars.map((w, i) => (penaltyNames.has(w.name) ? (gBar[i] as tf.Tensor) : tf.zerosLike(w)));
-  const penalty = tf.tidy(() => tf.addN(v.map((t) => tf.sum(tf.square(t)))).dataSync()[0] ?? 0);
+  const penalty = squaredNormFloat64(v);
   const norm = Math.sqrt(penalty);
   const eps = request.radius / Math.max(norm, 1e-30);
   const plus = withWeightsShifted(model, v, eps, () => lossGradient(model, batch, { training }));

@@ -1,4 +1,5 @@
 import type { tf } from '@fisherlab/engine';
+import { preflight } from '../model-output.js';
 import { type PenaltyMethod, penalizedObjective } from './objective.js';
 
 export interface PenaltyGradientOptions {
@@ -30,6 +31,7 @@ export function penaltyValueAndGradient(
   labels: tf.Tensor1D,
   options: PenaltyGradientOptions = {},
 ): PenaltyValueAndGradient {
+  preflight(model, 'penaltyValueAndGradient');
   const result = penalizedObjective(model, {
     x,
     penaltyLabels: labels,

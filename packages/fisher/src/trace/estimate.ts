@@ -1,4 +1,5 @@
 import type { tf } from '@fisherlab/engine';
+import { preflight } from '../model-output.js';
 import { TraceAccumulator } from './accumulate.js';
 import { empiricalFisherTrace } from './empirical.js';
 import { exactTrace } from './exact.js';
@@ -31,6 +32,7 @@ export function estimateFisherTrace(
   data: TraceData,
   options: TraceOptions,
 ): TraceEstimate {
+  preflight(model, 'estimateFisherTrace');
   const started = performance.now();
   const { estimator } = options;
   if (!(TRACE_ESTIMATORS as readonly string[]).includes(estimator)) {

@@ -1,4 +1,5 @@
 import { leanVariableGrads, tf } from '@fisherlab/engine';
+import { preflight } from '../model-output.js';
 import { summedCrossEntropy } from './loss.js';
 import type { ModelWalker } from './walker.js';
 
@@ -95,6 +96,7 @@ export function perExampleSquaredGradNormsByLoop(
   labels: Int32Array,
   layers: tf.layers.Layer[] = model.layers.filter((l) => l.trainableWeights.length > 0),
 ): Map<string, Float64Array> {
+  preflight(model, 'perExampleSquaredGradNormsByLoop');
   const batch = x.shape[0]!;
   const groups = layers.map((layer) => ({
     name: layer.name,

@@ -1,4 +1,5 @@
 import { tf } from '@fisherlab/engine';
+import { preflight } from '../model-output.js';
 import { findPerExampleCell, type PerExampleCell } from './cells/index.js';
 
 type Layer = tf.layers.Layer;
@@ -56,17 +57,11 @@ export class ModelWalker {
   private readonly outputId: number;
 
   constructor(model: tf.LayersModel) {
-    if (model.inputs.length !== 1 || model.outputs.length !== 1) {
-      throw new Error(
-        `model '${model.name}': expected one input and one output (logits), found ${model.inputs.length} inputs ` +
-          `and ${model.outputs.length} outputs; wrap the model so it maps one image batch to one logits tensor`,
-      );
-    }
+    preflight(model, 'ModelWalker');
     this.model = model;
     this.inputId = model.inputs[0]!.id;
     this.outputId = model.outputs[0]!.id;
     this.steps = topologicalSteps(model);
-    rejectProbabilityOutput(model, this.steps[this.steps.length - 1]?.layer);
     const calls = new Map<Layer, number>();
     for (const step of this.steps) calls.set(step.layer, (calls.get(step.layer) ?? 0) + 1);
     const tapped: TappedLayer[] = [];
@@ -122,18 +117,6 @@ export class ModelWalker {
       );
     }
     return logits as tf.Tensor2D;
-  }
-}
-
-/** Tr(F) needs logits: a model ending in softmax would be read as logits and give wrong numbers. */
-function rejectProbabilityOutput(model: tf.LayersModel, last: Layer | undefined): void {
-  if (!last) return;
-  const config = last.getConfig() as Record<string, unknown>;
-  if (last.getClassName() === 'Softmax' || config['activation'] === 'softmax') {
-    throw new Error(
-      `model '${model.name}': expected an output of logits, found layer '${last.name}' ending in softmax; ` +
-        "build the model without the final softmax (activation 'linear'): the estimators apply it themselves",
-    );
   }
 }
 

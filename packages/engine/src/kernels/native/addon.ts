@@ -87,6 +87,10 @@ export const NATIVE_ADDON_PATH = fileURLToPath(
   new URL('../../../native/build/fisherlab_native.node', import.meta.url),
 );
 
+/** How to (re)build the addon: from a source checkout, or in an app that installed the package. */
+const REBUILD =
+  'rebuild it: pnpm --filter @fisherlab/engine build in the FisherLab repository, npm rebuild @fisherlab/engine in an app';
+
 export type AddonLoad = { addon: NativeAddon } | { reason: string };
 
 let loaded: AddonLoad | undefined;
@@ -98,7 +102,7 @@ export function loadNativeAddon(): AddonLoad {
     loaded = {
       reason:
         `the native addon is not built (${NATIVE_ADDON_PATH} is missing: install g++ and libdnnl-dev, ` +
-        'e.g. apt-get install -y g++ libdnnl-dev, then run pnpm --filter @fisherlab/engine build)',
+        `e.g. apt-get install -y g++ libdnnl-dev, then ${REBUILD})`,
     };
     return loaded;
   }
@@ -108,7 +112,7 @@ export function loadNativeAddon(): AddonLoad {
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     loaded = {
-      reason: `the native addon at ${NATIVE_ADDON_PATH} failed to load (${message.split('\n')[0]}); rebuild it with pnpm --filter @fisherlab/engine build`,
+      reason: `the native addon at ${NATIVE_ADDON_PATH} failed to load (${message.split('\n')[0]}); ${REBUILD}`,
     };
   }
   return loaded;
