@@ -28,6 +28,9 @@ else
   echo "apt-get not found: install Chromium and Fashion-MNIST yourself for the full test suite (the demo needs neither), and g++ with oneDNN (libdnnl-dev) for the native CPU tier (without them the engine runs on wasm alone)." >&2
 fi
 
+# Slurm and munge for the test that runs sweeps on a one-node Slurm cluster
+./scripts/slurm-setup.sh
+
 command -v pnpm >/dev/null 2>&1 || as_root npm i -g pnpm@12
 if [ "${CI:-}" = "true" ]; then pnpm install --frozen-lockfile; else pnpm install; fi
 pnpm build

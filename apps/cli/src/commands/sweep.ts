@@ -182,6 +182,12 @@ export function registerSweep(program: Command): void {
       },
       2,
     )
+    .option(
+      '--grace-period <seconds>',
+      'seconds a pod has after SIGTERM to checkpoint (terminationGracePeriodSeconds)',
+      positiveInt('--grace-period'),
+      120,
+    )
     .option('--env <KEY=VALUE...>', 'extra environment variables for the pods')
     .action(
       (
@@ -201,6 +207,7 @@ export function registerSweep(program: Command): void {
           mountPath: string;
           dataPvc?: string;
           retries: number;
+          gracePeriod: number;
           env?: string[];
         },
       ) => {
@@ -211,8 +218,13 @@ export function registerSweep(program: Command): void {
           if (at < 1) throw new UserError(`--env expects KEY=VALUE, got '${pair}'`);
           env[pair.slice(0, at)] = pair.slice(at + 1);
         }
-        const { out, retries, env: _env, ...rest } = options;
-        const job = kubernetesJob(plan, { ...rest, backoffLimitPerIndex: retries, env });
+        const { out, retries, gracePeriod, env: _env, ...rest } = options;
+        const job = kubernetesJob(plan, {
+          ...rest,
+          backoffLimitPerIndex: retries,
+          gracePeriodSeconds: gracePeriod,
+          env,
+        });
         validateKubernetesJob(job);
         writeOutput(kubernetesJobYaml(job, plan, path.resolve(dir)), out, 'Kubernetes Job manifest');
       },
@@ -233,6 +245,12 @@ export function registerSweep(program: Command): void {
     .option('--log-dir <dir>', 'where Slurm writes task output (default DIR/logs)')
     .option('--setup <line...>', "shell lines before the command, e.g. 'module load cuda'")
     .option('--command <cmd>', 'how to invoke fisherlab on the nodes', 'fisherlab')
+    .option(
+      '--signal-before <seconds>',
+      'Slurm sends SIGTERM this long before the time limit; the run checkpoints and the task requeues itself',
+      positiveInt('--signal-before'),
+      120,
+    )
     .action((dir: string, options: SlurmOptions & { out?: string }) => {
       const plan = readPlan(dir);
       const { out, ...rest } = options;

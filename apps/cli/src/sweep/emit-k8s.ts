@@ -11,6 +11,11 @@ import type { SweepPlan } from './plan.js';
  * A Kubernetes Indexed Job for a planned sweep: completions = runs, each pod runs
  * `fisherlab sweep run <mount>`, which reads its index from JOB_COMPLETION_INDEX. The sweep
  * directory (plan.json and runs/) lives on a volume every pod mounts read-write.
+ *
+ * Preemption: a pod that is preempted, evicted, drained or deleted gets SIGTERM and
+ * `terminationGracePeriodSeconds` to stop; the run checkpoints and exits 130. Neither that exit
+ * code nor a disruption counts against `backoffLimitPerIndex`, and the replacement pod (created
+ * only once the old one has terminated: `podReplacementPolicy: Failed`) resumes from the checkpoint.
  */
 
 export interface KubernetesJobOptions {
@@ -35,6 +40,8 @@ export interface KubernetesJobOptions {
   dataPvc?: string;
   /** Retries per index (default 2); a run resumes from its checkpoint on retry. */
   backoffLimitPerIndex?: number;
+  /** Seconds a pod has between SIGTERM and SIGKILL to checkpoint (default 120). */
+  gracePeriodSeconds?: number;
   env?: Record<string, string>;
   /** The executable in the image (default ['fisherlab']). */
   command?: string[];
@@ -58,6 +65,10 @@ export function kubernetesJob(plan: SweepPlan, options: KubernetesJobOptions): I
     throw new UserError(
       'the pods need the sweep directory on a shared volume: pass --pvc CLAIM (a ReadWriteMany PersistentVolumeClaim holding the directory) or --host-path DIR (single-node clusters)',
     );
+  }
+  const gracePeriodSeconds = options.gracePeriodSeconds ?? 120;
+  if (!Number.isInteger(gracePeriodSeconds) || gracePeriodSeconds < 1) {
+    throw new UserError(`--grace-period must be a positive number of seconds, got ${gracePeriodSeconds}`);
   }
   const mountPath = options.mountPath ?? '/sweep';
   const volumes: IVolume[] = [
@@ -96,6 +107,8 @@ export function kubernetesJob(plan: SweepPlan, options: KubernetesJobOptions): I
       completions: runs,
       parallelism: Math.min(options.parallelism ?? 4, runs),
       backoffLimitPerIndex: options.backoffLimitPerIndex ?? 2,
+      // a replacement pod starts only after the old one has stopped, so two never write one run
+      podReplacementPolicy: 'Failed',
       podFailurePolicy: {
         rules: [
           // A config or data error (exit 2) fails again on every retry: give up on that index at once.
@@ -103,13 +116,23 @@ export function kubernetesJob(plan: SweepPlan, options: KubernetesJobOptions): I
             action: 'FailIndex',
             onExitCodes: { containerName: CONTAINER, operator: 'In', values: [EXIT.usage] },
           },
-          // Preemption or eviction is not the run's fault: retry without counting it (it resumes).
+          // Interrupted by SIGTERM after a checkpoint: retry without counting it (it resumes).
+          {
+            action: 'Ignore',
+            onExitCodes: { containerName: CONTAINER, operator: 'In', values: [EXIT.interrupted] },
+          },
+          // Preemption or eviction is not the run's fault, even when the pod had to be killed.
           { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
         ],
       },
       template: {
         metadata: { labels },
-        spec: { restartPolicy: 'Never', containers: [container], volumes },
+        spec: {
+          restartPolicy: 'Never',
+          terminationGracePeriodSeconds: gracePeriodSeconds,
+          containers: [container],
+          volumes,
+        },
       },
     },
   };

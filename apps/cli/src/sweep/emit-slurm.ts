@@ -5,6 +5,13 @@ import type { SweepPlan } from './plan.js';
 /**
  * An sbatch script for a planned sweep: a job array 0..N-1 with a concurrency limit, each task
  * running `fisherlab sweep run DIR`, which reads its index from SLURM_ARRAY_TASK_ID.
+ *
+ * Preemption: Slurm sends SIGTERM to the batch shell `signalBefore` seconds before the time limit
+ * (`--signal=B:TERM@N`; `scancel --batch --signal=TERM` sends the same). The shell passes it on to
+ * the run, which checkpoints and exits 130, and then requeues its own task (`--requeue` makes the
+ * job requeueable), so the task resumes from that checkpoint. It requeues only while Slurm still
+ * counts the task as RUNNING: a task that Slurm is ending itself (scancel, scontrol requeue,
+ * preemption) is left to Slurm, so a cancelled task stays cancelled.
  */
 
 export interface SlurmOptions {
@@ -27,6 +34,8 @@ export interface SlurmOptions {
   setup?: string[];
   /** How to invoke fisherlab on the nodes (default 'fisherlab'), e.g. 'apptainer exec fisherlab.sif fisherlab'. */
   command?: string;
+  /** Seconds before the time limit at which Slurm sends SIGTERM (--signal=B:TERM@N); default 120. */
+  signalBefore?: number;
 }
 
 /** Quotes a word for bash: single quotes, with embedded ones closed and escaped. */
@@ -43,34 +52,73 @@ export function slurmScript(plan: SweepPlan, planDir: string, options: SlurmOpti
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new UserError(`--concurrency must be a positive integer, got ${concurrency}`);
   }
-  const directives: [string, string | number | undefined][] = [
+  const signalBefore = options.signalBefore ?? 120;
+  if (!Number.isInteger(signalBefore) || signalBefore < 1) {
+    throw new UserError(`--signal-before must be a positive number of seconds, got ${signalBefore}`);
+  }
+  const directives: [string, string | number | true | undefined][] = [
     ['job-name', options.jobName ?? `fisherlab-${plan.sweep}`],
     ['array', `0-${runs - 1}%${concurrency}`],
     ['output', path.join(logDir, '%x-%A_%a.out')],
+    // a requeued task appends to its log instead of truncating the earlier attempt's output
+    ['open-mode', 'append'],
     ['cpus-per-task', options.cpusPerTask],
     ['mem', options.mem],
     ['time', options.time],
     ['gres', options.gpus ? `gpu:${options.gpus}` : undefined],
     ['partition', options.partition],
     ['account', options.account],
-    // SIGTERM to the task 2 minutes before its time limit: the run checkpoints and exits 130, and
-    // resubmitting the script resumes it.
-    ['signal', 'B:TERM@120'],
+    ['requeue', true],
+    ['signal', `B:TERM@${signalBefore}`],
   ];
   const lines = [
     '#!/bin/bash',
     `# Slurm job array for FisherLab sweep ${plan.sweep}: ${runs} runs planned in ${dir}.`,
     '# Submit: sbatch this-script. Resubmitting is safe: completed runs are skipped, interrupted ones resume.',
     '# Progress: fisherlab sweep status DIR.',
+    `# Preemption: SIGTERM to this shell (Slurm sends it ${signalBefore} s before the time limit; by hand:`,
+    '# scancel --batch --signal=TERM JOBID_TASK) makes the run checkpoint and exit 130, and the task then',
+    '# requeues itself to resume from that checkpoint. Tasks that Slurm ends itself (scancel,',
+    '# scontrol requeue, preemption) are not requeued by this script.',
   ];
   for (const [key, value] of directives) {
     if (value === undefined || value === '') continue;
+    if (value === true) {
+      lines.push(`#SBATCH --${key}`);
+      continue;
+    }
     const text = String(value);
     if (!SAFE_DIRECTIVE.test(text))
       throw new UserError(`--${key} must be one line without '#', got ${JSON.stringify(text)}`);
     lines.push(`#SBATCH --${key}=${/\s/.test(text) ? shellQuote(text) : text}`);
   }
   lines.push('', 'set -euo pipefail', ...(options.setup ?? []));
-  lines.push(`exec ${options.command ?? 'fisherlab'} sweep run ${shellQuote(dir)}`, '');
+  lines.push(
+    // bash runs a trap only between commands: the run goes to the background and the shell waits
+    `${options.command ?? 'fisherlab'} sweep run ${shellQuote(dir)} &`,
+    'run=$!',
+    'signals=0',
+    `trap 'signals=$((signals + 1)); kill -TERM "$run" 2>/dev/null || true' TERM INT`,
+    'handled=0',
+    'while :; do',
+    '  status=0',
+    '  wait "$run" || status=$?',
+    '  # a signal cuts the wait short: wait again for the exit status of the run itself',
+    '  [ "$handled" -eq "$signals" ] && break',
+    '  handled=$signals',
+    'done',
+    'job=$(printenv SLURM_JOB_ID || true)',
+    'if [ "$status" -eq 130 ] && [ -n "$job" ]; then',
+    '  state=$(squeue --noheader --jobs "$job" --format %T 2>/dev/null || true)',
+    '  if [ "$state" = RUNNING ]; then',
+    '    echo "fisherlab: the run checkpointed after SIGTERM; requeueing job $job (task $(printenv SLURM_ARRAY_TASK_ID)) to resume it" >&2',
+    '    scontrol requeue "$job"',
+    '  else',
+    '    echo "fisherlab: the run checkpointed after SIGTERM; Slurm is ending job $job (state $state): it resumes if Slurm requeues it, or when this script is submitted again" >&2',
+    '  fi',
+    'fi',
+    'exit "$status"',
+    '',
+  );
   return lines.join('\n');
 }

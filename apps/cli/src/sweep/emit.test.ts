@@ -60,6 +60,27 @@ describe('sweep emit k8s', () => {
     });
   });
 
+  it('lets a preempted pod checkpoint, and retries it without counting the interruption', () => {
+    const job = kubernetesJob(plan, { image: 'i', pvc: 'sweeps' });
+    validateKubernetesJob(job);
+    const spec = YAML.parse(kubernetesJobYaml(job, plan, '/d')).spec;
+    // SIGTERM, then this long to checkpoint before SIGKILL
+    expect(spec.template.spec.terminationGracePeriodSeconds).toBe(120);
+    // the replacement starts only once the old pod has stopped writing the run directory
+    expect(spec.podReplacementPolicy).toBe('Failed');
+    // first matching rule wins: a user error fails the index; an interruption (130) or a disruption is retried free
+    expect(spec.podFailurePolicy.rules).toEqual([
+      { action: 'FailIndex', onExitCodes: { containerName: 'fisherlab', operator: 'In', values: [2] } },
+      { action: 'Ignore', onExitCodes: { containerName: 'fisherlab', operator: 'In', values: [130] } },
+      { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
+    ]);
+    const slow = kubernetesJob(plan, { image: 'i', pvc: 'sweeps', gracePeriodSeconds: 600 });
+    expect(slow.spec?.template.spec?.terminationGracePeriodSeconds).toBe(600);
+    expect(() => kubernetesJob(plan, { image: 'i', pvc: 'sweeps', gracePeriodSeconds: 0 })).toThrow(
+      /--grace-period must be a positive number of seconds/,
+    );
+  });
+
   it('the validator rejects what the API server would: a bad quantity, a bad enum', () => {
     const good = kubernetesJob(plan, { image: 'i', hostPath: '/srv/sweep' });
     expect(() => validateKubernetesJob(good)).not.toThrow();
@@ -99,7 +120,10 @@ describe('sweep emit slurm', () => {
     expect(script).toContain('#SBATCH --array=0-5%3\n');
     expect(script).toContain('#SBATCH --gres=gpu:1\n');
     expect(script).toContain('#SBATCH --signal=B:TERM@120\n');
-    expect(script).toContain(`exec fisherlab sweep run ${shellQuote(dir)}\n`);
+    expect(script).toContain('#SBATCH --requeue\n');
+    expect(script).toContain('#SBATCH --open-mode=append\n');
+    expect(script).toContain(`\nfisherlab sweep run ${shellQuote(dir)} &\n`);
+    expect(script).toContain('scontrol requeue "$job"');
     const file = path.join(dir, 'job.sbatch');
     writeFileSync(file, script);
     execFileSync('bash', ['-n', file]);
@@ -115,5 +139,12 @@ describe('sweep emit slurm', () => {
     expect(() => slurmScript(plan, '/d', { concurrency: 0 })).toThrow(
       /--concurrency must be a positive integer/,
     );
+    expect(() => slurmScript(plan, '/d', { signalBefore: 0 })).toThrow(
+      /--signal-before must be a positive number of seconds/,
+    );
+  });
+
+  it('asks for SIGTERM as long before the time limit as --signal-before says', () => {
+    expect(slurmScript(plan, '/d', { signalBefore: 600 })).toContain('#SBATCH --signal=B:TERM@600\n');
   });
 });
