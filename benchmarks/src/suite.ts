@@ -230,13 +230,13 @@ function write(results: SuiteResults, outDir: string, name: string): { lines: Li
  * The PyTorch reference's configuration, or the exit code when the suite must stop: 2 when the
  * reference runs on a slow BLAS and `--allow-slow-reference` is absent (the message names the fixes).
  */
-async function checkReference(
-  torch: { worker: WorkerClient; hello: Record<string, unknown> },
+function checkReference(
+  hello: Record<string, unknown>,
   allowSlow: boolean,
-): Promise<ReferenceConfiguration | { exitCode: number }> {
+): ReferenceConfiguration | { exitCode: number } {
   let configuration: ReferenceConfiguration;
   try {
-    configuration = referenceConfiguration(torch.hello);
+    configuration = referenceConfiguration(hello);
   } catch (error) {
     console.error((error as Error).message);
     return { exitCode: 2 };
@@ -266,7 +266,7 @@ async function main(): Promise<number> {
     const torch = await startTorch(options.torchThreads, options.steadyMalloc ? STEADY_MALLOC : {});
     if (!torch) return 2;
     try {
-      const checked = await checkReference(torch, options.allowSlowReference);
+      const checked = checkReference(torch.hello, options.allowSlowReference);
       return 'exitCode' in checked ? checked.exitCode : 0;
     } finally {
       await torch.worker.close();
@@ -299,7 +299,7 @@ async function main(): Promise<number> {
   const torch = options.torch ? await startTorch(options.torchThreads, mallocEnv) : undefined;
   if (options.torch && !torch) console.log('Measuring FisherLab only.');
   if (torch) {
-    const checked = await checkReference(torch, options.allowSlowReference);
+    const checked = checkReference(torch.hello, options.allowSlowReference);
     if ('exitCode' in checked) {
       await torch.worker.close();
       return checked.exitCode;
