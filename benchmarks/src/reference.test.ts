@@ -22,6 +22,8 @@ const recorded = (name: string): Record<string, unknown> =>
 const onReferenceBlas = recorded('reference-blas');
 const onOpenblasByLibraryPath = recorded('openblas-ld-library-path');
 const onSystemOpenblas = recorded('openblas-system');
+/** LD_LIBRARY_PATH=<libdir>/blas with OpenBLAS as the system's choice: OpenBLAS's LAPACK beside the reference BLAS. */
+const onReferenceBlasBesideOpenblas = recorded('reference-blas-openblas-lapack');
 const factsOf = (hello: Record<string, unknown>) => hello['reference'] as ReferenceFacts;
 
 describe("torch.__config__.show(), as Debian's python3-torch prints it", () => {
@@ -101,10 +103,26 @@ describe('the reference configuration the suite judges', () => {
     expect(configuration.slow).toBeUndefined();
   });
 
+  it("on the reference BLAS with libopenblas loaded beside it (by OpenBLAS's liblapack.so.3): still slow", () => {
+    const facts = factsOf(onReferenceBlasBesideOpenblas);
+    expect(mappedFiles(facts.mapsLines)).toContain(
+      '/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblasp-r0.3.21.so',
+    );
+    const configuration = referenceConfiguration(onReferenceBlasBesideOpenblas);
+    expect(configuration.blas).toMatchObject({
+      kind: 'reference',
+      library: '/usr/lib/x86_64-linux-gnu/blas/libblas.so.3.11.0',
+    });
+    expect(configuration.slow).toContain('PyTorch runs on the reference BLAS');
+  });
+
   it('with OpenBLAS as the system libblas.so.3: OpenBLAS, fit to compare against', () => {
     const configuration = referenceConfiguration(onSystemOpenblas);
     expect(Object.values(configuration.blasAlternatives)[0]).toContain('/openblas-pthread/');
-    expect(configuration.blas.kind).toBe('openblas');
+    expect(configuration.blas).toMatchObject({
+      kind: 'openblas',
+      library: '/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3',
+    });
     expect(configuration.slow).toBeUndefined();
     expect(describeReference(configuration)).toMatch(
       /BLAS: OpenBLAS, .*; oneDNN: v2\.6\.3, .*1024³ matmul \d+\.\d GFLOP\/s$/,

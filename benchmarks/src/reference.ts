@@ -88,7 +88,9 @@ export function blasKindOf(path: string): BlasKind {
   return 'unidentified';
 }
 
-const isBlasFile = (path: string) => /^lib(?:openblas|c?blas|blis|mkl_rt|[st]?atlas)/.test(basename(path));
+/** The generic names a BLAS answers to when torch is built with BLAS_INFO=generic (Debian's). */
+const isGenericBlas = (path: string) => /^libc?blas\.so/.test(basename(path));
+const isVendorBlas = (path: string) => /^lib(?:openblas|blis|mkl_rt|[st]?atlas)/.test(basename(path));
 
 export interface IdentifiedBlas {
   kind: BlasKind;
@@ -98,28 +100,37 @@ export interface IdentifiedBlas {
   source: 'process map' | 'torch build (BLAS_INFO)' | 'nowhere';
 }
 
+/** BLAS_INFO values of torch builds that call a named BLAS rather than whatever libblas.so.3 is. */
+const BUILT_FOR: Record<string, BlasKind> = {
+  mkl: 'mkl',
+  open: 'openblas',
+  openblas: 'openblas',
+  blis: 'blis',
+};
+
 /**
- * The BLAS torch really computes with. A loaded BLAS library decides (OpenBLAS's libblas.so.3 loads
- * libopenblas too, which then wins over a plain libblas.so.3); with none loaded the BLAS is linked
- * into torch (pip wheels: MKL), and BLAS_INFO names it.
+ * The BLAS torch really computes with. A torch built for a named BLAS (BLAS_INFO=mkl in pip wheels,
+ * linked into torch itself) uses that one. A generic build (Debian's) calls sgemm_ through
+ * libblas.so.3, so the file loaded under that name decides: a libopenblas loaded beside the
+ * reference libblas.so.3 (OpenBLAS's liblapack.so.3 brings it) does not make torch's matmuls fast.
+ * Should two libblas files be loaded, a reference one among them decides (the one loaded first
+ * wins, which the map does not tell). With no libblas loaded, a vendor library decides.
  */
 export function identifyBlas(mapsLines: string[], build: TorchBuild): IdentifiedBlas {
-  const loaded = mappedFiles(mapsLines).filter(isBlasFile);
-  const rank = (kind: BlasKind) => (kind === 'unidentified' ? 1 : kind === 'reference' ? 2 : 3);
-  let best: IdentifiedBlas | undefined;
-  for (const library of loaded) {
-    const kind = blasKindOf(library);
-    if (!best || rank(kind) > rank(best.kind)) best = { kind, library, source: 'process map' };
+  const files = mappedFiles(mapsLines);
+  const builtFor = build.blasInfo ? BUILT_FOR[build.blasInfo.toLowerCase()] : undefined;
+  if (builtFor) {
+    const library = files.find((f) => isVendorBlas(f) && blasKindOf(f) === builtFor);
+    return library
+      ? { kind: builtFor, library, source: 'process map' }
+      : { kind: builtFor, source: 'torch build (BLAS_INFO)' };
   }
-  if (best) return best;
-  const linked: Record<string, BlasKind> = {
-    mkl: 'mkl',
-    open: 'openblas',
-    openblas: 'openblas',
-    blis: 'blis',
-  };
-  const kind = build.blasInfo ? linked[build.blasInfo.toLowerCase()] : undefined;
-  return kind ? { kind, source: 'torch build (BLAS_INFO)' } : { kind: 'unidentified', source: 'nowhere' };
+  const generic = files.filter(isGenericBlas);
+  const library =
+    generic.find((f) => blasKindOf(f) === 'reference') ?? generic[0] ?? files.find(isVendorBlas);
+  return library
+    ? { kind: blasKindOf(library), library, source: 'process map' }
+    : { kind: 'unidentified', source: 'nowhere' };
 }
 
 /** The PyTorch reference's configuration as the results files record it. */

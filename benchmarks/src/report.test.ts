@@ -154,8 +154,8 @@ describe('markdown: the PyTorch reference next to the load average', () => {
 
   it('against OpenBLAS: the configuration recorded, no mark', () => {
     const md = markdown(results(recorded('openblas-system')), lines, derive(lines, cells));
-    expect(md).toMatch(
-      /Reference: PyTorch 1\.13\.0a0 on 2 threads; BLAS: OpenBLAS, .*libopenblasp-r0\.3\.21\.so/,
+    expect(md).toContain(
+      'Reference: PyTorch 1.13.0a0 on 2 threads; BLAS: OpenBLAS, /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3 (',
     );
     expect(md).not.toContain(SLOW_REFERENCE_MARK);
   });
