@@ -17,8 +17,9 @@ shapes, with PyTorch's standard methods:
 Run by the suite as a worker: one JSON request per stdin line, one JSON reply per stdout line
 (`python3 torch_bench.py --serve`). `python3 torch_bench.py --selftest` times every task once.
 Threads: torch.set_num_threads(2) unless --threads says otherwise. BLAS: Debian's torch uses whatever
-provides libblas.so.3; the reference BLAS (the default without OpenBLAS) makes its matmuls ~8x slower,
-so the suite can point the worker at OpenBLAS (see benchmarks/README section in the main README).
+provides libblas.so.3; the reference BLAS (the default without OpenBLAS) makes its matmuls ~50x slower.
+The worker's hello reports what it really loaded (blas_probe.py), its build configuration and its
+1024³ matmul rate, and the suite refuses to compare against a reference BLAS (benchmarks/README.md).
 """
 
 import json
@@ -30,6 +31,8 @@ import time
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+import blas_probe
 
 try:
     from functorch import grad as ft_grad
@@ -260,13 +263,24 @@ def mean_and_se(values):
     return [float(values.mean()), sd / math.sqrt(n)]
 
 
-def loaded_blas():
-    """The BLAS library this process loaded: Debian's torch links the generic libblas.so.3, which is
-    the slow reference BLAS unless an optimized one (OpenBLAS) provides it."""
-    torch.mm(torch.ones(2, 2), torch.ones(2, 2))
-    with open('/proc/self/maps') as maps:
-        paths = {line.split()[-1] for line in maps if 'blas' in line.lower() and '/' in line}
-    return sorted(paths)[0] if paths else 'unknown'
+def matmul_gflops(n=1024, runs=3):
+    """The best of `runs` timed n x n by n x n float32 matmuls after one untimed one, in GFLOP/s."""
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    torch.mm(a, b)
+    best = min(timed(lambda: torch.mm(a, b))[0] for _ in range(runs))
+    return 2 * n**3 / best / 1e6
+
+
+def reference_configuration():
+    """What this PyTorch computes with: its build configuration, the BLAS and oneDNN libraries it
+    really loaded, and its matmul rate (classified by the suite, benchmarks/src/reference.ts)."""
+    return {
+        **blas_probe.facts(),
+        'config': torch.__config__.show(),
+        'parallelInfo': torch.__config__.parallel_info(),
+        'mkldnnAvailable': torch.backends.mkldnn.is_available(),
+        'matmulGflops1024': matmul_gflops(),
+    }
 
 
 def timed(fn):
@@ -291,7 +305,7 @@ def serve(threads):
                     'name': 'pytorch',
                     'version': torch.__version__,
                     'threads': torch.get_num_threads(),
-                    'blas': loaded_blas(),
+                    'reference': reference_configuration(),
                     'perExampleMethods': ['loop', 'vmap'] if HAS_FUNCTORCH else ['loop'],
                 }
             elif cmd == 'prepare':

@@ -1,5 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { type CellResult, derive, lineOf } from './report.js';
+import { referenceConfiguration, SLOW_REFERENCE_MARK } from './reference.js';
+import { type CellResult, derive, lineOf, markdown, type SuiteResults } from './report.js';
 import type { TaskRequest, TimeReply } from './tasks.js';
 
 const runs = (ms: number[]): TimeReply[] => ms.map((wallMs) => ({ wallMs, cpuMs: wallMs, value: 0 }));
@@ -100,5 +104,59 @@ describe('lineOf and derive', () => {
     const memory = derive([], [failed]).find((d) => d.target?.name.includes('peak memory'));
     expect(memory?.target?.met).toBe(false);
     expect(memory?.text).toContain('memory access out of bounds');
+  });
+});
+
+describe('markdown: the PyTorch reference next to the load average', () => {
+  const recorded = (name: string) =>
+    JSON.parse(
+      readFileSync(
+        join(dirname(fileURLToPath(import.meta.url)), 'fixtures', `torch-hello-${name}.json`),
+        'utf8',
+      ),
+    ) as Record<string, unknown>;
+  const simple = { model: 'simplecnn', classes: 10, batch: 128 } as const;
+  const cells = [
+    cell({ task: 'sgd-step', ...simple }, [47, 50, 45], [196, 190, 200]),
+    cell({ task: 'penalty-k1', ...simple }, [127, 130, 125], [580, 600, 590]),
+  ];
+  const lines = cells.map(lineOf).filter((l) => l !== undefined);
+  const results = (hello: Record<string, unknown>): SuiteResults => ({
+    mode: 'quick',
+    machine: {
+      date: '2026-12-03T02:00:00.000Z',
+      cpus: 'AMD EPYC',
+      cores: 2,
+      memoryGiB: 24,
+      node: 'v20.20.2',
+      loadAvgStart: '0.72 1.41 1.66 1/109 28825',
+      loadAvgEnd: '1.64 1.82 1.81 2/113 29141',
+      fisherlab: {},
+      pytorch: hello,
+      reference: referenceConfiguration(hello),
+    },
+    cells,
+    skipped: [],
+  });
+
+  it('against the reference BLAS (--allow-slow-reference): says so above the table and on every ratio', () => {
+    const md = markdown(results(recorded('reference-blas')), lines, derive(lines, cells));
+    expect(md).toContain(
+      'load average at start 0.72 1.41 1.66 1/109 28825, at end 1.64 1.82 1.81 2/113 29141.\n\nReference: PyTorch 1.13.0a0 on 2 threads; BLAS: the reference BLAS',
+    );
+    expect(md).toContain('**PyTorch runs on the reference BLAS');
+    const withRatios = md
+      .split('\n')
+      .filter((l) => /^\| wasm \|/.test(l) || (/^- /.test(l) && l.includes('PyTorch')));
+    expect(withRatios.length).toBe(2 + 4 + 2); // table rows, derived lines and targets naming PyTorch
+    for (const line of withRatios) expect(line).toContain(SLOW_REFERENCE_MARK);
+  });
+
+  it('against OpenBLAS: the configuration recorded, no mark', () => {
+    const md = markdown(results(recorded('openblas-system')), lines, derive(lines, cells));
+    expect(md).toContain(
+      'Reference: PyTorch 1.13.0a0 on 2 threads; BLAS: OpenBLAS, /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3 (',
+    );
+    expect(md).not.toContain(SLOW_REFERENCE_MARK);
   });
 });

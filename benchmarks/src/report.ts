@@ -1,4 +1,5 @@
 import type { BackendName, SkippedCell } from './plan.js';
+import { describeReference, type ReferenceConfiguration, SLOW_REFERENCE_MARK } from './reference.js';
 import { median, pairedRatio, type RatioSummary } from './stats.js';
 import type { ProfileReply, TaskRequest, TimeReply } from './tasks.js';
 
@@ -22,7 +23,10 @@ export interface Machine {
   /** The allocator settings both workers ran with (see STEADY_MALLOC in suite.ts). */
   malloc?: string;
   fisherlab: Record<string, Record<string, unknown>>;
+  /** The PyTorch worker's hello, with the raw facts of its `reference` configuration. */
   pytorch?: Record<string, unknown>;
+  /** What PyTorch computed with (BLAS, oneDNN, matmul rate), and why it was too slow if it was. */
+  reference?: ReferenceConfiguration;
 }
 
 export interface SuiteResults {
@@ -272,22 +276,33 @@ export function formatLine(line: Line): string {
   return `${what} FisherLab ${fmt(line.fisherlabMs).padStart(7)} ms  PyTorch ${fmt(line.pytorchMs).padStart(7)} ms${ratio}`;
 }
 
+function fisherlabTiers(m: Machine): string {
+  return Object.entries(m.fisherlab)
+    .map(
+      ([b, info]) => `${b} (${info['threads']} thread${info['threads'] === 1 ? '' : 's'}${nativeTier(info)})`,
+    )
+    .join(', ');
+}
+
 export function markdown(results: SuiteResults, lines: Line[], derived: Derived[]): string {
   const m = results.machine;
+  const mark = m.reference?.slow ? ` ${SLOW_REFERENCE_MARK}` : '';
   const out = [
     `# FisherLab vs PyTorch (${results.mode} run, ${m.date})`,
     '',
     `Machine: ${m.cpus}, ${m.cores} cores, ${m.memoryGiB} GiB, Node ${m.node}; load average at start ` +
-      `${m.loadAvgStart}, at end ${m.loadAvgEnd ?? '-'}. FisherLab: ${Object.entries(m.fisherlab)
-        .map(
-          ([b, info]) =>
-            `${b} (${info['threads']} thread${info['threads'] === 1 ? '' : 's'}${nativeTier(info)})`,
-        )
-        .join(
-          ', ',
-        )}; PyTorch ${m.pytorch?.['version'] ?? 'not installed'} on ${m.pytorch?.['threads'] ?? '-'} threads` +
-      (m.malloc ? `; malloc: ${m.malloc}.` : '.'),
+      `${m.loadAvgStart}, at end ${m.loadAvgEnd ?? '-'}.`,
     '',
+    `Reference: ${m.reference ? describeReference(m.reference) : m.pytorch ? `PyTorch ${m.pytorch['version']} on ${m.pytorch['threads']} threads` : 'no PyTorch'}.`,
+    '',
+    `FisherLab: ${fisherlabTiers(m)}` + (m.malloc ? `; malloc (both sides): ${m.malloc}.` : '.'),
+    '',
+    ...(m.reference?.slow
+      ? [
+          `**${m.reference.slow}: measured with --allow-slow-reference; every ratio below flatters FisherLab.**`,
+          '',
+        ]
+      : []),
     'Median wall ms per run (penalty-k10: per step, over runs of 10 steps), FisherLab and PyTorch alternating run by run in one process pair; ' +
       'ratio = FisherLab/PyTorch (per-round range in brackets); CPU = ratio of process CPU times.',
     '',
@@ -302,17 +317,20 @@ export function markdown(results: SuiteResults, lines: Line[], derived: Derived[
     out.push(
       `| ${line.backend} | ${line.model} | ${line.task} | ${line.examples ?? cell?.request.batch ?? cell?.request.n ?? ''} | ` +
         `${fmt(line.fisherlabMs)} | ${fmt(line.pytorchMs)} | ` +
-        `${line.wall ? `${line.wall.ratio.toFixed(2)} (${line.wall.roundMin.toFixed(2)}-${line.wall.roundMax.toFixed(2)})` : '-'} | ` +
+        `${line.wall ? `${line.wall.ratio.toFixed(2)} (${line.wall.roundMin.toFixed(2)}-${line.wall.roundMax.toFixed(2)})${mark}` : '-'} | ` +
         `${fmt(line.cpuRatio, 2)} | ${cell?.fisherlab.runs.length ?? 0} |`,
     );
   }
   out.push('', '## Derived', '');
-  for (const d of derived) out.push(`- ${d.text}`);
+  const marked = (text: string) => (text.includes('PyTorch') ? `${text}${mark}` : text);
+  for (const d of derived) out.push(`- ${marked(d.text)}`);
   out.push('', '## Targets', '');
   for (const d of derived.filter((x) => x.target)) {
     const t = d.target!;
     out.push(
-      `- ${t.met ? 'MET' : 'NOT MET'}: ${t.name} (measured ${Number.isNaN(t.value) ? 'nothing: it failed' : t.value.toFixed(2)}, bound ${t.bound.toFixed(2)})`,
+      marked(
+        `- ${t.met ? 'MET' : 'NOT MET'}: ${t.name} (measured ${Number.isNaN(t.value) ? 'nothing: it failed' : t.value.toFixed(2)}, bound ${t.bound.toFixed(2)})`,
+      ),
     );
   }
   const errors = results.cells.filter((c) => c.error);

@@ -4,6 +4,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BACKENDS, type BackendName, buildPlan, type Cell } from './plan.js';
 import {
+  describeReference,
+  type ReferenceConfiguration,
+  referenceConfiguration,
+  refusal,
+  SLOW_REFERENCE_MARK,
+} from './reference.js';
+import {
   type CellResult,
   derive,
   formatLine,
@@ -34,7 +41,12 @@ import { WorkerClient } from './worker-client.js';
  *   --name NAME            results file names (default: quick or full)
  *   --default-malloc       leave glibc malloc as it is (default: STEADY_MALLOC for both workers)
  *   --no-torch             FisherLab only      --torch-threads N (default 2, as the issue asks)      --out DIR (default benchmarks/results)
- * PyTorch runs from Debian's python3-torch (FISHERLAB_PYTHON overrides the interpreter).
+ *   --check-reference      only report the PyTorch reference's BLAS, oneDNN and matmul rate: exit 0 when it is
+ *                          fit to compare against, 2 when it is not (or missing)
+ *   --allow-slow-reference measure against a reference on the slow reference BLAS anyway (refused otherwise,
+ *                          exit 2); every ratio line then says so
+ * PyTorch runs from Debian's python3-torch (FISHERLAB_PYTHON overrides the interpreter); set it up with
+ * scripts/bench-setup.sh (benchmarks/README.md).
  */
 
 /** A FisherLab run that takes longer than this is stopped and reported as failed. */
@@ -83,6 +95,8 @@ function parseArgs(argv: string[]) {
     torchThreads: number('--torch-threads') ?? 2,
     out: value('--out') ?? join(here, '..', 'results'),
     name: value('--name'),
+    checkReference: args.includes('--check-reference'),
+    allowSlowReference: args.includes('--allow-slow-reference'),
   };
 }
 
@@ -112,15 +126,17 @@ async function startTorch(
 ): Promise<{ worker: WorkerClient; hello: Record<string, unknown> } | undefined> {
   // FISHERLAB_TORCH_LIBRARY_PATH: a folder with an optimized libblas.so.3 (OpenBLAS) for the
   // reference only, when the system's libblas.so.3 is the slow reference BLAS.
+  // OpenBLAS runs its own thread pool (as many threads as cores), which torch.set_num_threads does
+  // not size: it gets the same count.
   const libraryPath = process.env['FISHERLAB_TORCH_LIBRARY_PATH'];
-  const env = libraryPath
-    ? {
-        ...process.env,
-        ...extraEnv,
-        LD_LIBRARY_PATH: [libraryPath, process.env['LD_LIBRARY_PATH']].filter(Boolean).join(':'),
-        OPENBLAS_NUM_THREADS: process.env['OPENBLAS_NUM_THREADS'] ?? String(threads),
-      }
-    : { ...process.env, ...extraEnv };
+  const env = {
+    ...process.env,
+    ...extraEnv,
+    OPENBLAS_NUM_THREADS: process.env['OPENBLAS_NUM_THREADS'] ?? String(threads),
+    ...(libraryPath
+      ? { LD_LIBRARY_PATH: [libraryPath, process.env['LD_LIBRARY_PATH']].filter(Boolean).join(':') }
+      : {}),
+  };
   const worker = new WorkerClient(
     'pytorch',
     pythonCommand(),
@@ -131,9 +147,9 @@ async function startTorch(
     const hello = await worker.request<Record<string, unknown>>('hello');
     return { worker, hello };
   } catch (error) {
-    console.log(
-      `PyTorch reference unavailable (${(error as Error).message}); FisherLab only. ` +
-        'Install it with: apt-get install -y python3-torch',
+    console.error(
+      `PyTorch reference unavailable (${(error as Error).message}). ` +
+        'Set it up with: scripts/bench-setup.sh (python3-torch and OpenBLAS)',
     );
     await worker.close();
     return undefined;
@@ -210,8 +226,52 @@ function write(results: SuiteResults, outDir: string, name: string): { lines: Li
   return { lines, md };
 }
 
-async function main(): Promise<void> {
-  const options = parseArgs(process.argv.slice(2));
+/**
+ * The PyTorch reference's configuration, or the exit code when the suite must stop: 2 when the
+ * reference runs on a slow BLAS and `--allow-slow-reference` is absent (the message names the fixes).
+ */
+function checkReference(
+  hello: Record<string, unknown>,
+  allowSlow: boolean,
+): ReferenceConfiguration | { exitCode: number } {
+  let configuration: ReferenceConfiguration;
+  try {
+    configuration = referenceConfiguration(hello);
+  } catch (error) {
+    console.error((error as Error).message);
+    return { exitCode: 2 };
+  }
+  console.log(`Reference: ${describeReference(configuration)}`);
+  if (configuration.slow && !allowSlow) {
+    console.error(refusal(configuration, loadAvg()));
+    return { exitCode: 2 };
+  }
+  if (configuration.slow) {
+    console.log(
+      `${configuration.slow}; measuring anyway (--allow-slow-reference): every ratio is marked ${SLOW_REFERENCE_MARK}`,
+    );
+  }
+  return configuration;
+}
+
+async function main(): Promise<number> {
+  let options: ReturnType<typeof parseArgs>;
+  try {
+    options = parseArgs(process.argv.slice(2));
+  } catch (error) {
+    console.error((error as Error).message);
+    return 2;
+  }
+  if (options.checkReference) {
+    const torch = await startTorch(options.torchThreads, options.steadyMalloc ? STEADY_MALLOC : {});
+    if (!torch) return 2;
+    try {
+      const checked = checkReference(torch.hello, options.allowSlowReference);
+      return 'exitCode' in checked ? checked.exitCode : 0;
+    } finally {
+      await torch.worker.close();
+    }
+  }
   const { cells, skipped } = buildPlan(options);
   const results: SuiteResults = {
     mode: options.full ? 'full' : 'quick',
@@ -237,7 +297,17 @@ async function main(): Promise<void> {
         .join(' ')})`
     : 'glibc defaults';
   const torch = options.torch ? await startTorch(options.torchThreads, mallocEnv) : undefined;
-  if (torch) results.machine.pytorch = torch.hello;
+  if (options.torch && !torch) console.log('Measuring FisherLab only.');
+  if (torch) {
+    const checked = checkReference(torch.hello, options.allowSlowReference);
+    if ('exitCode' in checked) {
+      await torch.worker.close();
+      return checked.exitCode;
+    }
+    results.machine.pytorch = torch.hello;
+    results.machine.reference = checked;
+  }
+  const mark = results.machine.reference?.slow ? ` ${SLOW_REFERENCE_MARK}` : '';
   try {
     for (const backend of options.backends) {
       const backendCells = cells.filter((c) => c.backend === backend);
@@ -260,7 +330,7 @@ async function main(): Promise<void> {
         const line = lineOf(result);
         console.log(
           line
-            ? formatLine(line)
+            ? `${formatLine(line)}${line.wall ? mark : ''}`
             : `${backend} ${cell.request.model ?? ''} ${cell.request.task}: FAILED ${result.error}`,
         );
         write(results, options.out, options.name ?? results.mode);
@@ -274,6 +344,7 @@ async function main(): Promise<void> {
   const { md } = write(results, options.out, options.name ?? results.mode);
   console.log(`\n${md.slice(md.indexOf('## Derived'))}`);
   console.log(`results: ${join(options.out, `${options.name ?? results.mode}.json`)} and .md`);
+  return 0;
 }
 
-await main();
+process.exitCode = await main();
