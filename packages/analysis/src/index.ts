@@ -36,6 +36,7 @@ export { earlyFisherScatterChart } from './charts/earlyFisherScatter.js';
 export { fisherExplosionChart } from './charts/fisherExplosion.js';
 export { memorizationChart } from './charts/memorization.js';
 export { penaltyVsLrChart } from './charts/penaltyVsLr.js';
+export { RunDataError } from './read/errors.js';
 export { findRunDirs } from './read/findRunDirs.js';
 export { type ParsedMetrics, parseMetricsJsonl } from './read/parseMetrics.js';
 export {

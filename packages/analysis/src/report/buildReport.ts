@@ -1,5 +1,5 @@
-import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { ensureDirectory, writeFileAtomic } from '@fisherlab/storage';
 import { type EarlyFisherVsAccuracy, earlyFisherVsAccuracy } from '../analysis/earlyFisher.js';
 import { DEFAULT_GROUP_IGNORE_KEYS } from '../analysis/groups.js';
 import { penaltyFamilies } from '../analysis/penaltyArms.js';
@@ -136,14 +136,14 @@ export async function buildReport(options: BuildReportOptions): Promise<BuiltRep
     runs: set.runs,
     earlyEpochs: composed.earlyEpochs,
   });
-  await mkdir(path.dirname(path.resolve(options.out)), { recursive: true });
-  await writeFile(options.out, html);
+  ensureDirectory(path.dirname(path.resolve(options.out)));
+  writeFileAtomic(options.out, html);
   const svgPaths: string[] = [];
   if (options.svgDir !== undefined) {
-    await mkdir(options.svgDir, { recursive: true });
+    ensureDirectory(options.svgDir);
     for (const chart of composed.charts) {
       const file = path.join(options.svgDir, `${chart.id}.svg`);
-      await writeFile(file, await renderSvg(chart.spec));
+      writeFileAtomic(file, await renderSvg(chart.spec));
       svgPaths.push(file);
     }
   }
