@@ -1,8 +1,9 @@
 import { firstN, type ImageSplit } from '@fisherlab/datasets';
-import { initBackend, tf } from '@fisherlab/engine';
+import { tf } from '@fisherlab/engine';
 import { estimateFisherTrace, type TraceEstimator } from '@fisherlab/fisher';
 import { parseRunConfig } from '../config/load.js';
 import type { RunConfig } from '../config/schema.js';
+import { startBackend } from '../run/backend.js';
 import { type PreparedData, prepareData, scoreSplit } from '../run/data.js';
 import { loadModelSource } from './model-source.js';
 
@@ -41,7 +42,7 @@ function firstExamples(data: PreparedData, split: ImageSplit, n: number) {
 }
 
 export async function traceCommand(options: MeasureOptions): Promise<void> {
-  await initBackend({ backend: options.backend });
+  await startBackend(options.backend);
   const { model, runConfig } = await loadModelSource(options.checkpoint);
   const data = await dataFor(options, runConfig);
   const { x, labels } = firstExamples(
@@ -70,7 +71,7 @@ export async function traceCommand(options: MeasureOptions): Promise<void> {
 }
 
 export async function evalCommand(options: MeasureOptions): Promise<void> {
-  await initBackend({ backend: options.backend });
+  await startBackend(options.backend);
   const { model, runConfig } = await loadModelSource(options.checkpoint);
   const data = await dataFor(options, runConfig);
   const split = options.split === 'train' ? data.train : data.test;

@@ -1,8 +1,9 @@
 import { accessSync, constants, existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { initBackend, tf } from '@fisherlab/engine';
+import { tf } from '@fisherlab/engine';
 import type { RunConfig } from '../config/schema.js';
 import { UserError } from '../errors.js';
+import { startBackend } from './backend.js';
 import { prepareData } from './data.js';
 import { buildRunModel } from './model.js';
 import { runLength } from './trainer.js';
@@ -21,7 +22,7 @@ function existingAncestor(dir: string): string {
  */
 export async function dryRun(config: RunConfig): Promise<string> {
   const lines: string[] = ['config: valid'];
-  const backend = await initBackend({ backend: config.backend });
+  const backend = await startBackend(config.backend);
   lines.push(`backend: ${backend.choice}`);
   const data = await prepareData(config);
   lines.push(`data: ${data.describe()}`);

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type {
   CurvatureRecord,
@@ -8,9 +8,16 @@ import type {
   RunMeta,
   TrainRecord,
 } from '@fisherlab/analysis';
-import { type BackendReport, initBackend, tf } from '@fisherlab/engine';
+import {
+  type BackendReport,
+  nativeModeFromEnv,
+  nativeThreadsFromEnv,
+  setUpNativeTier,
+  tf,
+} from '@fisherlab/engine';
 import type { RunConfig } from '../config/schema.js';
 import { EXIT, UserError } from '../errors.js';
+import { startBackend } from './backend.js';
 import { latestCheckpoint, readCheckpoint, type TrainerState, writeCheckpoint } from './checkpoint.js';
 import {
   type EvaluationResult,
@@ -19,14 +26,16 @@ import {
   prepareData,
   type TensorBatch,
 } from './data.js';
-import { writeJsonAtomic } from './files.js';
+import { ensureDirectory, writeJsonAtomic } from './files.js';
 import { createPenalizedStep, measureCurvature, measureFisherTrace } from './fisher.js';
 import { MetricsLog } from './metrics-log.js';
 import { buildRunModel, loadRunModelWeights, modelSignature, type RunModel, saveRunModel } from './model.js';
 import { plainStep, type StepResult } from './objective.js';
 import { Optimizer } from './optimizer.js';
 import { createProgress, type ProgressFigures, type ProgressSink } from './progress.js';
+import { type HeldLock, lockRun } from './run-lock.js';
 import { learningRateAt } from './schedule.js';
+import { type StopSignals, watchStopSignals, yieldToEventLoop } from './stop-signals.js';
 import { collectVersions, gitCommit } from './versions.js';
 
 /** Names of the independent random streams, each derived from (seed, stream, step). */
@@ -51,6 +60,20 @@ export interface TrainOptions {
   handleSignals?: boolean;
   /** Called after every completed step (tests sample live tensors with it). */
   onStep?: (step: number) => void;
+  /** The run's lock, when the caller holds it (sweep workers); otherwise trainRun takes it. */
+  lock?: HeldLock;
+  /** Config keys a resume changed (only those safe to change), recorded in meta.json. */
+  configChanges?: ConfigChange[];
+}
+
+/** A config key changed when a run was resumed, as recorded in meta.json. */
+export interface ConfigChange {
+  key: string;
+  from: unknown;
+  to: unknown;
+  /** Steps completed when the change took effect. */
+  step: number;
+  at: string;
 }
 
 export interface TrainOutcome {
@@ -104,9 +127,26 @@ export function isTrackingStep(config: RunConfig, step: number, stepsPerEpoch: n
  */
 export async function trainRun(config: RunConfig, options: TrainOptions = {}): Promise<TrainOutcome> {
   const runDir = path.resolve(config.output);
-  const backend = await initBackend({ backend: config.backend });
+  ensureDirectory(runDir);
+  const lock = options.lock ?? lockRun(runDir);
+  try {
+    return await trainLocked(config, runDir, lock, options);
+  } finally {
+    if (!options.lock) lock.release();
+  }
+}
+
+async function trainLocked(
+  config: RunConfig,
+  runDir: string,
+  lock: HeldLock,
+  options: TrainOptions,
+): Promise<TrainOutcome> {
+  let backend = await startBackend(config.backend);
   const progress = options.progress ?? createProgress(config.name || path.basename(runDir));
-  prepareRunDirectory(runDir, config, Boolean(options.resume));
+  const previousMeta = options.resume ? readPreviousMeta(runDir) : undefined;
+  prepareRunDirectory(runDir, config, Boolean(options.resume), progress);
+  backend = keepNativeThreads(backend, previousMeta, progress);
 
   let data: PreparedData;
   let runModel: RunModel;
@@ -140,6 +180,10 @@ export async function trainRun(config: RunConfig, options: TrainOptions = {}): P
   };
   let metrics: MetricsLog;
   const pointer = options.resume ? latestCheckpoint(runDir) : undefined;
+  if (options.resume && !pointer)
+    progress.log(
+      `${runDir} has no checkpoint yet (the first comes at the end of epoch 1): starting at step 0`,
+    );
   if (pointer) {
     const saved = readCheckpoint(runDir, pointer);
     if (saved.state.modelSignature !== state.modelSignature) {
@@ -150,11 +194,21 @@ export async function trainRun(config: RunConfig, options: TrainOptions = {}): P
     await loadRunModelWeights(runModel, saved.dir);
     optimizer.setState(saved.optimizer);
     state = saved.state;
-    metrics = MetricsLog.resume(path.join(runDir, 'metrics.jsonl'), state.metricsBytes);
+    if (state.step > totalSteps) {
+      throw new UserError(
+        `${runDir} has trained ${state.step} steps already (epoch ${(state.step / stepsPerEpoch).toFixed(2)}), more than the ${totalSteps} that --epochs ${config.epochs} asks for; ask for at least ${Math.ceil(state.step / stepsPerEpoch)} epochs`,
+      );
+    }
+    metrics = MetricsLog.resume(path.join(runDir, 'metrics.jsonl'), {
+      bytes: state.metricsBytes,
+      step: state.step,
+      ...(state.metricsSha256 ? { sha256: state.metricsSha256 } : {}),
+    });
     progress.log(`resumed at step ${state.step} from ${saved.dir}`);
   } else {
     metrics = MetricsLog.create(path.join(runDir, 'metrics.jsonl'));
   }
+  if (options.resume) writeJsonAtomic(path.join(runDir, 'config.json'), config); // with the changes applied
 
   const meta: RunMeta = {
     id: path.basename(runDir),
@@ -165,21 +219,21 @@ export async function trainRun(config: RunConfig, options: TrainOptions = {}): P
     versions: collectVersions(backend),
     ...(gitCommit() ? { gitCommit: gitCommit()! } : {}),
     step: state.step,
+    ...(backend.native?.active && backend.native.threads !== undefined
+      ? { nativeThreads: backend.native.threads }
+      : {}),
   };
-  if (pointer) {
-    const previous = readPreviousMeta(runDir);
-    if (previous?.startedAt) meta.startedAt = previous.startedAt;
-  }
+  if (pointer && previousMeta?.startedAt) meta.startedAt = previousMeta.startedAt;
+  const configChanges = [
+    ...(pointer ? (previousMeta?.configChanges ?? []) : []),
+    ...(options.configChanges ?? []).map((c) => ({ ...c, step: state.step })),
+  ];
+  if (configChanges.length > 0) meta.configChanges = configChanges;
   writeJsonAtomic(path.join(runDir, 'meta.json'), meta);
 
-  let stopRequested: NodeJS.Signals | undefined;
-  const onSignal = (signal: NodeJS.Signals) => {
-    stopRequested = signal;
-  };
-  if (options.handleSignals !== false) {
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  }
+  const signals: StopSignals | undefined =
+    options.handleSignals !== false ? watchStopSignals((m) => progress.log(m)) : undefined;
+  let lastCheckpointStep = pointer?.step;
 
   const clockStart = performance.now() - state.elapsed * 1000;
   const now = () => (performance.now() - clockStart) / 1000;
@@ -197,11 +251,13 @@ export async function trainRun(config: RunConfig, options: TrainOptions = {}): P
     metrics.sync();
     state.metricsBytes = metrics.bytes();
     state.elapsed = now();
+    state.metricsSha256 = metrics.sha256();
     await writeCheckpoint(runDir, {
       state,
       optimizer: await optimizer.getState(),
       saveModel: (dir) => saveRunModel(runModel, dir),
     });
+    lastCheckpointStep = state.step;
   };
 
   const track = async (step: number) => {
@@ -245,8 +301,10 @@ export async function trainRun(config: RunConfig, options: TrainOptions = {}): P
       await evaluate(0);
     }
     while (state.step < totalSteps) {
+      await yieldToEventLoop();
+      lock.beat();
       if (
-        stopRequested ||
+        signals?.requested ||
         (options.stopAfterSteps !== undefined && stepsThisProcess >= options.stopAfterSteps)
       ) {
         await checkpoint();
@@ -332,15 +390,20 @@ export async function trainRun(config: RunConfig, options: TrainOptions = {}): P
     if (caught instanceof Divergence) {
       status = 'diverged';
       error = { message: caught.message, step: caught.step, quantity: caught.quantity };
-      progress.log(`diverged: ${caught.message}; the last good checkpoint is kept`);
+      progress.log(
+        `diverged: ${caught.message}; ` +
+          (lastCheckpointStep === undefined
+            ? 'it diverged before its first checkpoint, so there is none to keep; its records up to then are in metrics.jsonl'
+            : `the last good checkpoint (step ${lastCheckpointStep}) is kept`),
+      );
     } else {
       status = 'failed';
       error = { message: caught instanceof Error ? caught.message : String(caught), step: state.step };
-      finish(runDir, meta, status, error, state.step, metrics, options, onSignal, progress);
+      finish(runDir, meta, status, error, state.step, metrics, signals, progress);
       throw caught;
     }
   }
-  finish(runDir, meta, status, error, state.step, metrics, options, onSignal, progress);
+  finish(runDir, meta, status, error, state.step, metrics, signals, progress);
   runModel.dispose();
   optimizer.dispose();
   penalizedStep?.dispose?.();
@@ -359,16 +422,12 @@ function finish(
   error: RunMeta['error'],
   step: number,
   metrics: MetricsLog,
-  options: TrainOptions,
-  onSignal: (s: NodeJS.Signals) => void,
+  signals: StopSignals | undefined,
   progress: ProgressSink,
 ): void {
   metrics.sync();
   metrics.close();
-  if (options.handleSignals !== false) {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+  signals?.dispose();
   progress.done();
   writeJsonAtomic(path.join(runDir, 'meta.json'), {
     ...meta,
@@ -387,11 +446,21 @@ function readPreviousMeta(runDir: string): RunMeta | undefined {
   }
 }
 
+/** Files of an attempt; removed when a run that left no checkpoint is started over. */
+export const ATTEMPT_FILES = ['meta.json', 'metrics.jsonl', 'config.json', 'checkpoint.json', 'checkpoints'];
+
 /**
- * Creates the run directory and writes config.json. A fresh run refuses a directory that already
- * holds a run (its results would be overwritten); a resume refuses a config that differs.
+ * Writes config.json into the (locked) run directory. A fresh run refuses a directory that holds a
+ * finished run or a checkpoint (its results would be overwritten; --resume continues it), and
+ * starts over where an earlier attempt stopped before its first checkpoint (a failed first start).
+ * A resume needs config.json, and rewrites it when the command changed safe keys.
  */
-export function prepareRunDirectory(runDir: string, config: RunConfig, resume: boolean): void {
+export function prepareRunDirectory(
+  runDir: string,
+  config: RunConfig,
+  resume: boolean,
+  progress?: ProgressSink,
+): void {
   const configFile = path.join(runDir, 'config.json');
   if (resume) {
     if (!existsSync(configFile)) {
@@ -401,19 +470,44 @@ export function prepareRunDirectory(runDir: string, config: RunConfig, resume: b
     }
     return;
   }
-  if (existsSync(path.join(runDir, 'metrics.jsonl')) || existsSync(path.join(runDir, 'meta.json'))) {
-    throw new UserError(
-      `${runDir} already holds a run; use --resume to continue it, or choose another --output (nothing was overwritten)`,
+  if (ATTEMPT_FILES.some((f) => existsSync(path.join(runDir, f)))) {
+    const previous = readPreviousMeta(runDir);
+    if (previous?.status === 'completed' || previous?.status === 'diverged') {
+      throw new UserError(
+        `${runDir} holds a ${previous.status} run; choose another --output (a finished run is never overwritten)`,
+      );
+    }
+    if (existsSync(path.join(runDir, 'checkpoint.json'))) {
+      throw new UserError(
+        `${runDir} already holds a run with a checkpoint; use --resume ${runDir} to continue it, or choose another --output (nothing was overwritten)`,
+      );
+    }
+    progress?.log(
+      `${runDir}: the previous attempt (${previous?.status ?? 'no status recorded'}) left no checkpoint; starting over`,
     );
-  }
-  try {
-    mkdirSync(runDir, { recursive: true });
-  } catch (error) {
-    throw new UserError(
-      `cannot create run directory ${runDir}: ${(error as Error).message}; choose a writable --output`,
-    );
+    for (const f of ATTEMPT_FILES) rmSync(path.join(runDir, f), { recursive: true, force: true });
   }
   writeJsonAtomic(configFile, config);
+}
+
+/**
+ * A resumed run keeps the native thread count it started with: oneDNN splits reductions by the
+ * thread count, so another count changes the last digits and the run would no longer match an
+ * uninterrupted one.
+ */
+function keepNativeThreads(
+  backend: BackendReport,
+  previous: RunMeta | undefined,
+  progress: ProgressSink,
+): BackendReport {
+  const recorded = previous?.nativeThreads;
+  if (recorded === undefined || !backend.native?.active) return backend;
+  const now = nativeThreadsFromEnv();
+  if (now !== recorded)
+    progress.log(
+      `native tier: ${recorded} threads, as when this run started (${now} requested now), so it continues exactly`,
+    );
+  return { ...backend, native: setUpNativeTier(nativeModeFromEnv(), recorded) };
 }
 
 export type { BackendReport, PreparedData, RunModel };
