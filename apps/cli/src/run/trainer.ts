@@ -169,248 +169,255 @@ async function trainLocked(
   }
   const { stepsPerEpoch, totalSteps } = runLength(config, data.train.count);
   const optimizer = new Optimizer(config.optimizer, runModel.decayable);
-  const penalizedStep = config.penalty.kind === 'none' ? undefined : createPenalizedStep(config, runModel);
-
-  let state: TrainerState = {
-    step: 0,
-    metricsBytes: 0,
-    window: { loss: 0, accuracy: 0, penalty: 0, penalized: 0, count: 0 },
-    elapsed: 0,
-    modelSignature: modelSignature(runModel.model),
-  };
-  let metrics: MetricsLog;
-  const pointer = options.resume ? latestCheckpoint(runDir) : undefined;
-  if (options.resume && !pointer)
-    progress.log(
-      `${runDir} has no checkpoint yet (the first comes at the end of epoch 1): starting at step 0`,
-    );
-  if (pointer) {
-    const saved = readCheckpoint(runDir, pointer);
-    if (saved.state.modelSignature !== state.modelSignature) {
-      throw new UserError(
-        `checkpoint ${saved.dir} was made by another architecture (${saved.state.modelSignature}) than this config builds (${state.modelSignature}); resume with the config it was made with, or start a new --output`,
-      );
-    }
-    await loadRunModelWeights(runModel, saved.dir);
-    optimizer.setState(saved.optimizer);
-    state = saved.state;
-    if (state.step > totalSteps) {
-      throw new UserError(
-        `${runDir} has trained ${state.step} steps already (epoch ${(state.step / stepsPerEpoch).toFixed(2)}), more than the ${totalSteps} that --epochs ${config.epochs} asks for; ask for at least ${Math.ceil(state.step / stepsPerEpoch)} epochs`,
-      );
-    }
-    metrics = MetricsLog.resume(path.join(runDir, 'metrics.jsonl'), {
-      bytes: state.metricsBytes,
-      step: state.step,
-      ...(state.metricsSha256 ? { sha256: state.metricsSha256 } : {}),
-    });
-    progress.log(`resumed at step ${state.step} from ${saved.dir}`);
-  } else {
-    metrics = MetricsLog.create(path.join(runDir, 'metrics.jsonl'));
-  }
-  if (options.resume) writeJsonAtomic(path.join(runDir, 'config.json'), config); // with the changes applied
-
-  const meta: RunMeta = {
-    id: path.basename(runDir),
-    name: config.name || path.basename(runDir),
-    status: 'running',
-    startedAt: new Date().toISOString(),
-    backend: backend.choice,
-    versions: collectVersions(backend),
-    ...(gitCommit() ? { gitCommit: gitCommit()! } : {}),
-    step: state.step,
-    ...(backend.native?.active && backend.native.threads !== undefined
-      ? { nativeThreads: backend.native.threads }
-      : {}),
-  };
-  if (pointer && previousMeta?.startedAt) meta.startedAt = previousMeta.startedAt;
-  const configChanges = [
-    ...(pointer ? (previousMeta?.configChanges ?? []) : []),
-    ...(options.configChanges ?? []).map((c) => ({ ...c, step: state.step })),
-  ];
-  if (configChanges.length > 0) meta.configChanges = configChanges;
-  writeJsonAtomic(path.join(runDir, 'meta.json'), meta);
-
-  const signals: StopSignals | undefined =
-    options.handleSignals !== false ? watchStopSignals((m) => progress.log(m)) : undefined;
-  let lastCheckpointStep = pointer?.step;
-
-  const clockStart = performance.now() - state.elapsed * 1000;
-  const now = () => (performance.now() - clockStart) / 1000;
-  const last: TrainOutcome['last'] = {};
-  const figures: ProgressFigures = {};
-  const epochOf = (step: number) => step / stepsPerEpoch;
-  const record = (r: MetricRecord) => {
-    metrics.append(r);
-    if (r.kind === 'train') last.train = r;
-    if (r.kind === 'eval') last.eval = r;
-    if (r.kind === 'fisher') last.fisher = r;
-  };
-
-  const checkpoint = async () => {
-    metrics.sync();
-    state.metricsBytes = metrics.bytes();
-    state.elapsed = now();
-    state.metricsSha256 = metrics.sha256();
-    await writeCheckpoint(runDir, {
-      state,
-      optimizer: await optimizer.getState(),
-      saveModel: (dir) => saveRunModel(runModel, dir),
-    });
-    lastCheckpointStep = state.step;
-  };
-
-  const track = async (step: number) => {
-    const result = await measureFisherTrace(config, runModel, data, step);
-    finiteOrThrow('Tr(F)', step, result.value);
-    const r: FisherRecord = {
-      kind: 'fisher',
-      step,
-      epoch: epochOf(step),
-      time: now(),
-      estimator: result.estimator,
-      traceF: result.value,
-      traceFStdErr: result.standardError,
-      examples: result.examples,
-    };
-    record(r);
-    figures.traceF = r.traceF;
-    figures.traceFStdErr = r.traceFStdErr;
-  };
-
-  const evaluate = async (step: number) => {
-    const evaluation: EvaluationResult = await evaluateSplit(runModel.model, data, config);
-    const r: EvalRecord = { kind: 'eval', step, epoch: epochOf(step), time: now(), ...evaluation };
-    record(r);
-    figures.testAccuracy = r.testAccuracy;
-    progress.log(
-      `epoch ${epochOf(step).toFixed(2)}  train ${pct(r.trainAccuracy)}  test ${pct(r.testAccuracy)}` +
-        (r.trainNoisyAccuracy !== undefined
-          ? `  clean ${pct(r.trainCleanAccuracy)}  noisy ${pct(r.trainNoisyAccuracy)}`
-          : '') +
-        (figures.traceF !== undefined ? `  Tr(F) ${figures.traceF.toPrecision(4)}` : ''),
-    );
-  };
-
-  let status: RunMeta['status'] = 'completed';
-  let error: RunMeta['error'];
-  let stepsThisProcess = 0;
+  let penalizedStep: ReturnType<typeof createPenalizedStep> | undefined;
+  // a run that stops on an error releases its tensors too (a resume refused in-process must not
+  // leave the optimizer's variables registered for the next run)
   try {
-    if (state.step === 0) {
-      if (isTrackingStep(config, 0, stepsPerEpoch)) await track(0);
-      await evaluate(0);
-    }
-    while (state.step < totalSteps) {
-      await yieldToEventLoop();
-      lock.beat();
-      if (
-        signals?.requested ||
-        (options.stopAfterSteps !== undefined && stepsThisProcess >= options.stopAfterSteps)
-      ) {
-        await checkpoint();
-        status = 'interrupted';
-        break;
-      }
-      const step = state.step; // steps completed before this one
-      const batch: TensorBatch = data.trainBatch(step, stepsPerEpoch);
-      const lr = learningRateAt(
-        config.optimizer.lr,
-        config.schedule,
-        epochOf(step),
-        totalSteps / stepsPerEpoch,
-      );
-      let result: StepResult;
-      try {
-        const penalize = penalizedStep !== undefined && step % config.penalty.every === 0;
-        result = penalize
-          ? penalizedStep(batch.x, batch.y, step)
-          : plainStep(runModel.model, batch.x, batch.y);
-      } finally {
-        tf.dispose([batch.x, batch.y]);
-      }
-      try {
-        finiteOrThrow('loss', step + 1, result.loss);
-        if (result.penalty !== null) finiteOrThrow('penalty', step + 1, result.penalty);
-        finiteOrThrow('gradient', step + 1, result.gradNormSquared);
-        optimizer.apply(runModel.model.trainableWeights, result.grads, lr);
-      } finally {
-        tf.dispose(Object.values(result.grads));
-      }
-      state.step = step + 1;
-      stepsThisProcess += 1;
-      const w = state.window;
-      w.loss += result.loss;
-      w.accuracy += result.accuracy;
-      if (result.penalty !== null) {
-        w.penalty += result.penalty;
-        w.penalized += 1;
-      }
-      w.count += 1;
-      figures.loss = result.loss;
-      figures.accuracy = result.accuracy;
-      if (result.penalty !== null) figures.penalty = result.penalty;
+    penalizedStep = config.penalty.kind === 'none' ? undefined : createPenalizedStep(config, runModel);
 
-      const endOfEpoch = state.step % stepsPerEpoch === 0 || state.step === totalSteps;
-      if (state.step % config.logEvery === 0 || endOfEpoch) {
-        record({
-          kind: 'train',
-          step: state.step,
-          epoch: epochOf(state.step),
-          time: now(),
-          lr,
-          loss: w.loss / w.count,
-          accuracy: w.accuracy / w.count,
-          penalty: w.penalized > 0 ? w.penalty / w.penalized : null,
-        });
-        state.window = { loss: 0, accuracy: 0, penalty: 0, penalized: 0, count: 0 };
+    let state: TrainerState = {
+      step: 0,
+      metricsBytes: 0,
+      window: { loss: 0, accuracy: 0, penalty: 0, penalized: 0, count: 0 },
+      elapsed: 0,
+      modelSignature: modelSignature(runModel.model),
+    };
+    let metrics: MetricsLog;
+    const pointer = options.resume ? latestCheckpoint(runDir) : undefined;
+    if (options.resume && !pointer)
+      progress.log(
+        `${runDir} has no checkpoint yet (the first comes at the end of epoch 1): starting at step 0`,
+      );
+    if (pointer) {
+      const saved = readCheckpoint(runDir, pointer);
+      if (saved.state.modelSignature !== state.modelSignature) {
+        throw new UserError(
+          `checkpoint ${saved.dir} was made by another architecture (${saved.state.modelSignature}) than this config builds (${state.modelSignature}); resume with the config it was made with, or start a new --output`,
+        );
       }
-      if (isTrackingStep(config, state.step, stepsPerEpoch)) await track(state.step);
-      if (endOfEpoch) {
-        const epoch = Math.round(epochOf(state.step));
-        if (epoch % config.evaluation.everyEpochs === 0 || state.step === totalSteps)
-          await evaluate(state.step);
-        const every = config.tracking.curvatureEveryEpochs;
-        if (every > 0 && (epoch % every === 0 || state.step === totalSteps)) {
-          const c = await measureCurvature(config, runModel, data, state.step);
-          const r: CurvatureRecord = {
-            kind: 'curvature',
+      await loadRunModelWeights(runModel, saved.dir);
+      optimizer.setState(saved.optimizer);
+      state = saved.state;
+      if (state.step > totalSteps) {
+        throw new UserError(
+          `${runDir} has trained ${state.step} steps already (epoch ${(state.step / stepsPerEpoch).toFixed(2)}), more than the ${totalSteps} that --epochs ${config.epochs} asks for; ask for at least ${Math.ceil(state.step / stepsPerEpoch)} epochs`,
+        );
+      }
+      metrics = MetricsLog.resume(path.join(runDir, 'metrics.jsonl'), {
+        bytes: state.metricsBytes,
+        step: state.step,
+        ...(state.metricsSha256 ? { sha256: state.metricsSha256 } : {}),
+      });
+      progress.log(`resumed at step ${state.step} from ${saved.dir}`);
+    } else {
+      metrics = MetricsLog.create(path.join(runDir, 'metrics.jsonl'));
+    }
+    if (options.resume) writeJsonAtomic(path.join(runDir, 'config.json'), config); // with the changes applied
+
+    const meta: RunMeta = {
+      id: path.basename(runDir),
+      name: config.name || path.basename(runDir),
+      status: 'running',
+      startedAt: new Date().toISOString(),
+      backend: backend.choice,
+      versions: collectVersions(backend),
+      ...(gitCommit() ? { gitCommit: gitCommit()! } : {}),
+      step: state.step,
+      ...(backend.native?.active && backend.native.threads !== undefined
+        ? { nativeThreads: backend.native.threads }
+        : {}),
+    };
+    if (pointer && previousMeta?.startedAt) meta.startedAt = previousMeta.startedAt;
+    const configChanges = [
+      ...(pointer ? (previousMeta?.configChanges ?? []) : []),
+      ...(options.configChanges ?? []).map((c) => ({ ...c, step: state.step })),
+    ];
+    if (configChanges.length > 0) meta.configChanges = configChanges;
+    writeJsonAtomic(path.join(runDir, 'meta.json'), meta);
+
+    const signals: StopSignals | undefined =
+      options.handleSignals !== false ? watchStopSignals((m) => progress.log(m)) : undefined;
+    let lastCheckpointStep = pointer?.step;
+
+    const clockStart = performance.now() - state.elapsed * 1000;
+    const now = () => (performance.now() - clockStart) / 1000;
+    const last: TrainOutcome['last'] = {};
+    const figures: ProgressFigures = {};
+    const epochOf = (step: number) => step / stepsPerEpoch;
+    const record = (r: MetricRecord) => {
+      metrics.append(r);
+      if (r.kind === 'train') last.train = r;
+      if (r.kind === 'eval') last.eval = r;
+      if (r.kind === 'fisher') last.fisher = r;
+    };
+
+    const checkpoint = async () => {
+      metrics.sync();
+      state.metricsBytes = metrics.bytes();
+      state.elapsed = now();
+      state.metricsSha256 = metrics.sha256();
+      await writeCheckpoint(runDir, {
+        state,
+        optimizer: await optimizer.getState(),
+        saveModel: (dir) => saveRunModel(runModel, dir),
+      });
+      lastCheckpointStep = state.step;
+    };
+
+    const track = async (step: number) => {
+      const result = await measureFisherTrace(config, runModel, data, step);
+      finiteOrThrow('Tr(F)', step, result.value);
+      const r: FisherRecord = {
+        kind: 'fisher',
+        step,
+        epoch: epochOf(step),
+        time: now(),
+        estimator: result.estimator,
+        traceF: result.value,
+        traceFStdErr: result.standardError,
+        examples: result.examples,
+      };
+      record(r);
+      figures.traceF = r.traceF;
+      figures.traceFStdErr = r.traceFStdErr;
+    };
+
+    const evaluate = async (step: number) => {
+      const evaluation: EvaluationResult = await evaluateSplit(runModel.model, data, config);
+      const r: EvalRecord = { kind: 'eval', step, epoch: epochOf(step), time: now(), ...evaluation };
+      record(r);
+      figures.testAccuracy = r.testAccuracy;
+      progress.log(
+        `epoch ${epochOf(step).toFixed(2)}  train ${pct(r.trainAccuracy)}  test ${pct(r.testAccuracy)}` +
+          (r.trainNoisyAccuracy !== undefined
+            ? `  clean ${pct(r.trainCleanAccuracy)}  noisy ${pct(r.trainNoisyAccuracy)}`
+            : '') +
+          (figures.traceF !== undefined ? `  Tr(F) ${figures.traceF.toPrecision(4)}` : ''),
+      );
+    };
+
+    let status: RunMeta['status'] = 'completed';
+    let error: RunMeta['error'];
+    let stepsThisProcess = 0;
+    try {
+      if (state.step === 0) {
+        if (isTrackingStep(config, 0, stepsPerEpoch)) await track(0);
+        await evaluate(0);
+      }
+      while (state.step < totalSteps) {
+        await yieldToEventLoop();
+        lock.beat();
+        if (
+          signals?.requested ||
+          (options.stopAfterSteps !== undefined && stepsThisProcess >= options.stopAfterSteps)
+        ) {
+          await checkpoint();
+          status = 'interrupted';
+          break;
+        }
+        const step = state.step; // steps completed before this one
+        const batch: TensorBatch = data.trainBatch(step, stepsPerEpoch);
+        const lr = learningRateAt(
+          config.optimizer.lr,
+          config.schedule,
+          epochOf(step),
+          totalSteps / stepsPerEpoch,
+        );
+        let result: StepResult;
+        try {
+          const stepWithPenalty = penalizedStep;
+          const penalize = stepWithPenalty !== undefined && step % config.penalty.every === 0;
+          result = penalize
+            ? stepWithPenalty(batch.x, batch.y, step)
+            : plainStep(runModel.model, batch.x, batch.y);
+        } finally {
+          tf.dispose([batch.x, batch.y]);
+        }
+        try {
+          finiteOrThrow('loss', step + 1, result.loss);
+          if (result.penalty !== null) finiteOrThrow('penalty', step + 1, result.penalty);
+          finiteOrThrow('gradient', step + 1, result.gradNormSquared);
+          optimizer.apply(runModel.model.trainableWeights, result.grads, lr);
+        } finally {
+          tf.dispose(Object.values(result.grads));
+        }
+        state.step = step + 1;
+        stepsThisProcess += 1;
+        const w = state.window;
+        w.loss += result.loss;
+        w.accuracy += result.accuracy;
+        if (result.penalty !== null) {
+          w.penalty += result.penalty;
+          w.penalized += 1;
+        }
+        w.count += 1;
+        figures.loss = result.loss;
+        figures.accuracy = result.accuracy;
+        if (result.penalty !== null) figures.penalty = result.penalty;
+
+        const endOfEpoch = state.step % stepsPerEpoch === 0 || state.step === totalSteps;
+        if (state.step % config.logEvery === 0 || endOfEpoch) {
+          record({
+            kind: 'train',
             step: state.step,
             epoch: epochOf(state.step),
             time: now(),
-            ...c,
-          };
-          record(r);
+            lr,
+            loss: w.loss / w.count,
+            accuracy: w.accuracy / w.count,
+            penalty: w.penalized > 0 ? w.penalty / w.penalized : null,
+          });
+          state.window = { loss: 0, accuracy: 0, penalty: 0, penalized: 0, count: 0 };
         }
-        await checkpoint();
+        if (isTrackingStep(config, state.step, stepsPerEpoch)) await track(state.step);
+        if (endOfEpoch) {
+          const epoch = Math.round(epochOf(state.step));
+          if (epoch % config.evaluation.everyEpochs === 0 || state.step === totalSteps)
+            await evaluate(state.step);
+          const every = config.tracking.curvatureEveryEpochs;
+          if (every > 0 && (epoch % every === 0 || state.step === totalSteps)) {
+            const c = await measureCurvature(config, runModel, data, state.step);
+            const r: CurvatureRecord = {
+              kind: 'curvature',
+              step: state.step,
+              epoch: epochOf(state.step),
+              time: now(),
+              ...c,
+            };
+            record(r);
+          }
+          await checkpoint();
+        }
+        progress.update(state.step, totalSteps, epochOf(state.step), figures);
+        options.onStep?.(state.step);
       }
-      progress.update(state.step, totalSteps, epochOf(state.step), figures);
-      options.onStep?.(state.step);
+    } catch (caught) {
+      if (caught instanceof Divergence) {
+        status = 'diverged';
+        error = { message: caught.message, step: caught.step, quantity: caught.quantity };
+        progress.log(
+          `diverged: ${caught.message}; ` +
+            (lastCheckpointStep === undefined
+              ? 'it diverged before its first checkpoint, so there is none to keep; its records up to then are in metrics.jsonl'
+              : `the last good checkpoint (step ${lastCheckpointStep}) is kept`),
+        );
+      } else {
+        status = 'failed';
+        error = { message: caught instanceof Error ? caught.message : String(caught), step: state.step };
+        finish(runDir, meta, status, error, state.step, metrics, signals, progress);
+        throw caught;
+      }
     }
-  } catch (caught) {
-    if (caught instanceof Divergence) {
-      status = 'diverged';
-      error = { message: caught.message, step: caught.step, quantity: caught.quantity };
-      progress.log(
-        `diverged: ${caught.message}; ` +
-          (lastCheckpointStep === undefined
-            ? 'it diverged before its first checkpoint, so there is none to keep; its records up to then are in metrics.jsonl'
-            : `the last good checkpoint (step ${lastCheckpointStep}) is kept`),
-      );
-    } else {
-      status = 'failed';
-      error = { message: caught instanceof Error ? caught.message : String(caught), step: state.step };
-      finish(runDir, meta, status, error, state.step, metrics, signals, progress);
-      throw caught;
-    }
+    finish(runDir, meta, status, error, state.step, metrics, signals, progress);
+    const exitCode =
+      status === 'completed' ? EXIT.ok : status === 'diverged' ? EXIT.diverged : EXIT.interrupted;
+    return { status, exitCode, runDir, steps: state.step, last, ...(error ? { error } : {}) };
+  } finally {
+    runModel.dispose();
+    optimizer.dispose();
+    penalizedStep?.dispose?.();
+    data.dispose();
   }
-  finish(runDir, meta, status, error, state.step, metrics, signals, progress);
-  runModel.dispose();
-  optimizer.dispose();
-  penalizedStep?.dispose?.();
-  data.dispose();
-  const exitCode =
-    status === 'completed' ? EXIT.ok : status === 'diverged' ? EXIT.diverged : EXIT.interrupted;
-  return { status, exitCode, runDir, steps: state.step, last, ...(error ? { error } : {}) };
 }
 
 const pct = (x: number | undefined) => (x === undefined ? '-' : `${(100 * x).toFixed(1)}%`);

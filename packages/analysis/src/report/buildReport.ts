@@ -117,6 +117,8 @@ export interface BuildReportOptions extends ComposeOptions {
 export interface BuiltReport extends ComposedReport {
   htmlPath: string;
   svgPaths: string[];
+  /** Run directories left out because their records could not be read, with the reason. */
+  skipped: RunSet['skipped'];
 }
 
 /** Reads the runs, writes the self-contained HTML report (and SVGs), and returns what it showed. */
@@ -147,5 +149,5 @@ export async function buildReport(options: BuildReportOptions): Promise<BuiltRep
       svgPaths.push(file);
     }
   }
-  return { ...composed, notes, htmlPath: options.out, svgPaths };
+  return { ...composed, notes, htmlPath: options.out, svgPaths, skipped: set.skipped };
 }
