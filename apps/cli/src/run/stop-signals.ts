@@ -10,14 +10,18 @@ export interface StopSignals {
   dispose(): void;
 }
 
-export function watchStopSignals(say: (message: string) => void = (m) => console.error(m)): StopSignals {
+export function watchStopSignals(
+  say: (message: string) => void = (m) => console.error(m),
+  exit: (code: number) => void = (code) => process.exit(code),
+): StopSignals {
   let requested: NodeJS.Signals | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
     if (requested) {
       say(
         `${signal} again: exiting now without a checkpoint (the last one is kept; --resume continues from it)`,
       );
-      process.exit(130);
+      exit(130);
+      return;
     }
     requested = signal;
     say(`${signal}: checkpointing after this step, then exiting (send it again to exit at once)`);
