@@ -146,7 +146,7 @@ async function trainLocked(
   const progress = options.progress ?? createProgress(config.name || path.basename(runDir));
   const previousMeta = options.resume ? readPreviousMeta(runDir) : undefined;
   prepareRunDirectory(runDir, config, Boolean(options.resume), progress);
-  backend = keepNativeThreads(backend, previousMeta, progress);
+  backend = settleNativeThreads(backend, previousMeta, progress);
 
   let data: PreparedData;
   let runModel: RunModel;
@@ -498,23 +498,23 @@ export function prepareRunDirectory(
 }
 
 /**
- * A resumed run keeps the native thread count it started with: oneDNN splits reductions by the
- * thread count, so another count changes the last digits and the run would no longer match an
- * uninterrupted one.
+ * The native tier runs with FISHERLAB_NATIVE_THREADS threads, and a resumed run with the count it
+ * started with (recorded in meta.json): oneDNN splits reductions by the thread count, so another
+ * count changes the last digits and the run would no longer match an uninterrupted one.
  */
-function keepNativeThreads(
+function settleNativeThreads(
   backend: BackendReport,
   previous: RunMeta | undefined,
   progress: ProgressSink,
 ): BackendReport {
+  if (!backend.native?.active) return backend;
+  const requested = nativeThreadsFromEnv();
   const recorded = previous?.nativeThreads;
-  if (recorded === undefined || !backend.native?.active) return backend;
-  const now = nativeThreadsFromEnv();
-  if (now !== recorded)
+  if (recorded !== undefined && recorded !== requested)
     progress.log(
-      `native tier: ${recorded} threads, as when this run started (${now} requested now), so it continues exactly`,
+      `native tier: ${recorded} threads, as when this run started (${requested} requested now), so it continues exactly`,
     );
-  return { ...backend, native: setUpNativeTier(nativeModeFromEnv(), recorded) };
+  return { ...backend, native: setUpNativeTier(nativeModeFromEnv(), recorded ?? requested) };
 }
 
 export type { BackendReport, PreparedData, RunModel };
