@@ -294,6 +294,10 @@ describe('resume with flags', () => {
       step: 6,
       configChanges: [{ key: 'epochs', from: 1, to: 3, step: 2 }],
     });
+    expectInputError(
+      fisherlab('train', '--resume', out, '--epochs', '2'),
+      /has trained 6 steps already .* ask for at least 3 epochs/,
+    );
   });
 });
 

@@ -26,7 +26,7 @@ import {
   prepareData,
   type TensorBatch,
 } from './data.js';
-import { ensureDirectory, writeJsonAtomic } from './files.js';
+import { ensureDirectory, WriteError, writeJsonAtomic } from './files.js';
 import { createPenalizedStep, measureCurvature, measureFisherTrace } from './fisher.js';
 import { MetricsLog } from './metrics-log.js';
 import { buildRunModel, loadRunModelWeights, modelSignature, type RunModel, saveRunModel } from './model.js';
@@ -127,7 +127,12 @@ export function isTrackingStep(config: RunConfig, step: number, stepsPerEpoch: n
  */
 export async function trainRun(config: RunConfig, options: TrainOptions = {}): Promise<TrainOutcome> {
   const runDir = path.resolve(config.output);
-  ensureDirectory(runDir);
+  try {
+    ensureDirectory(runDir);
+  } catch (error) {
+    if (error instanceof WriteError) throw new UserError(`${error.message}; choose another --output`);
+    throw error;
+  }
   const lock = options.lock ?? lockRun(runDir);
   try {
     return await trainLocked(config, runDir, lock, options);
