@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureDirectory } from '../run/files.js';
 import { formatDuration } from '../run/progress.js';
 import { type PlannedRun, readPlan, runDirOf } from './plan.js';
 import { DEFAULT_STALE_AFTER_MS, readMeta, readRunState } from './run-state.js';
@@ -108,7 +109,7 @@ export async function runLocalPool(dir: string, options: LocalPoolOptions): Prom
   const runOne = (run: PlannedRun, worker: number): Promise<PoolRunResult> =>
     new Promise((resolve) => {
       const runDir = runDirOf(dir, run);
-      mkdirSync(runDir, { recursive: true });
+      ensureDirectory(runDir);
       const logFile = path.join(runDir, 'worker.log');
       appendFileSync(logFile, `\n=== ${new Date().toISOString()} sweep local: run ${run.index} ===\n`);
       const started = Date.now();
@@ -122,9 +123,11 @@ export async function runLocalPool(dir: string, options: LocalPoolOptions): Prom
         {
           env,
           stdio: ['ignore', 'pipe', 'pipe'],
-          // its own process group: a Ctrl-C in the terminal reaches the pool alone, which passes one
-          // SIGTERM on (a worker that got both would take the second as "exit now, no checkpoint")
-          detached: true,
+          // With an abort signal the caller passes stops on (one SIGTERM per worker), so each worker
+          // gets its own process group: a Ctrl-C in the terminal must not reach it as well, since a
+          // worker takes a second signal as "exit now, without a checkpoint". Without one, workers
+          // stay in the terminal's group and get its Ctrl-C directly.
+          detached: options.signal !== undefined,
         },
       );
       children.add(child);

@@ -29,7 +29,7 @@ const bin = builtCliPath();
  */
 function ensureBuiltCli(): void {
   const root = path.resolve(cliRoot, '..', '..');
-  const depsBuilt = ['engine', 'datasets', 'models', 'fisher', 'analysis'].every((p) =>
+  const depsBuilt = ['engine', 'datasets', 'models', 'fisher', 'analysis', 'storage'].every((p) =>
     existsSync(path.join(root, 'packages', p, 'dist', 'index.js')),
   );
   if (!depsBuilt || !existsSync(bin)) {
