@@ -146,7 +146,7 @@ describe('signals', () => {
     expect(metricLines(out)).toEqual(reference);
   });
 
-  it('two signals at once exit 130, and the run still resumes to the same metrics', async () => {
+  it('two signals at once (as a process group and a forwarder send them) are one stop: exit 130, and the run resumes to the same metrics', async () => {
     const out = path.join(root, 'sigterm-twice');
     const child = start(['train', '--config', longConfig, '--output', out]);
     const done = finished(child);

@@ -10,10 +10,11 @@ describe('watchStopSignals', () => {
   it('the first SIGTERM or SIGINT asks for a stop; a second one exits at once with 130', async () => {
     const said: string[] = [];
     const exits: number[] = [];
-    const signals = watchStopSignals(
-      (m) => said.push(m),
-      (code) => exits.push(code),
-    );
+    const signals = watchStopSignals({
+      say: (m) => said.push(m),
+      exit: (code) => exits.push(code),
+      sameStopMs: 0,
+    });
     try {
       expect(signals.requested).toBeUndefined();
       process.kill(process.pid, 'SIGTERM');
@@ -31,5 +32,20 @@ describe('watchStopSignals', () => {
       signals.dispose();
     }
     expect(process.listenerCount('SIGTERM')).toBe(0);
+  });
+
+  it('a second signal right after the first is the same stop (a process group and a forwarder both sent it)', async () => {
+    const exits: number[] = [];
+    const signals = watchStopSignals({ say: () => {}, exit: (code) => exits.push(code), sameStopMs: 60_000 });
+    try {
+      process.kill(process.pid, 'SIGTERM');
+      await delivered(() => signals.requested !== undefined);
+      process.kill(process.pid, 'SIGTERM');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(exits).toEqual([]);
+      expect(signals.requested).toBe('SIGTERM');
+    } finally {
+      signals.dispose();
+    }
   });
 });

@@ -241,7 +241,7 @@ async function trainLocked(
     writeJsonAtomic(path.join(runDir, 'meta.json'), meta);
 
     const signals: StopSignals | undefined =
-      options.handleSignals !== false ? watchStopSignals((m) => progress.log(m)) : undefined;
+      options.handleSignals !== false ? watchStopSignals({ say: (m) => progress.log(m) }) : undefined;
     let lastCheckpointStep = pointer?.step;
 
     const clockStart = performance.now() - state.elapsed * 1000;
