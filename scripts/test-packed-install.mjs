@@ -23,7 +23,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const PACKAGES = ['engine', 'datasets', 'models', 'fisher', 'analysis'];
+const PACKAGES = ['storage', 'engine', 'datasets', 'models', 'fisher', 'analysis'];
 const started = Date.now();
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'fisherlab-packed-'));
 const tarballs = path.join(scratch, 'tarballs');

@@ -49,6 +49,7 @@ export { fisherExplosionChart } from './charts/fisherExplosion.js';
 export { memorizationChart } from './charts/memorization.js';
 export { type LabelledEffect, pairedEffectsChart } from './charts/pairedEffects.js';
 export { penaltyVsLrChart } from './charts/penaltyVsLr.js';
+export { RunDataError } from './read/errors.js';
 export { findRunDirs } from './read/findRunDirs.js';
 export { type ParsedMetrics, parseMetricsJsonl } from './read/parseMetrics.js';
 export {

@@ -24,6 +24,10 @@ export interface RunMeta {
   error?: { message: string; step?: number; quantity?: string };
   /** Last step completed. */
   step?: number;
+  /** Threads of the native CPU tier (oneDNN), when it ran: results depend on it in the last digits. */
+  nativeThreads?: number;
+  /** Config keys changed when the run was resumed (only keys safe to change, such as epochs). */
+  configChanges?: { key: string; from: unknown; to: unknown; step: number; at: string }[];
 }
 
 /** Fields every metrics line has. `epoch` is fractional: step / stepsPerEpoch. */

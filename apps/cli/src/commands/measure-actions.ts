@@ -1,8 +1,10 @@
 import { firstN, type ImageSplit } from '@fisherlab/datasets';
-import { initBackend, tf } from '@fisherlab/engine';
+import { tf } from '@fisherlab/engine';
 import { estimateFisherTrace, type TraceEstimator } from '@fisherlab/fisher';
 import { parseRunConfig } from '../config/load.js';
 import type { RunConfig } from '../config/schema.js';
+import { UserError } from '../errors.js';
+import { startBackend } from '../run/backend.js';
 import { type PreparedData, prepareData, scoreSplit } from '../run/data.js';
 import { loadModelSource } from './model-source.js';
 
@@ -33,6 +35,19 @@ async function dataFor(options: MeasureOptions, runConfig: RunConfig | undefined
   return prepareData({ ...base, dataset: dataset as RunConfig['dataset'] });
 }
 
+/**
+ * Refuses a dataset whose images the model cannot take (another size or channel count), naming
+ * both shapes and the fix, instead of failing inside tfjs.
+ */
+function checkInputShape(model: tf.LayersModel, data: PreparedData, options: MeasureOptions): void {
+  const expected = model.inputs[0]?.shape.slice(1) ?? [];
+  const found = data.inputShape;
+  if (expected.length === found.length && expected.every((d, i) => d === null || d === found[i])) return;
+  throw new UserError(
+    `--checkpoint ${options.checkpoint} takes ${expected.join('x')} images, but ${options.dataset ?? data.name} has ${found.join('x')}; pass the --dataset the model was trained on (or omit --dataset to use the run's own)`,
+  );
+}
+
 /** The first `n` examples of a split as one normalized batch. */
 function firstExamples(data: PreparedData, split: ImageSplit, n: number) {
   const head = firstN(split, Math.min(n, split.count));
@@ -41,9 +56,10 @@ function firstExamples(data: PreparedData, split: ImageSplit, n: number) {
 }
 
 export async function traceCommand(options: MeasureOptions): Promise<void> {
-  await initBackend({ backend: options.backend });
+  await startBackend(options.backend);
   const { model, runConfig } = await loadModelSource(options.checkpoint);
   const data = await dataFor(options, runConfig);
+  checkInputShape(model, data, options);
   const { x, labels } = firstExamples(
     data,
     options.split === 'train' ? data.train : data.test,
@@ -70,9 +86,10 @@ export async function traceCommand(options: MeasureOptions): Promise<void> {
 }
 
 export async function evalCommand(options: MeasureOptions): Promise<void> {
-  await initBackend({ backend: options.backend });
+  await startBackend(options.backend);
   const { model, runConfig } = await loadModelSource(options.checkpoint);
   const data = await dataFor(options, runConfig);
+  checkInputShape(model, data, options);
   const split = options.split === 'train' ? data.train : data.test;
   const head = firstN(split, Math.min(options.n ?? split.count, split.count));
   const result = scoreSplit(model, data, head);

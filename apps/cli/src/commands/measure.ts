@@ -1,4 +1,4 @@
-import { type Command, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { BACKENDS, DATASET_NAMES, ESTIMATORS } from '../config/schema.js';
 import { UserError } from '../errors.js';
 import type { MeasureOptions } from './measure-actions.js';
@@ -37,7 +37,17 @@ export function registerMeasure(program: Command): void {
         .choices(ESTIMATORS)
         .default('mc'),
     )
-    .option('--seed <s>', 'seed of the sampled labels', (raw) => Number.parseInt(raw, 10), 0)
+    .option(
+      '--seed <s>',
+      'seed of the sampled labels',
+      (raw) => {
+        const seed = Number(raw);
+        if (!Number.isInteger(seed))
+          throw new InvalidArgumentError(`--seed expects an integer, got '${raw}'`);
+        return seed;
+      },
+      0,
+    )
     .action(async (options: MeasureOptions) => (await import('./measure-actions.js')).traceCommand(options));
 
   commonOptions(program.command('eval'))

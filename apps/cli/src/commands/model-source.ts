@@ -1,7 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { tf } from '@fisherlab/engine';
 import { loadCheckpointModel } from '@fisherlab/models';
+import { readVerified } from '@fisherlab/storage';
+import { parseRunConfig, readConfigFile } from '../config/load.js';
 import type { RunConfig } from '../config/schema.js';
 import { UserError } from '../errors.js';
 import { latestCheckpoint } from '../run/checkpoint.js';
@@ -24,7 +26,11 @@ export async function loadModelSource(
         `${dir} is a run directory without a checkpoint yet (it checkpoints at each epoch's end)`,
       );
     modelDir = path.join(resolved, pointer.dir);
-    runConfig = JSON.parse(readFileSync(path.join(resolved, 'config.json'), 'utf8')) as RunConfig;
+    readVerified(modelDir, `restore the file, or measure another run's checkpoint`); // names a damaged file
+    runConfig = parseRunConfig(
+      readConfigFile(path.join(resolved, 'config.json')),
+      path.join(resolved, 'config.json'),
+    );
   }
   if (!existsSync(path.join(modelDir, 'model.json'))) {
     throw new UserError(

@@ -31,7 +31,11 @@ export function registerReport(program: Command): void {
           `report: ${built.htmlPath} (${built.summary.length} runs, ${built.charts.length} charts)`,
         );
         for (const svg of built.svgPaths) console.log(`svg: ${svg}`);
-        for (const note of built.notes) console.log(`note: ${note}`);
+        const skipped = new Set(built.skipped.map((s) => s.dir));
+        for (const s of built.skipped) console.error(`warning: left out ${s.dir}: ${s.reason}`);
+        for (const note of built.notes)
+          if (![...skipped].some((dir) => note.startsWith(`Run ${dir} was left out`)))
+            console.log(`note: ${note}`);
       },
     );
 }

@@ -1,7 +1,7 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { EXIT, UserError } from '../errors.js';
+import { ensureDirectory, writeFileAtomic } from '../run/files.js';
 import { kubernetesJob, kubernetesJobYaml, validateKubernetesJob } from '../sweep/emit-k8s.js';
 import { type SlurmOptions, slurmScript } from '../sweep/emit-slurm.js';
 import { createPoolDisplay, formatPoolSummary, runLocalPool } from '../sweep/local-pool.js';
@@ -32,8 +32,8 @@ function writeOutput(text: string, out: string | undefined, what: string): void 
     return;
   }
   try {
-    mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
-    writeFileSync(out, text);
+    ensureDirectory(path.dirname(path.resolve(out)));
+    writeFileAtomic(out, text);
   } catch (error) {
     throw new UserError(
       `cannot write the ${what} to ${out}: ${(error as Error).message}; choose a writable --out`,
@@ -256,7 +256,7 @@ export function registerSweep(program: Command): void {
       const { out, ...rest } = options;
       const script = slurmScript(plan, dir, rest);
       const logDir = path.resolve(rest.logDir ?? path.join(dir, 'logs'));
-      mkdirSync(logDir, { recursive: true }); // Slurm does not create the --output directory
+      ensureDirectory(logDir); // Slurm does not create the --output directory
       writeOutput(script, out, 'sbatch script');
     });
 

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { overridesFromFlags, trainOptions } from '../config/flags.js';
@@ -6,6 +6,8 @@ import { mergeConfig, parseRunConfig, readConfigFile } from '../config/load.js';
 import { describePreset, loadPreset, PRESET_NAMES } from '../config/presets.js';
 import type { RunConfig } from '../config/schema.js';
 import { UserError } from '../errors.js';
+import { latestCheckpoint } from '../run/checkpoint.js';
+import type { ConfigChange } from '../run/trainer.js';
 
 export interface TrainCommandOptions extends Record<string, unknown> {
   config?: string;
@@ -33,6 +35,77 @@ export function resolveTrainConfig(options: TrainCommandOptions): RunConfig {
   return parseRunConfig(raw, sources.join(' + ') || 'flags');
 }
 
+/** Keys a resumed run may change: more (or fewer remaining) epochs leave every step so far valid. */
+export const RESUME_SAFE_KEYS = ['epochs'] as const;
+
+/** Every leaf of a config as a dotted key and its JSON text, for comparing two configs. */
+function leaves(value: unknown, prefix = '', out = new Map<string, string>()): Map<string, string> {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    for (const [k, v] of Object.entries(value)) leaves(v, prefix ? `${prefix}.${k}` : k, out);
+  } else {
+    out.set(prefix, JSON.stringify(value));
+  }
+  return out;
+}
+
+/** The keys whose values differ between two configs. */
+export function configDifferences(before: RunConfig, after: RunConfig): Omit<ConfigChange, 'step' | 'at'>[] {
+  const a = leaves(before);
+  const b = leaves(after);
+  const keys = [...new Set([...a.keys(), ...b.keys()])].sort();
+  return keys
+    .filter((k) => a.get(k) !== b.get(k))
+    .map((k) => ({
+      key: k,
+      from: a.has(k) ? JSON.parse(a.get(k)!) : undefined,
+      to: b.has(k) ? JSON.parse(b.get(k)!) : undefined,
+    }));
+}
+
+/**
+ * The config of a run to resume: its config.json, with the flags applied. With a checkpoint only
+ * RESUME_SAFE_KEYS may change (any other change is refused, listing the keys); without one the run
+ * starts at step 0 anyway, so every flag applies.
+ */
+export function resolveResumeConfig(options: TrainCommandOptions): {
+  config: RunConfig;
+  changes: ConfigChange[];
+} {
+  const runDir = options.resume!;
+  if (options.config || options.preset) {
+    throw new UserError(
+      `--resume continues ${runDir} with its own config.json; drop --config/--preset (flags for keys that may change, such as --epochs, are allowed)`,
+    );
+  }
+  const file = path.join(runDir, 'config.json');
+  if (!existsSync(file))
+    throw new UserError(`cannot resume: ${file} not found; is ${runDir} a run directory?`);
+  const stored = { ...readConfigFile(file), output: runDir };
+  const flags = overridesFromFlags(options);
+  if (flags['output'] !== undefined && path.resolve(String(flags['output'])) !== path.resolve(runDir)) {
+    throw new UserError(
+      `--resume ${runDir} writes into ${runDir}; drop --output ${String(flags['output'])}, or start a new run there without --resume`,
+    );
+  }
+  delete flags['output'];
+  const before = parseRunConfig(stored, file);
+  const config = parseRunConfig(mergeConfig(stored, flags), `${file} + flags`);
+  const differences = configDifferences(before, config);
+  if (differences.length === 0 || latestCheckpoint(runDir) === undefined) return { config, changes: [] };
+  const unsafe = differences.filter((d) => !(RESUME_SAFE_KEYS as readonly string[]).includes(d.key));
+  if (unsafe.length > 0) {
+    throw new UserError(
+      `cannot resume ${runDir} with changed settings: ${unsafe
+        .map((d) => `${d.key} ${JSON.stringify(d.from)} → ${JSON.stringify(d.to)}`)
+        .join(
+          ', ',
+        )}. A run continues with the config it started with (only ${RESUME_SAFE_KEYS.join(', ')} may change); to train with other settings, start a new run with another --output`,
+    );
+  }
+  const at = new Date().toISOString();
+  return { config, changes: differences.map((d) => ({ ...d, step: 0, at })) };
+}
+
 export function registerTrain(program: Command): void {
   const command = program
     .command('train')
@@ -52,11 +125,13 @@ export function registerTrain(program: Command): void {
       return;
     }
     let config: RunConfig;
+    let changes: ConfigChange[] = [];
     if (options.resume) {
-      const file = path.join(options.resume, 'config.json');
-      if (!existsSync(file))
-        throw new UserError(`cannot resume: ${file} not found; is ${options.resume} a run directory?`);
-      config = parseRunConfig({ ...JSON.parse(readFileSync(file, 'utf8')), output: options.resume }, file);
+      ({ config, changes } = resolveResumeConfig(options));
+      for (const c of changes)
+        console.error(
+          `resuming with ${c.key} ${JSON.stringify(c.from)} → ${JSON.stringify(c.to)} (recorded in meta.json)`,
+        );
     } else {
       config = resolveTrainConfig(options);
     }
@@ -66,7 +141,10 @@ export function registerTrain(program: Command): void {
       return;
     }
     const { trainRun } = await import('../run/trainer.js');
-    const outcome = await trainRun(config, { resume: Boolean(options.resume) });
+    const outcome = await trainRun(config, {
+      resume: Boolean(options.resume),
+      ...(changes.length > 0 ? { configChanges: changes } : {}),
+    });
     const e = outcome.last.eval;
     console.log(
       `${outcome.status}: ${outcome.steps} steps in ${outcome.runDir}` +

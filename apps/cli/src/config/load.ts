@@ -34,6 +34,10 @@ export function formatConfigIssues(
       const keys = issue.keys.map((k) => (issue.path.length ? `${where}.${k}` : k)).join(', ');
       return `unknown key ${keys}${allowed ? `; allowed here: ${allowed.join(', ')}` : ''}`;
     }
+    const missing = issue.code === 'invalid_type' && /received undefined/.test(issue.message);
+    if (missing && (where === 'optimizer' || where === 'optimizer.lr')) {
+      return 'optimizer.lr is required (the learning rate has no default: it is what the experiments vary): pass --lr, e.g. --lr 0.01, or set optimizer.lr in the --config file';
+    }
     return `${where}: ${issue.message}`;
   });
   return `invalid run config (${source}):\n  ${lines.join('\n  ')}`;

@@ -1,8 +1,9 @@
-import { accessSync, constants, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { initBackend, tf } from '@fisherlab/engine';
+import { tf } from '@fisherlab/engine';
 import type { RunConfig } from '../config/schema.js';
 import { UserError } from '../errors.js';
+import { startBackend } from './backend.js';
 import { prepareData } from './data.js';
 import { buildRunModel } from './model.js';
 import { runLength } from './trainer.js';
@@ -21,7 +22,7 @@ function existingAncestor(dir: string): string {
  */
 export async function dryRun(config: RunConfig): Promise<string> {
   const lines: string[] = ['config: valid'];
-  const backend = await initBackend({ backend: config.backend });
+  const backend = await startBackend(config.backend);
   lines.push(`backend: ${backend.choice}`);
   const data = await prepareData(config);
   lines.push(`data: ${data.describe()}`);
@@ -38,8 +39,21 @@ export async function dryRun(config: RunConfig): Promise<string> {
   const { stepsPerEpoch, totalSteps } = runLength(config, data.train.count);
   lines.push(`length: ${totalSteps} steps (${stepsPerEpoch} per epoch)`);
   const runDir = path.resolve(config.output);
-  if (existsSync(path.join(runDir, 'meta.json'))) {
-    throw new UserError(`${runDir} already holds a run; choose another --output or use --resume`);
+  if (existsSync(path.join(runDir, 'checkpoint.json'))) {
+    throw new UserError(
+      `${runDir} already holds a run with a checkpoint; choose another --output or use --resume`,
+    );
+  }
+  let status: string | undefined;
+  try {
+    status = (JSON.parse(readFileSync(path.join(runDir, 'meta.json'), 'utf8')) as { status?: string }).status;
+  } catch {
+    // no meta.json (or an unreadable one): nothing finished to protect
+  }
+  if (status === 'completed' || status === 'diverged') {
+    throw new UserError(
+      `${runDir} holds a ${status} run; choose another --output (a finished run is never overwritten)`,
+    );
   }
   const ancestor = existingAncestor(runDir);
   try {

@@ -161,7 +161,7 @@ describe('reliability', () => {
     await trainRun(config, { progress: quiet, handleSignals: false });
     const before = readFileSync(path.join(config.output, 'metrics.jsonl'), 'utf8');
     await expect(trainRun(config, { progress: quiet, handleSignals: false })).rejects.toThrow(
-      /already holds a run; use --resume/,
+      /holds a completed run; choose another --output \(a finished run is never overwritten\)/,
     );
     expect(readFileSync(path.join(config.output, 'metrics.jsonl'), 'utf8')).toBe(before);
   });

@@ -78,7 +78,7 @@ describe('sweep local display', () => {
     };
     expect(formatPoolSummary(summary, 'sweeps/s')).toBe(
       [
-        'ran 2: 1 completed, 0 diverged, 1 failed, 0 interrupted; 1 not started (done already or held by another worker)',
+        'ran 2: 1 completed, 0 diverged, 1 failed, 0 interrupted; 1 not started (done already or running elsewhere)',
         '',
         'Failed runs:',
         '  #1 id1 r1',

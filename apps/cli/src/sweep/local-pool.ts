@@ -1,11 +1,17 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureDirectory } from '../run/files.js';
 import { formatDuration } from '../run/progress.js';
 import { type PlannedRun, readPlan, runDirOf } from './plan.js';
 import { DEFAULT_STALE_AFTER_MS, readMeta, readRunState } from './run-state.js';
+
+/** Why a run was not trained here: another pool or worker holds it. */
+const elsewhere = (detail: string | undefined) =>
+  `running elsewhere (${detail ?? 'another process holds it'})`;
+
 import { PROGRESS_ENV, PROGRESS_PREFIX } from './worker-progress.js';
 
 /**
@@ -84,7 +90,7 @@ export async function runLocalPool(dir: string, options: LocalPoolOptions): Prom
     if (state.state === 'completed' || state.state === 'diverged') {
       skipped.push({ index, id: run.id, reason: `already ${state.state}` });
     } else if (state.state === 'running') {
-      skipped.push({ index, id: run.id, reason: `held by a live worker (${state.detail})` });
+      skipped.push({ index, id: run.id, reason: elsewhere(state.detail) });
     } else {
       queue.push(run);
     }
@@ -103,7 +109,7 @@ export async function runLocalPool(dir: string, options: LocalPoolOptions): Prom
   const runOne = (run: PlannedRun, worker: number): Promise<PoolRunResult> =>
     new Promise((resolve) => {
       const runDir = runDirOf(dir, run);
-      mkdirSync(runDir, { recursive: true });
+      ensureDirectory(runDir);
       const logFile = path.join(runDir, 'worker.log');
       appendFileSync(logFile, `\n=== ${new Date().toISOString()} sweep local: run ${run.index} ===\n`);
       const started = Date.now();
@@ -117,6 +123,11 @@ export async function runLocalPool(dir: string, options: LocalPoolOptions): Prom
         {
           env,
           stdio: ['ignore', 'pipe', 'pipe'],
+          // With an abort signal the caller passes stops on (one SIGTERM per worker), so each worker
+          // gets its own process group: a Ctrl-C in the terminal must not reach it as well, since a
+          // worker takes a second signal as "exit now, without a checkpoint". Without one, workers
+          // stay in the terminal's group and get its Ctrl-C directly.
+          detached: options.signal !== undefined,
         },
       );
       children.add(child);
@@ -172,6 +183,10 @@ export async function runLocalPool(dir: string, options: LocalPoolOptions): Prom
           status =
             meta?.status === 'diverged' ? 'diverged' : meta?.status === 'completed' ? 'completed' : 'skipped';
           if (status === 'diverged') error = meta?.error?.message;
+        } else if (heldElsewhere(runDir, child.pid)) {
+          // another pool or worker took the run between our check and the worker's lock
+          status = 'skipped';
+          error = elsewhere(readRunState(runDir, Date.now(), staleAfterMs).detail);
         } else if (meta?.status === 'interrupted' || code === 130 || (aborted && killedBy !== null)) {
           // a worker stopped by our SIGTERM before it installed its handlers dies of the signal: still an interruption
           status = 'interrupted';
@@ -199,10 +214,25 @@ export async function runLocalPool(dir: string, options: LocalPoolOptions): Prom
       child.on('close', (code, signal) => finish(code, signal));
     });
 
+  const heldElsewhere = (runDir: string, workerPid: number | undefined) => {
+    const state = readRunState(runDir, Date.now(), staleAfterMs);
+    return state.state === 'running' && state.holder?.pid !== workerPid;
+  };
+
   let next = 0;
   const worker = async (id: number) => {
     while (!aborted && next < queue.length) {
       const run = queue[next++]!;
+      // another pool may have started it since the queue was made
+      const now = readRunState(runDirOf(dir, run), Date.now(), staleAfterMs);
+      if (now.state === 'running' || now.state === 'completed' || now.state === 'diverged') {
+        skipped.push({
+          index: run.index,
+          id: run.id,
+          reason: now.state === 'running' ? elsewhere(now.detail) : `already ${now.state}`,
+        });
+        continue;
+      }
       results.push(await runOne(run, id));
     }
   };
@@ -301,9 +331,14 @@ export function formatPoolSummary(summary: PoolSummary, dir: string): string {
   const lines = [
     `ran ${summary.results.length}: ${count('completed')} completed, ${count('diverged')} diverged, ${count('failed')} failed, ${count('interrupted')} interrupted` +
       (summary.skipped.length
-        ? `; ${summary.skipped.length} not started (done already or held by another worker)`
+        ? `; ${summary.skipped.length} not started (done already or running elsewhere)`
         : ''),
   ];
+  const away = [
+    ...summary.skipped.filter((s) => s.reason.startsWith('running elsewhere')),
+    ...summary.results.filter((r) => r.status === 'skipped' && r.error?.startsWith('running elsewhere')),
+  ];
+  for (const r of away) lines.push(`  #${r.index} ${r.id}: ${'reason' in r ? r.reason : r.error}`);
   const failed = summary.results.filter((r) => r.status === 'failed');
   if (failed.length) {
     lines.push('', 'Failed runs:');

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { mergeConfig, parseRunConfig, setPath } from '../config/load.js';
 import type { RunConfig } from '../config/schema.js';
 import { UserError } from '../errors.js';
-import { writeJsonAtomic } from '../run/files.js';
+import { ensureDirectory, writeJsonAtomic } from '../run/files.js';
 import type { SweepSpec } from './spec.js';
 
 /**
@@ -134,7 +134,7 @@ export function writePlan(dir: string, plan: SweepPlan): PlanWriteSummary {
   const file = path.join(planDir, PLAN_FILE);
   const previousIds = new Set(existsSync(file) ? readPlan(planDir).runs.map((run) => run.id) : []);
   try {
-    mkdirSync(path.join(planDir, RUNS_DIR), { recursive: true });
+    ensureDirectory(path.join(planDir, RUNS_DIR));
   } catch (error) {
     throw new UserError(
       `cannot create the sweep directory ${planDir}: ${(error as Error).message}; choose a writable --out`,

@@ -1,14 +1,15 @@
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { RunMeta } from '@fisherlab/analysis';
 import { parseRunConfig } from '../config/load.js';
 import { EXIT, UserError } from '../errors.js';
 import { latestCheckpoint } from '../run/checkpoint.js';
-import { writeJsonAtomic } from '../run/files.js';
+import { ensureDirectory, writeJsonAtomic } from '../run/files.js';
 import { createProgress, type ProgressSink } from '../run/progress.js';
-import { trainRun } from '../run/trainer.js';
+import { lockRun } from '../run/run-lock.js';
+import { ATTEMPT_FILES, trainRun } from '../run/trainer.js';
 import { PLAN_FILE, type PlannedRun, readPlan, runDirOf } from './plan.js';
-import { claimRun, readMeta, readRunState } from './run-state.js';
+import { readMeta, readRunState } from './run-state.js';
 
 /**
  * `sweep run DIR --index I`: the unit of work every engine executes. Idempotent: a completed (or
@@ -39,20 +40,6 @@ export interface SweepRunOptions {
   progress?: ProgressSink;
   log?: (message: string) => void;
 }
-
-function withHeartbeat(sink: ProgressSink, beat: () => void): ProgressSink {
-  return {
-    update(step, totalSteps, epoch, figures) {
-      beat();
-      sink.update(step, totalSteps, epoch, figures);
-    },
-    log: (message) => sink.log(message),
-    done: () => sink.done(),
-  };
-}
-
-/** Files of an attempt that died before its first checkpoint; the run starts over without them. */
-const ATTEMPT_FILES = ['meta.json', 'metrics.jsonl', 'config.json', 'checkpoint.json', 'checkpoints'];
 
 export async function runPlannedRun(
   dir: string,
@@ -93,8 +80,10 @@ export async function runPlannedRun(
     { ...run.config, output: runDir },
     `${path.join(dir, PLAN_FILE)} run ${index}`,
   );
-  mkdirSync(runDir, { recursive: true });
-  const claim = claimRun(runDir, {
+  ensureDirectory(runDir);
+  // the trainer's own lock, taken here so that clearing a dead attempt's files is covered by it too
+  const lock = lockRun(runDir, {
+    purpose: `fisherlab sweep run (index ${index})`,
     ...(options.staleAfterMs ? { staleAfterMs: options.staleAfterMs } : {}),
     force: options.force ?? false,
     takeOverOtherHosts: options.assignedByEngine ?? false,
@@ -113,10 +102,7 @@ export async function runPlannedRun(
     );
     const sink = options.progress ?? createProgress(`#${index}`);
     try {
-      const outcome = await trainRun(config, {
-        resume: action === 'resumed',
-        progress: withHeartbeat(sink, claim.beat),
-      });
+      const outcome = await trainRun(config, { resume: action === 'resumed', progress: sink, lock });
       const exitCode = outcome.status === 'diverged' ? EXIT.ok : outcome.exitCode;
       return result(action, outcome.status, exitCode, outcome.error?.message);
     } catch (error) {
@@ -125,7 +111,7 @@ export async function runPlannedRun(
       return result(action, 'failed', error instanceof UserError ? error.exitCode : EXIT.internal, message);
     }
   } finally {
-    claim.release();
+    lock.release();
   }
 }
 

@@ -3,8 +3,14 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { lockRun } from '../run/run-lock.js';
 import { planSweep, runDirOf, writePlan } from './plan.js';
-import { claimRun, readRunState, WORKER_FILE } from './run-state.js';
+import { readRunState } from './run-state.js';
+
+const LOCK_FILE = 'run.lock';
+const claimRun = (runDir: string, options: { takeOverOtherHosts?: boolean } = {}) =>
+  lockRun(runDir, { purpose: 'fisherlab sweep run', ...options });
+
 import { parseSweep } from './spec.js';
 import { formatSweepStatus, sweepStatus } from './status.js';
 
@@ -42,6 +48,8 @@ const claim = (host: string, pid: number, heartbeatAgoMs: number) =>
   JSON.stringify({
     host,
     pid,
+    purpose: 'fisherlab sweep run',
+    token: `${host}-${pid}`,
     startedAt: new Date(0).toISOString(),
     heartbeatAt: new Date(Date.now() - heartbeatAgoMs).toISOString(),
   });
@@ -58,10 +66,10 @@ describe('sweep status', () => {
     write(1, { 'meta.json': meta('diverged', { error: { message: 'loss became NaN at step 7', step: 7 } }) });
     write(2, { 'meta.json': meta('failed', { error: { message: 'out of memory' } }) });
     write(3, { 'meta.json': meta('interrupted') });
-    write(4, { 'meta.json': meta('running'), [WORKER_FILE]: claim(os.hostname(), process.pid, 0) }); // alive: this process
-    write(5, { 'meta.json': meta('running'), [WORKER_FILE]: claim(os.hostname(), deadPid(), 0) }); // killed worker
-    write(6, { 'meta.json': meta('running'), [WORKER_FILE]: claim('node-17', 42, 60_000) }); // other host, fresh heartbeat
-    write(7, { 'meta.json': meta('running'), [WORKER_FILE]: claim('node-17', 42, 3_600_000) }); // other host, silent for 1 h
+    write(4, { 'meta.json': meta('running'), [LOCK_FILE]: claim(os.hostname(), process.pid, 0) }); // alive: this process
+    write(5, { 'meta.json': meta('running'), [LOCK_FILE]: claim(os.hostname(), deadPid(), 0) }); // killed worker
+    write(6, { 'meta.json': meta('running'), [LOCK_FILE]: claim('node-17', 42, 60_000) }); // other host, fresh heartbeat
+    write(7, { 'meta.json': meta('running'), [LOCK_FILE]: claim('node-17', 42, 3_600_000) }); // other host, silent for 1 h
     // run 8: never started
 
     const report = sweepStatus(dir);
@@ -71,24 +79,35 @@ describe('sweep status', () => {
       diverged: 1,
       running: 2,
       failed: 1,
-      interrupted: 1,
-      stale: 2,
+      interrupted: 3,
       pending: 1,
     });
     const state = (i: number) => report.runs[i]!;
     expect(state(1).detail).toBe('loss became NaN at step 7 (step 7)');
     expect(state(4).detail).toMatch(/pid \d+ on this host is alive/);
-    expect(state(5)).toMatchObject({ state: 'stale', step: 3 });
-    expect(state(5).detail).toMatch(/meta.json says running but its worker \(pid \d+ on this host\) is gone/);
+    expect(state(5)).toMatchObject({ state: 'interrupted', step: 3 });
+    expect(state(5).detail).toMatch(
+      /meta.json says running, but its process \(pid \d+ on this host\) is gone \(killed\?\)/,
+    );
     expect(state(6).detail).toMatch(/host node-17 pid 42, heartbeat 1.0 min ago/);
     expect(state(7).detail).toMatch(/no heartbeat from host node-17 \(pid 42\) for 60.0 min/);
     const text = formatSweepStatus(report);
     expect(text).toContain(
-      'done 2 (completed 1, diverged 1)  running 2  failed 1  pending 4 (not started 1, interrupted 1, stale 2)',
+      'done 2 (completed 1, diverged 1)  running 2  failed 1  pending 4 (not started 1, interrupted 3)',
     );
     expect(text).toContain('out of memory');
     // a shorter staleness threshold turns the 1-minute-old heartbeat stale as well
-    expect(sweepStatus(dir, { staleAfterMs: 30_000 }).counts.stale).toBe(3);
+    expect(sweepStatus(dir, { staleAfterMs: 30_000 }).counts.interrupted).toBe(4);
+  });
+
+  it('reads the real step from metrics.jsonl while meta.json still says the step the run started at', () => {
+    const runDir = mkdtempSync(path.join(scratch, 'fisherlab-step-'));
+    writeFileSync(path.join(runDir, 'meta.json'), meta('running', { step: 0 }));
+    const lines = [4, 8, 24].map((step) => JSON.stringify({ kind: 'train', step, epoch: step / 8 }));
+    writeFileSync(path.join(runDir, 'metrics.jsonl'), `${lines.join('\n')}\n{"kind":"train","st`);
+    const lock = claimRun(runDir);
+    expect(readRunState(runDir)).toMatchObject({ state: 'running', step: 24 });
+    lock.release();
   });
 
   it('a claim is exclusive while its worker lives, and taken over once it is gone', () => {
@@ -96,13 +115,13 @@ describe('sweep status', () => {
     const mine = claimRun(runDir);
     expect(readRunState(runDir).state).toBe('running');
     expect(() => claimRun(runDir)).toThrow(
-      /is being run by another worker \(pid \d+ on this host is alive.*pass --force/,
+      /is in use by another process: fisherlab sweep run, pid \d+ on this host is alive.*Let it finish/,
     );
     mine.release();
     expect(readRunState(runDir).state).toBe('pending');
 
-    writeFileSync(path.join(runDir, WORKER_FILE), claim(os.hostname(), deadPid(), 0));
-    expect(readRunState(runDir)).toMatchObject({ state: 'stale' });
+    writeFileSync(path.join(runDir, LOCK_FILE), claim(os.hostname(), deadPid(), 0));
+    expect(readRunState(runDir)).toMatchObject({ state: 'interrupted' });
     const takeover = claimRun(runDir);
     expect(readRunState(runDir).state).toBe('running');
     takeover.release();
@@ -110,12 +129,12 @@ describe('sweep status', () => {
 
   it("under an engine's index, another host's fresh claim is an earlier attempt and is taken over", () => {
     const runDir = mkdtempSync(path.join(scratch, 'fisherlab-claim-'));
-    writeFileSync(path.join(runDir, WORKER_FILE), claim('pod-abc-0', 7, 5_000)); // killed 5 s ago, heartbeat fresh
+    writeFileSync(path.join(runDir, LOCK_FILE), claim('pod-abc-0', 7, 5_000)); // killed 5 s ago, heartbeat fresh
     expect(() => claimRun(runDir)).toThrow(
-      /being run by another worker \(host pod-abc-0 pid 7, heartbeat 0.1 min ago/,
+      /in use by another process: fisherlab sweep run, host pod-abc-0 pid 7, heartbeat 0.1 min ago/,
     );
     const retry = claimRun(runDir, { takeOverOtherHosts: true });
-    expect(readRunState(runDir).claim).toMatchObject({ host: os.hostname(), pid: process.pid });
+    expect(readRunState(runDir).holder).toMatchObject({ host: os.hostname(), pid: process.pid });
     // a live worker on this very host still refuses, engine or not
     expect(() => claimRun(runDir, { takeOverOtherHosts: true })).toThrow(/on this host is alive/);
     retry.release();

@@ -18,21 +18,13 @@ export interface SweepStatusReport {
   dir: string;
   sweep: string;
   total: number;
-  /** done = completed + diverged (both final); pending = never started + interrupted + stale (all resumable). */
+  /** done = completed + diverged (both final); pending = never started + interrupted (both resumable). */
   summary: { done: number; running: number; failed: number; pending: number };
   counts: Record<SweepRunState, number>;
   runs: SweepRunStatus[];
 }
 
-const STATES: SweepRunState[] = [
-  'completed',
-  'diverged',
-  'running',
-  'failed',
-  'interrupted',
-  'stale',
-  'pending',
-];
+const STATES: SweepRunState[] = ['completed', 'diverged', 'running', 'failed', 'interrupted', 'pending'];
 
 export function sweepStatus(
   dir: string,
@@ -57,7 +49,7 @@ export function sweepStatus(
       done: counts.completed + counts.diverged,
       running: counts.running,
       failed: counts.failed,
-      pending: counts.pending + counts.interrupted + counts.stale,
+      pending: counts.pending + counts.interrupted,
     },
     counts,
     runs,
@@ -68,7 +60,7 @@ export function formatSweepStatus(report: SweepStatusReport, options: { all?: bo
   const { summary: s, counts: c } = report;
   const lines = [
     `sweep ${report.sweep} (${report.dir}): ${report.total} runs`,
-    `  done ${s.done} (completed ${c.completed}, diverged ${c.diverged})  running ${s.running}  failed ${s.failed}  pending ${s.pending} (not started ${c.pending}, interrupted ${c.interrupted}, stale ${c.stale})`,
+    `  done ${s.done} (completed ${c.completed}, diverged ${c.diverged})  running ${s.running}  failed ${s.failed}  pending ${s.pending} (not started ${c.pending}, interrupted ${c.interrupted})`,
   ];
   const shown = report.runs.filter((r) => options.all || (r.state !== 'completed' && r.state !== 'pending'));
   if (shown.length > 0) lines.push('');
@@ -78,10 +70,10 @@ export function formatSweepStatus(report: SweepStatusReport, options: { all?: bo
       `  #${String(r.index).padEnd(4)} ${r.id}  ${r.state.padEnd(11)}${step}  ${r.name}${r.detail ? `\n         ${r.detail.replace(/\n/g, '\n         ')}` : ''}`,
     );
   }
-  if (c.stale > 0 || c.interrupted > 0 || c.failed > 0) {
+  if (c.interrupted > 0 || c.failed > 0) {
     lines.push(
       '',
-      'Interrupted, stale and failed runs are taken up again by sweep run / sweep local, from their last checkpoint where they have one.',
+      'Interrupted and failed runs are taken up again by sweep run / sweep local, from their last checkpoint where they have one.',
     );
   }
   return lines.join('\n');

@@ -29,7 +29,7 @@ const bin = builtCliPath();
  */
 function ensureBuiltCli(): void {
   const root = path.resolve(cliRoot, '..', '..');
-  const depsBuilt = ['engine', 'datasets', 'models', 'fisher', 'analysis'].every((p) =>
+  const depsBuilt = ['engine', 'datasets', 'models', 'fisher', 'analysis', 'storage'].every((p) =>
     existsSync(path.join(root, 'packages', p, 'dist', 'index.js')),
   );
   if (!depsBuilt || !existsSync(bin)) {
@@ -137,7 +137,7 @@ describe('sweep local', () => {
       const m = meta(runDirOf(dir, run));
       expect(m.status).toBe(run.index === bad ? 'failed' : 'completed');
       if (run.index !== bad) expect(m.step).toBe(12);
-      expect(existsSync(path.join(runDirOf(dir, run), 'worker.json'))).toBe(false); // claims released
+      expect(existsSync(path.join(runDirOf(dir, run), 'run.lock'))).toBe(false); // locks released
     }
     // progress lines were parsed, not logged; the runs' own output went to their worker.log
     expect(result.stderr).not.toContain('@@fisherlab-progress');
@@ -184,6 +184,32 @@ describe('sweep local', () => {
     }
   }, 400_000);
 
+  it('two pools on one plan share it: no run trained twice, none listed as failed, both exit 0', async () => {
+    const { dir, plan: planned } = plan('two-pools', {
+      base: { ...tinyBase, epochs: 6 },
+      seeds: [0, 1, 2, 3],
+    });
+    const [a, b] = await Promise.all([
+      runCli(['sweep', 'local', dir, '--workers', '1']),
+      runCli(['sweep', 'local', dir, '--workers', '1']),
+    ]);
+    for (const pool of [a, b]) {
+      expect(pool.code, pool.stdout + pool.stderr).toBe(0);
+      expect(pool.stdout + pool.stderr).not.toMatch(/FAILED|Failed runs:/);
+    }
+    for (const run of planned.runs) {
+      const runDir = runDirOf(dir, run);
+      expect(meta(runDir)).toMatchObject({ status: 'completed', step: 24 });
+      const starts = readFileSync(path.join(runDir, 'worker.log'), 'utf8').match(/: starting$/gm) ?? [];
+      expect(starts.length, `run ${run.index} started ${starts.length} times`).toBe(1);
+      expect(
+        metrics(runDir)
+          .filter((r) => r.kind === 'train')
+          .map((r) => r.step),
+      ).toEqual([4, 8, 12, 16, 20, 24]);
+    }
+  }, 400_000);
+
   it("resumes a killed worker's run from its checkpoint when run again", async () => {
     const { dir, plan: planned } = plan('resume', { base: { ...tinyBase, epochs: 5 } }); // 4 steps/epoch, 20 steps
     const runDir = runDirOf(dir, planned.runs[0]!);
@@ -203,8 +229,8 @@ describe('sweep local', () => {
     };
     expect(pointer.step).toBeLessThan(20);
     const status = sweepStatus(dir).runs[0]!;
-    expect(status.state).toBe('stale');
-    expect(status.detail).toMatch(/meta.json says running but its worker \(pid \d+ on this host\) is gone/);
+    expect(status.state).toBe('interrupted');
+    expect(status.detail).toMatch(/meta.json says running, but its process \(pid \d+ on this host\) is gone/);
 
     const resumed = await runCli(['sweep', 'run', dir, '--index', '0']);
     expect(resumed.code).toBe(0);

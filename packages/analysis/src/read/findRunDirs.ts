@@ -1,5 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { RunDataError } from './errors.js';
 
 const RUN_MARKERS = ['meta.json', 'metrics.jsonl'];
 
@@ -15,12 +16,12 @@ export async function findRunDirs(root: string): Promise<string[]> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
-      throw new Error(
+      throw new RunDataError(
         `${root}: expected a run directory or a directory of runs, found nothing there. Fix: pass the folder training wrote to.`,
       );
     }
     if (code === 'ENOTDIR') {
-      throw new Error(
+      throw new RunDataError(
         `${root}: expected a directory, found a file. Fix: pass the run's folder, not one of its files.`,
       );
     }

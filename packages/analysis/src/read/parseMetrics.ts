@@ -1,4 +1,5 @@
 import type { MetricRecord } from '../records.js';
+import { RunDataError } from './errors.js';
 
 export interface ParsedMetrics {
   records: MetricRecord[];
@@ -33,7 +34,7 @@ export function parseMetricsJsonl(text: string, file: string): ParsedMetrics {
         partialLastLine = true;
         continue;
       }
-      throw new Error(
+      throw new RunDataError(
         `${file}:${i + 1}: expected one JSON object per line, found ${JSON.stringify(line.slice(0, 60))}. ` +
           'Fix: delete or repair that line (only the last line may be cut off).',
       );
@@ -50,20 +51,20 @@ export function parseMetricsJsonl(text: string, file: string): ParsedMetrics {
 
 function checkRecord(value: unknown, where: string): MetricRecord | null {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new Error(
+    throw new RunDataError(
       `${where}: expected a JSON object, found ${JSON.stringify(value)}. Fix: one record object per line.`,
     );
   }
   const obj = value as Record<string, unknown>;
   if (typeof obj.kind !== 'string') {
-    throw new Error(
+    throw new RunDataError(
       `${where}: key "kind": expected a string ('train' | 'fisher' | 'eval' | 'curvature'), found ${JSON.stringify(obj.kind)}. Fix: write records as in records.ts.`,
     );
   }
   if (!KINDS.has(obj.kind)) return null;
   for (const key of ['step', 'epoch'] as const) {
     if (typeof obj[key] !== 'number') {
-      throw new Error(
+      throw new RunDataError(
         `${where}: key "${key}": expected a number, found ${JSON.stringify(obj[key])}. Fix: every record carries step and epoch.`,
       );
     }

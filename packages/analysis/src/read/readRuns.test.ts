@@ -1,4 +1,5 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -86,6 +87,51 @@ describe('readRuns', () => {
     expect(byId.get('a2')).toBe('a2');
     expect(set.runs.find((r) => r.meta === null)!.group).toBe('run');
   });
+  it('a run whose meta.json says running but whose process is gone reads as interrupted', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'fisherlab-killed-'));
+    await writeRun(path.join(dir, 'live'), {
+      config: runConfig(),
+      meta: runMeta('live', 'running'),
+      records: [],
+    });
+    await writeRun(path.join(dir, 'killed'), {
+      config: runConfig(),
+      meta: runMeta('killed', 'running'),
+      records: [],
+      live: false,
+    });
+    // a lock left by a process that no longer exists (killed with SIGKILL)
+    const gone = spawnSync(process.execPath, ['-e', 'process.exit(0)']).pid!;
+    await writeRun(path.join(dir, 'killed-with-lock'), {
+      config: runConfig(),
+      meta: runMeta('killed-with-lock', 'running'),
+      records: [],
+      live: false,
+    });
+    await writeFile(
+      path.join(dir, 'killed-with-lock', 'run.lock'),
+      JSON.stringify({
+        host: os.hostname(),
+        pid: gone,
+        purpose: 'fisherlab train',
+        token: 'x',
+        startedAt: '2026-01-01T00:00:00Z',
+        heartbeatAt: '2026-01-01T00:00:00Z',
+      }),
+    );
+    const set = await readRuns(dir);
+    const byId = Object.fromEntries(set.runs.map((r) => [r.id, r]));
+    expect(byId['live']?.status).toBe('running');
+    expect(byId['killed']?.status).toBe('interrupted');
+    expect(byId['killed']?.statusDetail).toMatch(
+      /meta\.json says running, but no process holds the run \(killed\?\)/,
+    );
+    expect(byId['killed-with-lock']?.status).toBe('interrupted');
+    expect(byId['killed-with-lock']?.statusDetail).toMatch(
+      new RegExp(`its process \\(pid ${gone} on this host\\) is gone`),
+    );
+    await rm(dir, { recursive: true, force: true });
+  });
   it('accepts a single run directory as the root', async () => {
     const set = await readRuns(path.join(root, 'crashed'));
     expect(set.runs.map((r) => r.id)).toEqual(['boom']);
@@ -99,15 +145,34 @@ describe('readRuns errors name the file, the expectation and the fix', () => {
       path.join(dir, 'metrics.jsonl'),
       '{"kind":"train","step":1,"epoch":0.1}\nnot json\n{"kind":"train","step":2,"epoch":0.2}\n',
     );
-    await expect(readRuns(dir)).rejects.toThrow(/metrics\.jsonl:2: expected one JSON object per line.*Fix:/);
+    const set = await readRuns(dir);
+    expect(set.runs).toEqual([]);
+    expect(set.skipped[0]?.reason).toMatch(/metrics\.jsonl:2: expected one JSON object per line.*Fix:/);
+    expect(set.notes.join('\n')).toMatch(/was left out: .*metrics\.jsonl:2/);
     await rm(dir, { recursive: true, force: true });
   });
   it('a config key of the wrong type', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'fisherlab-bad-'));
     await writeRun(dir, { config: { ...runConfig(), optimizer: { name: 'sgd', lr: '0.1' } }, records: [] });
-    await expect(readRuns(dir)).rejects.toThrow(
+    expect((await readRuns(dir)).skipped[0]?.reason).toMatch(
       /config\.json: key "optimizer\.lr": expected a number.*found "0\.1"/,
     );
+    await rm(dir, { recursive: true, force: true });
+  });
+  it('one bad run among good ones is left out with a note; the others are read', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'fisherlab-bad-'));
+    await writeRun(path.join(dir, 'good'), {
+      config: runConfig(),
+      meta: runMeta('good', 'completed'),
+      records: [],
+    });
+    await mkdir(path.join(dir, 'bad'));
+    await writeFile(path.join(dir, 'bad', 'meta.json'), '{"id": "bad", "status": ');
+    const set = await readRuns(dir);
+    expect(set.runs.map((r) => r.id)).toEqual(['good']);
+    expect(set.skipped).toEqual([
+      { dir: path.join(dir, 'bad'), reason: expect.stringMatching(/bad\/meta\.json: expected valid JSON/) },
+    ]);
     await rm(dir, { recursive: true, force: true });
   });
   it('a root that does not exist', async () => {

@@ -1,9 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { lockLiveness, readLock, runLockFile } from '@fisherlab/storage';
 import type { ColumnTable } from 'arquero';
 import * as aq from 'arquero';
 import { DEFAULT_GROUP_IGNORE_KEYS, groupKeyOf, groupLabels } from '../analysis/groups.js';
 import type { MetricRecord, RunMeta, RunStatus } from '../records.js';
+import { RunDataError } from './errors.js';
 import { findRunDirs } from './findRunDirs.js';
 import { parseMetricsJsonl } from './parseMetrics.js';
 import { isObject, type JsonObject, type RunConfigView, readConfigView } from './runConfig.js';
@@ -45,6 +47,8 @@ export interface RunSet {
   tables: RunTables;
   /** What was tolerated while reading (cut-off lines, missing files), one sentence each. */
   notes: string[];
+  /** Run directories left out because their records could not be read, with the reason. */
+  skipped: { dir: string; reason: string }[];
 }
 
 export interface ReadRunsOptions {
@@ -71,7 +75,49 @@ export async function readRuns(
   }
   const seenIds = new Set<string>();
   const partial: Omit<RunInfo, 'group'>[] = [];
+  const skipped: RunSet['skipped'] = [];
   for (const { root, dir } of found) {
+    try {
+      const run = await readRun(root, dir, seenIds, ignore, notes, options.groupBy ?? 'config');
+      partial.push(run);
+    } catch (error) {
+      if (!(error instanceof RunDataError)) throw error;
+      skipped.push({ dir, reason: error.message });
+      notes.push(`Run ${dir} was left out: ${error.message}`);
+    }
+  }
+  const labels =
+    options.groupBy === 'name'
+      ? new Map(partial.map((r) => [r.groupKey, r.groupKey]))
+      : groupLabels(partial.filter((r) => r.config !== null).map((r) => r.groupKey));
+  const runs: RunInfo[] = partial.map((r) => ({ ...r, group: labels.get(r.groupKey) ?? `run ${r.id}` }));
+  return { runs, tables: buildTables(runs), notes, skipped };
+}
+
+/**
+ * A meta.json that says 'running' is believed only while a live process holds the run's lock;
+ * otherwise the process was killed (SIGKILL, power cut) and the run is interrupted.
+ */
+function liveStatus(dir: string, meta: RunMeta | null): { status: RunState; detail?: string } {
+  if (meta?.status !== 'running') return { status: meta?.status ?? 'unknown' };
+  const holder = readLock(runLockFile(dir));
+  const liveness = holder ? lockLiveness(holder) : undefined;
+  if (liveness?.alive) return { status: 'running' };
+  return {
+    status: 'interrupted',
+    detail: `meta.json says running, but ${liveness ? liveness.reason : 'no process holds the run'} (killed?); resume it with fisherlab train --resume`,
+  };
+}
+
+async function readRun(
+  root: string,
+  dir: string,
+  seenIds: Set<string>,
+  ignore: readonly string[],
+  notes: string[],
+  groupBy: 'config' | 'name',
+): Promise<Omit<RunInfo, 'group'>> {
+  {
     const meta = await readJsonFile<RunMeta>(path.join(dir, 'meta.json'));
     const config = await readJsonFile<JsonObject>(path.join(dir, 'config.json'));
     const view = readConfigView(config, path.join(dir, 'config.json'));
@@ -105,40 +151,37 @@ export async function readRuns(
         `Run ${id}: no config.json, so it is grouped alone and left out of the figures that need its settings.`,
       );
 
+    const live = liveStatus(dir, meta);
     const error = meta?.error;
-    const statusDetail = error
-      ? [
-          error.message,
-          error.step !== undefined ? `at step ${error.step}` : '',
-          error.quantity ? `in ${error.quantity}` : '',
-        ]
-          .filter(Boolean)
-          .join(' ')
-      : null;
-    partial.push({
+    const statusDetail = live.detail
+      ? live.detail
+      : error
+        ? [
+            error.message,
+            error.step !== undefined ? `at step ${error.step}` : '',
+            error.quantity ? `in ${error.quantity}` : '',
+          ]
+            .filter(Boolean)
+            .join(' ')
+        : null;
+    return {
       id,
       dir,
       name: meta?.name ?? view.name ?? id,
-      status: meta?.status ?? 'unknown',
+      status: live.status,
       statusDetail,
       meta,
       config,
       view,
       groupKey:
-        options.groupBy === 'name'
+        groupBy === 'name'
           ? (meta?.name ?? view.name ?? id)
           : config === null
             ? JSON.stringify({ run: id })
             : groupKeyOf(config, ignore),
       records,
-    });
+    };
   }
-  const labels =
-    options.groupBy === 'name'
-      ? new Map(partial.map((r) => [r.groupKey, r.groupKey]))
-      : groupLabels(partial.filter((r) => r.config !== null).map((r) => r.groupKey));
-  const runs: RunInfo[] = partial.map((r) => ({ ...r, group: labels.get(r.groupKey) ?? `run ${r.id}` }));
-  return { runs, tables: buildTables(runs), notes };
 }
 
 /** Builds the arquero tables from runs already in memory (used by readRuns, and by tests). */
@@ -276,12 +319,12 @@ async function readJsonFile<T>(file: string): Promise<T | null> {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new Error(
+    throw new RunDataError(
       `${file}: expected valid JSON, found a parse error (${(error as Error).message}). Fix: repair or delete the file.`,
     );
   }
   if (!isObject(value)) {
-    throw new Error(
+    throw new RunDataError(
       `${file}: expected a JSON object, found ${JSON.stringify(value).slice(0, 60)}. Fix: repair or delete the file.`,
     );
   }

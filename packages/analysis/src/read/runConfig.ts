@@ -1,3 +1,4 @@
+import { RunDataError } from './errors.js';
 /**
  * The parts of a run's resolved config.json the analyses rely on. Missing keys read as null (older
  * or hand-written configs); a key present with the wrong type is an error naming file and key.
@@ -28,7 +29,7 @@ export function readConfigView(config: JsonObject | null, file: string): RunConf
     const value = get(keyPath);
     if (value === undefined || value === null) return null;
     if (typeof value !== type) {
-      throw new Error(
+      throw new RunDataError(
         `${file}: key "${keyPath}": expected a ${type} (e.g. ${example}), found ${JSON.stringify(value)}. Fix: correct that key in config.json.`,
       );
     }
@@ -37,7 +38,7 @@ export function readConfigView(config: JsonObject | null, file: string): RunConf
 
   const tags = get('tags');
   if (tags !== undefined && !(Array.isArray(tags) && tags.every((t) => typeof t === 'string'))) {
-    throw new Error(
+    throw new RunDataError(
       `${file}: key "tags": expected an array of strings, found ${JSON.stringify(tags)}. Fix: write tags as ["a", "b"].`,
     );
   }
@@ -46,7 +47,7 @@ export function readConfigView(config: JsonObject | null, file: string): RunConf
   let noise: RunConfigView['noise'] = null;
   if (noiseValue !== undefined && noiseValue !== null) {
     if (!isObject(noiseValue) || typeof noiseValue.fraction !== 'number') {
-      throw new Error(
+      throw new RunDataError(
         `${file}: key "dataset.noise": expected null or { "fraction": number, "mode": string }, found ${JSON.stringify(noiseValue)}. Fix: set it to null for clean labels.`,
       );
     }
@@ -58,7 +59,7 @@ export function readConfigView(config: JsonObject | null, file: string): RunConf
 
   const kind = typed<string>('penalty.kind', 'string', '"fisher"') ?? 'none';
   if (kind !== 'none' && kind !== 'fisher' && kind !== 'gradnorm') {
-    throw new Error(
+    throw new RunDataError(
       `${file}: key "penalty.kind": expected 'none' | 'fisher' | 'gradnorm', found ${JSON.stringify(kind)}. Fix: use one of those.`,
     );
   }

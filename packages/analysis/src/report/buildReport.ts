@@ -1,5 +1,5 @@
-import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { ensureDirectory, writeFileAtomic } from '@fisherlab/storage';
 import { type EarlyFisherVsAccuracy, earlyFisherVsAccuracy } from '../analysis/earlyFisher.js';
 import { DEFAULT_GROUP_IGNORE_KEYS } from '../analysis/groups.js';
 import { penaltyFamilies } from '../analysis/penaltyArms.js';
@@ -141,6 +141,8 @@ export interface BuildReportOptions extends ComposeOptions {
 export interface BuiltReport extends ComposedReport {
   htmlPath: string;
   svgPaths: string[];
+  /** Run directories left out because their records could not be read, with the reason. */
+  skipped: RunSet['skipped'];
 }
 
 /** Reads the runs, writes the self-contained HTML report (and SVGs), and returns what it showed. */
@@ -164,16 +166,16 @@ export async function buildReport(options: BuildReportOptions): Promise<BuiltRep
     runs: set.runs,
     earlyPhase: describeEarlyWindow(composed.earlyWindow),
   });
-  await mkdir(path.dirname(path.resolve(options.out)), { recursive: true });
-  await writeFile(options.out, html);
+  ensureDirectory(path.dirname(path.resolve(options.out)));
+  writeFileAtomic(options.out, html);
   const svgPaths: string[] = [];
   if (options.svgDir !== undefined) {
-    await mkdir(options.svgDir, { recursive: true });
+    ensureDirectory(options.svgDir);
     for (const chart of charts) {
       const file = path.join(options.svgDir, `${chart.id}.svg`);
-      await writeFile(file, await renderSvg(chart.spec));
+      writeFileAtomic(file, await renderSvg(chart.spec));
       svgPaths.push(file);
     }
   }
-  return { ...composed, charts, notes, htmlPath: options.out, svgPaths };
+  return { ...composed, charts, notes, htmlPath: options.out, svgPaths, skipped: set.skipped };
 }

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { link, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -57,6 +57,30 @@ beforeAll(async () => {
 afterAll(async () => rm(root, { recursive: true, force: true }));
 
 describe('buildReport', () => {
+  it('replaces report.html whole: a reader of the old file never sees it emptied or half written', async () => {
+    // A hard link keeps the old file reachable, as an open reader (or a browser tab) does: writing
+    // in place (truncate, then write) would change what it reads; an atomic rename cannot.
+    const out = path.join(root, 'atomic', 'report.html');
+    await buildReport({ runs: path.join(root, 'troubled'), out, title: 'first' });
+    const oldView = path.join(root, 'atomic', 'old-view.html');
+    await link(out, oldView);
+    await buildReport({ runs: path.join(root, 'troubled'), out, title: 'second' });
+    const old = await readFile(oldView, 'utf8');
+    expect(old).toMatch(/<title>first<\/title>/);
+    expect(old.trimEnd().endsWith('</html>')).toBe(true);
+    expect(await readFile(out, 'utf8')).toMatch(/<title>second<\/title>/);
+    expect((await readdir(path.join(root, 'atomic'))).sort()).toEqual(['old-view.html', 'report.html']);
+  });
+
+  it('names an --out that is a directory (a WriteError, not a crash)', async () => {
+    const out = path.join(root, 'a-directory');
+    await mkdir(out);
+    await expect(buildReport({ runs: path.join(root, 'troubled'), out })).rejects.toMatchObject({
+      name: 'WriteError',
+      message: expect.stringMatching(/a-directory: this path is a directory/),
+    });
+  });
+
   it('draws all four figures and writes their SVGs', async () => {
     expect(report.charts.map((c) => c.id)).toEqual([
       'fisher-explosion',

@@ -21,7 +21,7 @@ vi.mock('node:fs', async (importOriginal) => {
   };
 });
 
-const { writeFileAtomic } = await import('./files.js');
+const { ensureDirectory, writeFileAtomic } = await import('./write.js');
 const dir = mkdtempSync(path.join(tmpdir(), 'fisherlab-files-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -40,7 +40,7 @@ describe('writeFileAtomic', () => {
     failure.code = 'ENOSPC';
     try {
       expect(() => writeFileAtomic(file, 'new content')).toThrow(
-        /cannot write .*config\.json: the disk is full: free space or choose another --output directory \(ENOSPC\)/,
+        /cannot write .*config\.json: the disk is full: free space or write somewhere else \(ENOSPC\)/,
       );
     } finally {
       failure.code = undefined;
@@ -53,5 +53,47 @@ describe('writeFileAtomic', () => {
     const notADirectory = path.join(dir, 'meta.json', 'x.json');
     expect(() => writeFileAtomic(notADirectory, '{}')).toThrow(/a parent of this path is a file/);
     expect(realFs.existsSync(notADirectory)).toBe(false);
+  });
+
+  it('replaces the file by rename, so a reader holding the old file never sees a partial new one', () => {
+    // A hard link keeps the old inode reachable: an in-place rewrite (truncate, then write) would
+    // change what it reads; a rename leaves it whole.
+    const file = path.join(dir, 'report.html');
+    writeFileAtomic(file, 'old report');
+    const reader = path.join(dir, 'reader-view');
+    realFs.linkSync(file, reader);
+    writeFileAtomic(file, 'new report');
+    expect(readFileSync(reader, 'utf8')).toBe('old report');
+    expect(readFileSync(file, 'utf8')).toBe('new report');
+    rmSync(reader);
+    rmSync(file);
+  });
+
+  it('refuses a directory as the target, naming it', () => {
+    const target = path.join(dir, 'a-directory');
+    realFs.mkdirSync(target);
+    expect(() => writeFileAtomic(target, 'x')).toThrow(/a-directory: this path is a directory/);
+    realFs.rmdirSync(target);
+  });
+});
+
+describe('ensureDirectory', () => {
+  it('creates missing parents', () => {
+    const deep = path.join(dir, 'a', 'b', 'c');
+    ensureDirectory(deep);
+    expect(realFs.statSync(deep).isDirectory()).toBe(true);
+    realFs.rmSync(path.join(dir, 'a'), { recursive: true });
+  });
+
+  it('fails at once under /proc, where a recursive mkdir spins forever', () => {
+    expect(() => ensureDirectory('/proc/fisherlab-x/y')).toThrow(/cannot write \/proc\/fisherlab-x/);
+  });
+
+  it('names a parent that is a file', () => {
+    realFs.writeFileSync(path.join(dir, 'plain'), '');
+    expect(() => ensureDirectory(path.join(dir, 'plain', 'sub'))).toThrow(
+      /plain\/sub: a parent of this path is a file/,
+    );
+    realFs.rmSync(path.join(dir, 'plain'));
   });
 });

@@ -1,0 +1,57 @@
+/**
+ * SIGTERM and SIGINT ask a run to stop: the trainer checks `requested` between steps, checkpoints
+ * and exits 130, which takes one step plus a checkpoint. A second signal means "now": the process
+ * exits 130 at once, and a resume repairs what the cut left (the previous checkpoint stays valid
+ * and metrics.jsonl is cut back to it). A second signal within `sameStopMs` of the first counts as
+ * the same request: one stop often arrives twice (a terminal's Ctrl-C reaches the whole process
+ * group, a batch script's trap forwards what Slurm also sent), and a person pressing again is slower.
+ */
+export interface StopSignals {
+  /** The first signal received, if any. */
+  readonly requested: NodeJS.Signals | undefined;
+  dispose(): void;
+}
+
+export interface StopSignalOptions {
+  say?: (message: string) => void;
+  exit?: (code: number) => void;
+  /** A second signal this soon after the first is the same stop (default 1000 ms). */
+  sameStopMs?: number;
+}
+
+export function watchStopSignals(options: StopSignalOptions = {}): StopSignals {
+  const say = options.say ?? ((m: string) => console.error(m));
+  const exit = options.exit ?? ((code: number) => process.exit(code));
+  const sameStopMs = options.sameStopMs ?? 1000;
+  let requested: NodeJS.Signals | undefined;
+  let firstAt = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (requested) {
+      if (Date.now() - firstAt < sameStopMs) return; // the same stop, delivered twice
+      say(
+        `${signal} again: exiting now without a checkpoint (the last one is kept; --resume continues from it)`,
+      );
+      exit(130);
+      return;
+    }
+    requested = signal;
+    firstAt = Date.now();
+    say(`${signal}: checkpointing after this step, then exiting (send it again to exit at once)`);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    get requested() {
+      return requested;
+    },
+    dispose() {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+/**
+ * Lets the event loop run pending callbacks (signal handlers, timers such as the lock's heartbeat)
+ * between steps: a training step is synchronous, so without this they wait for the next I/O.
+ */
+export const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
