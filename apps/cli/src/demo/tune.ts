@@ -1,8 +1,9 @@
-import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { composeReport, meanSpread, type RunSummary, readRuns } from '@fisherlab/analysis';
 import { UserError } from '../errors.js';
+import { writeFileAtomic } from '../run/files.js';
 import { createPoolDisplay, runLocalPool } from '../sweep/local-pool.js';
 import { type PlannedRun, runId, writePlan } from '../sweep/plan.js';
 import { DEMO_SCALES, type DemoTuning, type GridRow, protocolConfig, TUNING_FILE } from './plan.js';
@@ -157,6 +158,6 @@ export async function tuneDemo(options: { out: string; workers: number }): Promi
     fisherAlpha: best(alphaRows),
     grids: { lr: lrRows, fisherAlpha: alphaRows },
   };
-  writeFileSync(TUNING_FILE, `${JSON.stringify(tuning, null, 2)}\n`);
+  writeFileAtomic(fileURLToPath(TUNING_FILE), `${JSON.stringify(tuning, null, 2)}\n`);
   return tuning;
 }

@@ -70,7 +70,8 @@ async function waitFor(what: string, ready: () => boolean, timeoutMs: number): P
   }
 }
 
-const EPOCHS = 40;
+// Long enough (about 9 s a run on an idle core) that a task is still training when the test stops it.
+const EPOCHS = 400;
 const STEPS_PER_EPOCH = 4; // 128 examples, batch 32
 const sweepFile = {
   name: 'slurm-test',
