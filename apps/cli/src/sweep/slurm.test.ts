@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import YAML from 'yaml';
-import { ensureBuiltCli } from './fixtures/built-cli.js';
+import { ensureBuiltCli, type Finished, runCli } from './fixtures/built-cli.js';
 import { type SlurmCluster, type SlurmStart, startSlurmCluster } from './fixtures/slurm-cluster.js';
 import { readPlan, runDirOf } from './plan.js';
 
@@ -40,27 +40,7 @@ function clusterOrSkip(ctx: TestContext): SlurmCluster {
   return ctx.skip(`Slurm cannot start here: ${started.reason.split('\n')[0]}`);
 }
 
-interface Finished {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function fisherlab(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Finished> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env, CI: 'true' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const fisherlab = (args: string[], env: NodeJS.ProcessEnv = {}) => runCli(bin, args, env);
 
 async function waitFor(what: string, ready: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;

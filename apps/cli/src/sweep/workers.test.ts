@@ -1,10 +1,11 @@
-import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { kubernetesJob, kubernetesJobYaml, validateKubernetesJob } from './emit-k8s.js';
+import { ensureBuiltCli, runCli as runBuiltCli } from './fixtures/built-cli.js';
 import { builtCliPath } from './local-pool.js';
 import { planSweep, readPlan, runDirOf, writePlan } from './plan.js';
 import { parseSweep } from './spec.js';
@@ -19,44 +20,7 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
  * 128 embedded examples, a few dozen steps), so each takes seconds.
  */
 
-const cliRoot = path.resolve(import.meta.dirname, '..', '..');
 const bin = builtCliPath();
-
-/**
- * The children run dist/. A fresh checkout (no dist of the workspace packages) is built with turbo,
- * deps first; a stale CLI build is re-emitted with tsc (type errors are the typecheck task's job, and
- * tsc emits regardless, so another package's work in progress does not block these tests).
- */
-function ensureBuiltCli(): void {
-  const root = path.resolve(cliRoot, '..', '..');
-  const depsBuilt = ['engine', 'datasets', 'models', 'fisher', 'analysis', 'storage'].every((p) =>
-    existsSync(path.join(root, 'packages', p, 'dist', 'index.js')),
-  );
-  if (!depsBuilt || !existsSync(bin)) {
-    execFileSync('pnpm', ['turbo', 'run', 'build', '--filter=@fisherlab/cli', '--output-logs=errors-only'], {
-      cwd: root,
-      env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1' },
-      stdio: 'inherit',
-    });
-    return;
-  }
-  const newest = (dir: string): number =>
-    Math.max(
-      0,
-      ...readdirSync(dir, { withFileTypes: true }).map((e) =>
-        e.isDirectory() ? newest(path.join(dir, e.name)) : statSync(path.join(dir, e.name)).mtimeMs,
-      ),
-    );
-  if (statSync(bin).mtimeMs >= newest(path.join(cliRoot, 'src'))) return;
-  spawnSync(
-    process.execPath,
-    [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
-    {
-      cwd: cliRoot,
-      stdio: 'ignore',
-    },
-  );
-}
 
 const tinyBase = {
   dataset: { name: 'default', trainSubset: 128, testSubset: 64 },
@@ -75,32 +39,8 @@ function plan(name: string, sweep: Record<string, unknown>) {
   return { dir, plan: planned };
 }
 
-interface Finished {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runCli(
-  args: string[],
-  env: NodeJS.ProcessEnv = {},
-  onSpawn?: (child: ChildProcess) => void,
-): Promise<Finished> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env, CI: 'true' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    onSpawn?.(child);
-  });
-}
+const runCli = (args: string[], env: NodeJS.ProcessEnv = {}, onSpawn?: (child: ChildProcess) => void) =>
+  runBuiltCli(bin, args, env, onSpawn);
 
 const meta = (runDir: string) => JSON.parse(readFileSync(path.join(runDir, 'meta.json'), 'utf8'));
 const metrics = (runDir: string) =>
