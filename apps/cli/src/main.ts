@@ -54,6 +54,7 @@ export async function main(argv: string[]): Promise<number> {
 /** Error classes of the packages that mean bad input or a bad environment, never a bug. */
 const INPUT_ERRORS = new Set([
   'DatasetError',
+  'TrainingError',
   'NativeTierError',
   'WriteError',
   'IntegrityError',

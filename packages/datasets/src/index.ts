@@ -32,7 +32,7 @@ export type { TinyImageNetOptions, TinyImageNetProgress } from './loaders/tinyim
 export type { DataCandidate, DataSource, LocateOptions, LocateResult } from './locate.js';
 export { DATA_ENV_VAR, defaultDataRoot, homeCacheRoot } from './locate.js';
 export type { LabelNoiseResult, LabelNoiseSpec } from './noise.js';
-export { applyLabelNoise, formatNoiseSpec, parseNoiseSpec } from './noise.js';
+export { applyLabelNoise, formatNoiseSpec, parseNoiseSpec, RANDOM_NOISE_MODES } from './noise.js';
 export type { RngState } from './rng.js';
 export { deriveSeed, Rng } from './rng.js';
 export { channelStats } from './stats.js';

@@ -9,6 +9,9 @@ import { Rng } from './rng.js';
  *  - 'flip': a fixed class-to-class map (e.g. truck -> automobile); p is taken per mapped source
  *    class (round(p * n_c) of class c), classes absent from the map are untouched.
  */
+/** The modes that need no class map: what a run config can ask for by name. */
+export const RANDOM_NOISE_MODES = ['symmetric', 'uniform'] as const;
+
 export type LabelNoiseSpec =
   | { mode: 'symmetric'; fraction: number; seed: number }
   | { mode: 'uniform'; fraction: number; seed: number }

@@ -24,11 +24,12 @@ export { assertLogitsModel } from './model-output.js';
 export {
   FisherPenalty,
   type FisherPenaltyOptions,
+  PENALTY_KINDS,
   type PenalizedStep,
   type PenaltyKind,
 } from './penalty/fisher_penalty.js';
 export { samplePenaltyLabels } from './penalty/labels.js';
-export type { PenaltyMethod } from './penalty/objective.js';
+export { PENALTY_METHODS, type PenaltyMethod } from './penalty/objective.js';
 export {
   type PenaltyGradientOptions,
   type PenaltyValueAndGradient,

@@ -11,6 +11,7 @@ export {
   saveCheckpointModel,
 } from './checkpoint/checkpoint.js';
 export { fileSystemIOHandler } from './checkpoint/fs-handler.js';
+export type { OptimizerSnapshot, OptimizerSnapshotValues } from './checkpoint/optimizer-state.js';
 export { INIT_SCHEMES, type InitScheme } from './init.js';
 export {
   countTrainableParams,

@@ -19,6 +19,15 @@ export {
   sha256Hex,
   writeManifest,
 } from './manifest.js';
+export type {
+  CurvatureRecord,
+  EvalRecord,
+  FisherRecord,
+  MetricRecord,
+  RunMeta,
+  RunStatus,
+  TrainRecord,
+} from './records.js';
 export {
   ensureDirectory,
   explainWriteError,

@@ -1,6 +1,6 @@
 import type { DownloadProgress } from '@fisherlab/datasets';
+import { DATASET_NAMES } from '@fisherlab/training';
 import { type Command, Option } from 'commander';
-import { DATASET_NAMES } from '../config/schema.js';
 import { EXIT, UserError } from '../errors.js';
 import { formatDuration } from '../run/progress.js';
 

@@ -1,11 +1,15 @@
 import { firstN, type ImageSplit } from '@fisherlab/datasets';
 import { tf } from '@fisherlab/engine';
 import { estimateFisherTrace, type TraceEstimator } from '@fisherlab/fisher';
-import { parseRunConfig } from '../config/load.js';
-import type { RunConfig } from '../config/schema.js';
+import {
+  type PreparedData,
+  parseRunConfig,
+  prepareData,
+  type RunConfig,
+  scoreSplit,
+  startBackend,
+} from '@fisherlab/training';
 import { UserError } from '../errors.js';
-import { startBackend } from '../run/backend.js';
-import { type PreparedData, prepareData, scoreSplit } from '../run/data.js';
 import { loadModelSource } from './model-source.js';
 
 export interface MeasureOptions {

@@ -1,5 +1,5 @@
+import { BACKENDS, DATASET_NAMES, ESTIMATORS } from '@fisherlab/training';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { BACKENDS, DATASET_NAMES, ESTIMATORS } from '../config/schema.js';
 import { UserError } from '../errors.js';
 import type { MeasureOptions } from './measure-actions.js';
 

@@ -3,10 +3,9 @@ import path from 'node:path';
 import type { tf } from '@fisherlab/engine';
 import { loadCheckpointModel } from '@fisherlab/models';
 import { readVerified } from '@fisherlab/storage';
-import { parseRunConfig, readConfigFile } from '../config/load.js';
-import type { RunConfig } from '../config/schema.js';
+import { latestCheckpoint, parseRunConfig, type RunConfig } from '@fisherlab/training';
+import { readConfigFile } from '../config/load.js';
 import { UserError } from '../errors.js';
-import { latestCheckpoint } from '../run/checkpoint.js';
 
 /**
  * A model to measure: either a run directory (its latest checkpoint, and its config for the

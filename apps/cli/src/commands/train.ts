@@ -1,13 +1,11 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { type ConfigChange, latestCheckpoint, parseRunConfig, type RunConfig } from '@fisherlab/training';
 import type { Command } from 'commander';
 import { overridesFromFlags, trainOptions } from '../config/flags.js';
-import { mergeConfig, parseRunConfig, readConfigFile } from '../config/load.js';
+import { mergeConfig, readConfigFile } from '../config/load.js';
 import { describePreset, loadPreset, PRESET_NAMES } from '../config/presets.js';
-import type { RunConfig } from '../config/schema.js';
 import { UserError } from '../errors.js';
-import { latestCheckpoint } from '../run/checkpoint.js';
-import type { ConfigChange } from '../run/trainer.js';
 
 export interface TrainCommandOptions extends Record<string, unknown> {
   config?: string;

@@ -1,6 +1,7 @@
+import { parseRunConfig } from '@fisherlab/training';
 import { describe, expect, it } from 'vitest';
 import { overridesFromFlags } from './flags.js';
-import { mergeConfig, parseRunConfig } from './load.js';
+import { mergeConfig } from './load.js';
 import { loadPreset, PRESET_NAMES } from './presets.js';
 
 const base = { optimizer: { lr: 0.1 }, epochs: 1 };

@@ -1,54 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { RunConfig } from '@fisherlab/training';
 import YAML from 'yaml';
-import { z } from 'zod';
 import { UserError } from '../errors.js';
-import { type RunConfig, RunConfigSchema } from './schema.js';
-
-/** Keys a strict object at `keyPath` of the schema accepts, to list in an "unknown key" error. */
-function allowedKeysAt(schema: z.ZodType, keyPath: readonly PropertyKey[]): string[] | undefined {
-  let current: z.ZodType | undefined = schema;
-  for (const key of [...keyPath, null]) {
-    // unwrap defaults, optionals, nullables, pipes and checks until an object shows up
-    for (let i = 0; i < 8 && current && !(current instanceof z.ZodObject); i++) {
-      const def = (current as unknown as { def: { innerType?: z.ZodType; in?: z.ZodType } }).def;
-      current = def.innerType ?? def.in;
-    }
-    if (!(current instanceof z.ZodObject)) return undefined;
-    if (key === null) return Object.keys(current.shape);
-    current = current.shape[String(key)] as z.ZodType | undefined;
-  }
-  return undefined;
-}
-
-/** One line per problem: the key's path, what was wrong, and what is allowed. */
-export function formatConfigIssues(
-  error: z.ZodError,
-  source: string,
-  schema: z.ZodType = RunConfigSchema,
-): string {
-  const lines = error.issues.map((issue) => {
-    const where = issue.path.length ? issue.path.join('.') : '(top level)';
-    if (issue.code === 'unrecognized_keys') {
-      const allowed = allowedKeysAt(schema, issue.path);
-      const keys = issue.keys.map((k) => (issue.path.length ? `${where}.${k}` : k)).join(', ');
-      return `unknown key ${keys}${allowed ? `; allowed here: ${allowed.join(', ')}` : ''}`;
-    }
-    const missing = issue.code === 'invalid_type' && /received undefined/.test(issue.message);
-    if (missing && (where === 'optimizer' || where === 'optimizer.lr')) {
-      return 'optimizer.lr is required (the learning rate has no default: it is what the experiments vary): pass --lr, e.g. --lr 0.01, or set optimizer.lr in the --config file';
-    }
-    return `${where}: ${issue.message}`;
-  });
-  return `invalid run config (${source}):\n  ${lines.join('\n  ')}`;
-}
-
-/** Validates a config object (from a file, a preset or flags), filling in defaults. */
-export function parseRunConfig(input: unknown, source = 'config'): RunConfig {
-  const result = RunConfigSchema.safeParse(input);
-  if (!result.success) throw new UserError(formatConfigIssues(result.error, source));
-  return result.data;
-}
 
 /** Reads a JSON or YAML file into a plain object (not yet validated). */
 export function readConfigFile(file: string): Record<string, unknown> {

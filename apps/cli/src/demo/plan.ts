@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parseRunConfig } from '../config/load.js';
-import type { RunConfig } from '../config/schema.js';
+import { parseRunConfig, type RunConfig } from '@fisherlab/training';
 import { type PlannedRun, runId, type SweepPlan } from '../sweep/plan.js';
 
 /**

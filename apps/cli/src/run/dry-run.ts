@@ -1,12 +1,8 @@
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { tf } from '@fisherlab/engine';
-import type { RunConfig } from '../config/schema.js';
+import { buildRunModel, prepareData, type RunConfig, runLength, startBackend } from '@fisherlab/training';
 import { UserError } from '../errors.js';
-import { startBackend } from './backend.js';
-import { prepareData } from './data.js';
-import { buildRunModel } from './model.js';
-import { runLength } from './trainer.js';
 
 /** The first existing ancestor of a path (where a new directory would be created). */
 function existingAncestor(dir: string): string {

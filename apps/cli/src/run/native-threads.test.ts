@@ -2,9 +2,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { initBackend } from '@fisherlab/engine';
+import { parseRunConfig, readMetrics } from '@fisherlab/training';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseRunConfig } from '../config/load.js';
-import { readMetrics } from './metrics-log.js';
 import { trainRun } from './trainer.js';
 
 /**

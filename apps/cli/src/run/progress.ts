@@ -3,14 +3,9 @@
  * lines otherwise (CI, files, pipes). Written here because it is one line of text: a progress-bar
  * library would add a dependency for less than this file.
  */
-export interface ProgressFigures {
-  loss?: number;
-  accuracy?: number;
-  traceF?: number;
-  traceFStdErr?: number;
-  penalty?: number | null;
-  testAccuracy?: number;
-}
+import type { ProgressFigures } from '@fisherlab/training';
+
+export type { ProgressFigures };
 
 export interface ProgressSink {
   update(step: number, totalSteps: number, epoch: number, figures: ProgressFigures): void;

@@ -1,10 +1,9 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { parseRunConfig, readMetrics } from '@fisherlab/training';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseRunConfig } from '../config/load.js';
 import { explainError } from '../main.js';
-import { readMetrics } from './metrics-log.js';
 import { trainRun } from './trainer.js';
 
 /**

@@ -14,6 +14,8 @@ export interface StopSignals {
 
 export interface StopSignalOptions {
   say?: (message: string) => void;
+  /** Called once, on the first signal (e.g. to abort an AbortController the run watches). */
+  onStop?: (signal: NodeJS.Signals) => void;
   exit?: (code: number) => void;
   /** A second signal this soon after the first is the same stop (default 1000 ms). */
   sameStopMs?: number;
@@ -37,6 +39,7 @@ export function watchStopSignals(options: StopSignalOptions = {}): StopSignals {
     requested = signal;
     firstAt = Date.now();
     say(`${signal}: checkpointing after this step, then exiting (send it again to exit at once)`);
+    options.onStop?.(signal);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -50,8 +53,3 @@ export function watchStopSignals(options: StopSignalOptions = {}): StopSignals {
     },
   };
 }
-/**
- * Lets the event loop run pending callbacks (signal handlers, timers such as the lock's heartbeat)
- * between steps: a training step is synchronous, so without this they wait for the next I/O.
- */
-export const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

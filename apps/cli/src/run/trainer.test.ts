@@ -2,9 +2,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { composeReport, readRuns } from '@fisherlab/analysis';
+import { parseRunConfig, readMetrics } from '@fisherlab/training';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseRunConfig } from '../config/load.js';
-import { readMetrics } from './metrics-log.js';
 import { trainRun } from './trainer.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'fisherlab-train-'));

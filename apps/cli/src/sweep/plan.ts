@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { mergeConfig, parseRunConfig, setPath } from '../config/load.js';
-import type { RunConfig } from '../config/schema.js';
+import { parseRunConfig, type RunConfig } from '@fisherlab/training';
+import { mergeConfig, setPath } from '../config/load.js';
 import { UserError } from '../errors.js';
 import { ensureDirectory, writeJsonAtomic } from '../run/files.js';
 import type { SweepSpec } from './spec.js';

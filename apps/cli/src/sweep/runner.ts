@@ -1,13 +1,11 @@
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { RunMeta } from '@fisherlab/analysis';
-import { parseRunConfig } from '../config/load.js';
+import { ATTEMPT_FILES, latestCheckpoint, lockRun, parseRunConfig } from '@fisherlab/training';
 import { EXIT, UserError } from '../errors.js';
-import { latestCheckpoint } from '../run/checkpoint.js';
 import { ensureDirectory, writeJsonAtomic } from '../run/files.js';
 import { createProgress, type ProgressSink } from '../run/progress.js';
-import { lockRun } from '../run/run-lock.js';
-import { ATTEMPT_FILES, trainRun } from '../run/trainer.js';
+import { trainRun } from '../run/trainer.js';
 import { PLAN_FILE, type PlannedRun, readPlan, runDirOf } from './plan.js';
 import { readMeta, readRunState } from './run-state.js';
 

@@ -1,6 +1,7 @@
 import path from 'node:path';
+import { formatConfigIssues } from '@fisherlab/training';
 import { z } from 'zod';
-import { formatConfigIssues, mergeConfig, readConfigFile } from '../config/load.js';
+import { mergeConfig, readConfigFile } from '../config/load.js';
 import { loadPreset } from '../config/presets.js';
 import { UserError } from '../errors.js';
 

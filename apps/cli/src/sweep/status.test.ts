@@ -3,7 +3,6 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { lockRun } from '../run/run-lock.js';
 import { planSweep, runDirOf, writePlan } from './plan.js';
 import { readRunState } from './run-state.js';
 
@@ -11,6 +10,7 @@ const LOCK_FILE = 'run.lock';
 const claimRun = (runDir: string, options: { takeOverOtherHosts?: boolean } = {}) =>
   lockRun(runDir, { purpose: 'fisherlab sweep run', ...options });
 
+import { lockRun } from '@fisherlab/training';
 import { parseSweep } from './spec.js';
 import { formatSweepStatus, sweepStatus } from './status.js';
 

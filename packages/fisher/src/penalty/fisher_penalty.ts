@@ -4,7 +4,8 @@ import { preflight } from '../model-output.js';
 import { samplePenaltyLabels } from './labels.js';
 import { type PenaltyMethod, penalizedObjective } from './objective.js';
 
-export type PenaltyKind = 'fisher' | 'gradnorm';
+export const PENALTY_KINDS = ['fisher', 'gradnorm'] as const;
+export type PenaltyKind = (typeof PENALTY_KINDS)[number];
 
 export interface FisherPenaltyOptions {
   /** 'fisher': ŷ sampled from the model's softmax (the Fisher penalty); 'gradnorm': the true labels. */

@@ -10,7 +10,8 @@ import {
 import { preflight } from '../model-output.js';
 import { squaredNormFloat64 } from './squared_norm.js';
 
-export type PenaltyMethod = 'exact' | 'finite-difference';
+export const PENALTY_METHODS = ['exact', 'finite-difference'] as const;
+export type PenaltyMethod = (typeof PENALTY_METHODS)[number];
 
 /** Which labels the penalty's ḡ uses: given ones, or ŷ drawn from the model's softmax on this pass. */
 export type PenaltyLabels = tf.Tensor1D | ((probabilities: Float32Array, classes: number) => Int32Array);

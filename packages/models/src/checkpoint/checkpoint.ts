@@ -2,23 +2,35 @@ import { join } from 'node:path';
 import { tf } from '@fisherlab/engine';
 import { fileSystemIOHandler, readChecked, readModelJson } from './fs-handler.js';
 import {
+  decodeOptimizerSnapshot,
   decodeOptimizerState,
+  encodeOptimizerSnapshot,
   encodeOptimizerState,
   OPTIMIZER_BIN,
   OPTIMIZER_JSON,
+  type OptimizerSnapshot,
+  type OptimizerSnapshotValues,
   type OptimizerStateJson,
 } from './optimizer-state.js';
 
 export interface SaveCheckpointOptions {
-  /** Saved beside the model (optimizer.json + optimizer.bin) so training resumes exactly. */
-  optimizer?: tf.Optimizer;
+  /**
+   * Saved beside the model (optimizer.json + optimizer.bin) so training resumes exactly: a tfjs
+   * optimizer, or any optimizer's state as named slots.
+   */
+  optimizer?: tf.Optimizer | OptimizerSnapshot;
 }
 
 export interface LoadedCheckpoint {
   model: tf.LayersModel;
-  /** Present when the checkpoint holds optimizer state. */
+  /** The tfjs optimizer, rebuilt; present when the checkpoint holds the state of one tfjs knows. */
   optimizer?: tf.Optimizer;
+  /** The saved optimizer state as values, whatever optimizer wrote it; present when there is one. */
+  optimizerState?: OptimizerSnapshotValues;
 }
+
+const isTfOptimizer = (o: tf.Optimizer | OptimizerSnapshot): o is tf.Optimizer =>
+  typeof (o as tf.Optimizer).getWeights === 'function';
 
 /**
  * Saves `model` to directory `dir` as model.json + weights.bin (readable by any tfjs loader), plus
@@ -32,7 +44,9 @@ export async function saveCheckpointModel(
 ): Promise<void> {
   const sidecars: Record<string, Uint8Array> = {};
   if (options.optimizer) {
-    const { json, bin } = await encodeOptimizerState(options.optimizer, model);
+    const { json, bin } = isTfOptimizer(options.optimizer)
+      ? await encodeOptimizerState(options.optimizer, model)
+      : await encodeOptimizerSnapshot(options.optimizer);
     sidecars[OPTIMIZER_BIN] = bin;
     sidecars[OPTIMIZER_JSON] = new TextEncoder().encode(JSON.stringify(json));
   }
@@ -54,6 +68,9 @@ export async function loadCheckpointModel(dir: string): Promise<LoadedCheckpoint
   } catch (error) {
     throw new Error(`${jsonPath}: not valid JSON (${(error as Error).message}); save the checkpoint again`);
   }
+  const optimizerState = decodeOptimizerSnapshot(json, bin, jsonPath);
+  const knownToTfjs = json.className in tf.serialization.SerializationMap.getMap().classNameMap;
+  if (!knownToTfjs) return { model, optimizerState };
   const optimizer = await decodeOptimizerState(json, bin, model, jsonPath);
-  return { model, optimizer };
+  return { model, optimizer, optimizerState };
 }

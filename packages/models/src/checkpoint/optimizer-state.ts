@@ -3,10 +3,14 @@ import { tf } from '@fisherlab/engine';
 export const OPTIMIZER_JSON = 'optimizer.json';
 export const OPTIMIZER_BIN = 'optimizer.bin';
 
-/** optimizer.json: enough to rebuild the optimizer and put its slots back on the right weights. */
+/**
+ * optimizer.json: enough to rebuild the optimizer and put its slots back on the right weights. One
+ * format for every optimizer: tfjs's own (className registered with tfjs serialization) and any
+ * other that hands over an {@link OptimizerSnapshot} (e.g. @fisherlab/training's PyTorch-rule ones).
+ */
 export interface OptimizerStateJson {
   format: 'fisherlab-optimizer-state/1';
-  /** tfjs serialization class name ('SGD', 'Momentum', 'Adam', 'RMSProp', …). */
+  /** tfjs serialization class name ('SGD', 'Momentum', 'Adam', 'RMSProp', …), or another optimizer's name. */
   className: string;
   config: tf.serialization.ConfigDict;
   /** Steps applied so far (Adam's bias correction depends on it). */
@@ -21,6 +25,74 @@ export function stableNames(model: tf.LayersModel): Map<string, string> {
   const names = new Map<string, string>();
   for (const w of model.weights) names.set((w.read() as tf.Variable).name, w.originalName);
   return names;
+}
+
+/** An optimizer's state as named slots: what any optimizer saves and gets back. */
+export interface OptimizerSnapshot {
+  className: string;
+  config: tf.serialization.ConfigDict;
+  iterations: number;
+  /** `weight` is the model weight's stable name (`layer/weight`, LayerVariable.originalName). */
+  slots: { weight: string; slot: string; tensor: tf.Tensor }[];
+}
+
+/** A snapshot read back from disk: slot values as Float32Arrays (no tensors are made). */
+export interface OptimizerSnapshotValues extends Omit<OptimizerSnapshot, 'slots'> {
+  slots: { weight: string; slot: string; shape: number[]; values: Float32Array }[];
+}
+
+/** Serializes a snapshot (its tensors are read, not disposed). */
+export async function encodeOptimizerSnapshot(
+  snapshot: OptimizerSnapshot,
+): Promise<{ json: OptimizerStateJson; bin: Uint8Array }> {
+  const { data, specs } = await tf.io.encodeWeights(
+    snapshot.slots.map((s) => ({ name: `${s.weight}/${s.slot}`, tensor: s.tensor })),
+  );
+  return {
+    json: {
+      format: 'fisherlab-optimizer-state/1',
+      className: snapshot.className,
+      config: snapshot.config,
+      iterations: snapshot.iterations,
+      slots: snapshot.slots.map((s) => ({
+        weight: s.weight,
+        slot: s.slot,
+        shape: [...s.tensor.shape],
+        dtype: s.tensor.dtype,
+      })),
+      weightSpecs: specs,
+    },
+    bin: new Uint8Array(data),
+  };
+}
+
+/** Reads optimizer.json + optimizer.bin back as values, checking the format and that every slot has its data. */
+export function decodeOptimizerSnapshot(
+  json: OptimizerStateJson,
+  bin: Uint8Array,
+  source: string,
+): OptimizerSnapshotValues {
+  checkFormat(json, source);
+  const decoded = tf.io.decodeWeights(bin.slice().buffer, json.weightSpecs);
+  try {
+    const slots = json.slots.map(({ weight, slot, shape }) => {
+      const tensor = decoded[`${weight}/${slot}`];
+      if (!tensor)
+        throw new Error(`${source}: slot data for '${weight}/${slot}' is missing from ${OPTIMIZER_BIN}`);
+      return { weight, slot, shape, values: tensor.dataSync() as Float32Array };
+    });
+    return { className: json.className, config: json.config, iterations: json.iterations, slots };
+  } finally {
+    tf.dispose(Object.values(decoded));
+  }
+}
+
+function checkFormat(json: OptimizerStateJson, source: string): void {
+  if (json.format !== 'fisherlab-optimizer-state/1') {
+    throw new Error(
+      `${source}: expected format 'fisherlab-optimizer-state/1', found ${JSON.stringify(json.format)}; it was written by another tool or version`,
+    );
+  }
 }
 
 /**
@@ -71,11 +143,7 @@ export async function decodeOptimizerState(
   model: tf.LayersModel,
   source: string,
 ): Promise<tf.Optimizer> {
-  if (json.format !== 'fisherlab-optimizer-state/1') {
-    throw new Error(
-      `${source}: expected format 'fisherlab-optimizer-state/1', found ${JSON.stringify(json.format)}; it was written by another tool or version`,
-    );
-  }
+  checkFormat(json, source);
   const registered = tf.serialization.SerializationMap.getMap().classNameMap[json.className];
   if (!registered) {
     throw new Error(

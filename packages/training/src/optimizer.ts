@@ -1,4 +1,7 @@
 import { tf } from '@fisherlab/engine';
+import type { OptimizerSnapshot, OptimizerSnapshotValues } from '@fisherlab/models';
+
+export const OPTIMIZER_NAMES = ['sgd', 'adam'] as const;
 
 /**
  * SGD (with momentum, Nesterov, weight decay) and Adam with PyTorch's update rules, written here
@@ -10,19 +13,17 @@ import { tf } from '@fisherlab/engine';
  * Weight decay applies only to the weights named in `decayable` (kernels, not biases or BN).
  */
 export interface OptimizerSettings {
-  name: 'sgd' | 'adam';
+  name: (typeof OPTIMIZER_NAMES)[number];
   momentum: number;
   nesterov: boolean;
   weightDecay: number;
 }
 
-export interface OptimizerState {
-  step: number;
-  /** Per-weight buffers, keyed `<index in trainableWeights>/<slot>` (names change between processes). */
-  slots: Record<string, { shape: number[]; values: number[] | Float32Array }>;
-}
+/** The className an optimizer's state is saved under (one checkpoint format: @fisherlab/models'). */
+const CLASS_NAME = { sgd: 'fisherlab.SGD', adam: 'fisherlab.Adam' } as const;
 
 export class Optimizer {
+  /** Buffers keyed `<weight's stable name>/<slot>` (variable names change between processes). */
   private slots = new Map<string, tf.Variable>();
   private stepCount = 0;
 
@@ -36,7 +37,8 @@ export class Optimizer {
     this.stepCount += 1;
     const { momentum: mu, nesterov, weightDecay } = this.settings;
     tf.tidy(() => {
-      for (const [index, weight] of weights.entries()) {
+      for (const weight of weights) {
+        const key = weight.originalName;
         const grad = grads[(weight.read() as tf.Variable).name] ?? grads[weight.name];
         if (!grad) continue;
         const w = weight.read();
@@ -45,17 +47,17 @@ export class Optimizer {
         let update: tf.Tensor;
         if (this.settings.name === 'sgd') {
           if (mu > 0) {
-            const buffer = this.slots.get(`${index}/momentum`);
+            const buffer = this.slots.get(`${key}/momentum`);
             if (buffer) buffer.assign(buffer.mul(mu).add(g));
-            const b = buffer ?? this.slot(index, 'momentum', () => g);
+            const b = buffer ?? this.slot(key, 'momentum', () => g);
             update = nesterov ? g.add(b.mul(mu)) : b;
           } else {
             update = g;
           }
         } else {
           const [beta1, beta2, eps] = [0.9, 0.999, 1e-8];
-          const m = this.slot(index, 'm', () => tf.zerosLike(g));
-          const v = this.slot(index, 'v', () => tf.zerosLike(g));
+          const m = this.slot(key, 'm', () => tf.zerosLike(g));
+          const v = this.slot(key, 'v', () => tf.zerosLike(g));
           m.assign(m.mul(beta1).add(g.mul(1 - beta1)));
           v.assign(v.mul(beta2).add(g.square().mul(1 - beta2)));
           const mHat = m.div(1 - beta1 ** this.stepCount);
@@ -67,8 +69,8 @@ export class Optimizer {
     });
   }
 
-  private slot(index: number, name: string, init: () => tf.Tensor): tf.Variable {
-    const key = `${index}/${name}`;
+  private slot(weight: string, name: string, init: () => tf.Tensor): tf.Variable {
+    const key = `${weight}/${name}`;
     let slot = this.slots.get(key);
     if (!slot) {
       slot = tf.variable(init(), false, `opt/${key}/${this.slots.size}`);
@@ -81,22 +83,38 @@ export class Optimizer {
     return this.stepCount;
   }
 
-  async getState(): Promise<OptimizerState> {
-    const slots: OptimizerState['slots'] = {};
-    for (const [key, variable] of this.slots) {
-      slots[key] = { shape: variable.shape, values: (await variable.data()) as Float32Array };
-    }
-    return { step: this.stepCount, slots };
+  /** The state as named slots (the tensors are the optimizer's own: save them before the next apply). */
+  snapshot(): OptimizerSnapshot {
+    return {
+      className: CLASS_NAME[this.settings.name],
+      config: { ...this.settings },
+      iterations: this.stepCount,
+      slots: [...this.slots].map(([key, tensor]) => {
+        const cut = key.lastIndexOf('/');
+        return { weight: key.slice(0, cut), slot: key.slice(cut + 1), tensor };
+      }),
+    };
   }
 
-  setState(state: OptimizerState): void {
-    this.dispose();
-    this.stepCount = state.step;
-    for (const [key, { shape, values }] of Object.entries(state.slots)) {
-      this.slots.set(
-        key,
-        tf.variable(tf.tensor(Float32Array.from(values), shape), false, `opt/${key}/${this.slots.size}`),
+  /** Puts back a state saved by {@link snapshot}; refuses one of another optimizer or model. */
+  restore(state: OptimizerSnapshotValues, weights: readonly tf.LayerVariable[], source: string): void {
+    if (state.className !== CLASS_NAME[this.settings.name]) {
+      throw new Error(
+        `${source}: optimizer state of ${state.className}, but this run uses ${CLASS_NAME[this.settings.name]}; resume with the config the checkpoint was made with`,
       );
+    }
+    const shapes = new Map(weights.map((w) => [w.originalName, w.shape.join('x')]));
+    for (const { weight, slot, shape } of state.slots) {
+      if (shapes.get(weight) !== shape.join('x'))
+        throw new Error(
+          `${source}: slot '${slot}' of '${weight}' (shape [${shape}]) has no weight of that name and shape in this model; the optimizer state belongs to another architecture`,
+        );
+    }
+    this.dispose();
+    this.stepCount = state.iterations;
+    for (const { weight, slot, shape, values } of state.slots) {
+      const key = `${weight}/${slot}`;
+      this.slots.set(key, tf.variable(tf.tensor(values, shape), false, `opt/${key}/${this.slots.size}`));
     }
   }
 

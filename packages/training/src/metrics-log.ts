@@ -10,9 +10,7 @@ import {
   statSync,
   writeSync,
 } from 'node:fs';
-import type { MetricRecord } from '@fisherlab/analysis';
-import { IntegrityError } from '@fisherlab/storage';
-import { explainWriteError } from './files.js';
+import { explainWriteError, IntegrityError, type MetricRecord } from '@fisherlab/storage';
 
 /** What a checkpoint recorded about metrics.jsonl: its length and the SHA-256 of those bytes. */
 export interface MetricsMark {

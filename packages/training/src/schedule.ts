@@ -1,6 +1,8 @@
+export const SCHEDULE_KINDS = ['constant', 'step', 'cosine'] as const;
+
 /** The learning rate at a (fractional) epoch: warm-up, then constant, step or cosine decay. */
 export interface ScheduleSettings {
-  kind: 'constant' | 'step' | 'cosine';
+  kind: (typeof SCHEDULE_KINDS)[number];
   warmupEpochs: number;
   milestones: number[];
   gamma: number;

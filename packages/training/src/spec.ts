@@ -1,21 +1,21 @@
+import { DATASET_NAMES as CATALOG_DATASETS, RANDOM_NOISE_MODES } from '@fisherlab/datasets';
+import { BACKEND_PREFERENCE } from '@fisherlab/engine';
+import { PENALTY_KINDS, PENALTY_METHODS, TRACE_ESTIMATORS } from '@fisherlab/fisher';
 import { z } from 'zod';
+import { TrainingError } from './errors.js';
+import { OPTIMIZER_NAMES } from './optimizer.js';
+import { SCHEDULE_KINDS } from './schedule.js';
 
 /**
- * The run config: one file describes one run. Every key has a default except where a run cannot be
- * guessed; unknown keys are refused (a typo must not silently train the wrong thing).
+ * The run spec (a run config file's contents): one spec describes one run. Every key has a default
+ * except where a run cannot be guessed; unknown keys are refused (a typo must not silently train
+ * the wrong thing). The choices come from the packages that implement them.
  */
 
-export const DATASET_NAMES = [
-  'default',
-  'fashion-mnist-embedded',
-  'fashion-mnist',
-  'mnist',
-  'cifar10',
-  'cifar100',
-  'tinyimagenet',
-] as const;
-export const ESTIMATORS = ['exact', 'mc', 'minibatch', 'empirical'] as const;
-export const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+/** Datasets a spec can name: the catalog's, plus 'default' (the embedded Fashion-MNIST subset). */
+export const DATASET_NAMES = ['default', ...CATALOG_DATASETS] as const;
+export const ESTIMATORS = TRACE_ESTIMATORS;
+export const BACKENDS = ['auto', ...BACKEND_PREFERENCE] as const;
 
 const positiveInt = z.number().int().positive();
 
@@ -23,7 +23,7 @@ export const NoiseSchema = z.strictObject({
   /** Fraction of training labels replaced, in [0, 1]. */
   fraction: z.number().min(0).max(1),
   /** symmetric: a uniformly random *different* class; uniform: a uniformly random class. */
-  mode: z.enum(['symmetric', 'uniform']).default('symmetric'),
+  mode: z.enum(RANDOM_NOISE_MODES).default('symmetric'),
 });
 
 export const DatasetSchema = z.strictObject({
@@ -50,7 +50,7 @@ export const ModelSchema = z.strictObject({
 });
 
 export const OptimizerSchema = z.strictObject({
-  name: z.enum(['sgd', 'adam']).default('sgd'),
+  name: z.enum(OPTIMIZER_NAMES).default('sgd'),
   lr: z.number().positive(),
   momentum: z.number().min(0).lt(1).default(0),
   nesterov: z.boolean().default(false),
@@ -59,7 +59,7 @@ export const OptimizerSchema = z.strictObject({
 });
 
 export const ScheduleSchema = z.strictObject({
-  kind: z.enum(['constant', 'step', 'cosine']).default('constant'),
+  kind: z.enum(SCHEDULE_KINDS).default('constant'),
   /** Linear warm-up from 0 over this many epochs (fractional allowed). */
   warmupEpochs: z.number().min(0).default(0),
   /** step: multiply the rate by `gamma` at each of these epochs. */
@@ -69,12 +69,12 @@ export const ScheduleSchema = z.strictObject({
 
 export const PenaltySchema = z.strictObject({
   /** fisher: ‖mean g(x, ŷ)‖² with ŷ sampled from the model; gradnorm: with the true labels. */
-  kind: z.enum(['none', 'fisher', 'gradnorm']).default('none'),
+  kind: z.enum(['none', ...PENALTY_KINDS]).default('none'),
   alpha: z.number().min(0).default(0),
   /** Apply the penalty every k steps (k = 1: every step). */
   every: positiveInt.default(1),
   /** exact: double backprop; finite-difference: two-point Hessian-vector product (checked first). */
-  method: z.enum(['exact', 'finite-difference']).default('exact'),
+  method: z.enum(PENALTY_METHODS).default('exact'),
   excludeBatchNorm: z.boolean().default(true),
 });
 
@@ -153,3 +153,48 @@ export const RunConfigSchema = z
 
 export type RunConfig = z.output<typeof RunConfigSchema>;
 export type RunConfigInput = z.input<typeof RunConfigSchema>;
+
+/** Keys a strict object at `keyPath` of the schema accepts, to list in an "unknown key" error. */
+function allowedKeysAt(schema: z.ZodType, keyPath: readonly PropertyKey[]): string[] | undefined {
+  let current: z.ZodType | undefined = schema;
+  for (const key of [...keyPath, null]) {
+    // unwrap defaults, optionals, nullables, pipes and checks until an object shows up
+    for (let i = 0; i < 8 && current && !(current instanceof z.ZodObject); i++) {
+      const def = (current as unknown as { def: { innerType?: z.ZodType; in?: z.ZodType } }).def;
+      current = def.innerType ?? def.in;
+    }
+    if (!(current instanceof z.ZodObject)) return undefined;
+    if (key === null) return Object.keys(current.shape);
+    current = current.shape[String(key)] as z.ZodType | undefined;
+  }
+  return undefined;
+}
+
+/** One line per problem: the key's path, what was wrong, and what is allowed. */
+export function formatConfigIssues(
+  error: z.ZodError,
+  source: string,
+  schema: z.ZodType = RunConfigSchema,
+): string {
+  const lines = error.issues.map((issue) => {
+    const where = issue.path.length ? issue.path.join('.') : '(top level)';
+    if (issue.code === 'unrecognized_keys') {
+      const allowed = allowedKeysAt(schema, issue.path);
+      const keys = issue.keys.map((k) => (issue.path.length ? `${where}.${k}` : k)).join(', ');
+      return `unknown key ${keys}${allowed ? `; allowed here: ${allowed.join(', ')}` : ''}`;
+    }
+    const missing = issue.code === 'invalid_type' && /received undefined/.test(issue.message);
+    if (missing && (where === 'optimizer' || where === 'optimizer.lr')) {
+      return 'optimizer.lr is required (the learning rate has no default: it is what the experiments vary): pass --lr, e.g. --lr 0.01, or set optimizer.lr in the config (a --config file, or the spec given to train())';
+    }
+    return `${where}: ${issue.message}`;
+  });
+  return `invalid run config (${source}):\n  ${lines.join('\n  ')}`;
+}
+
+/** Validates a run config (from a file, a preset, flags or code), filling in defaults; TrainingError lists every problem. */
+export function parseRunConfig(input: unknown, source = 'config'): RunConfig {
+  const result = RunConfigSchema.safeParse(input);
+  if (!result.success) throw new TrainingError(formatConfigIssues(result.error, source));
+  return result.data;
+}

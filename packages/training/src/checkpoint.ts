@@ -1,13 +1,25 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { MANIFEST_FILE, readVerified, writeManifest } from '@fisherlab/storage';
-import { UserError } from '../errors.js';
-import { ensureDirectory, writeFileAtomic, writeJsonAtomic } from './files.js';
-import type { OptimizerState } from './optimizer.js';
+import type { tf } from '@fisherlab/engine';
+import {
+  loadCheckpointModel,
+  type OptimizerSnapshot,
+  type OptimizerSnapshotValues,
+  saveCheckpointModel,
+} from '@fisherlab/models';
+import {
+  ensureDirectory,
+  MANIFEST_FILE,
+  readVerified,
+  writeJsonAtomic,
+  writeManifest,
+} from '@fisherlab/storage';
+import { TrainingError } from './errors.js';
 
 /**
  * Checkpoints live in `<run>/checkpoints/step-<N>/` and `<run>/checkpoint.json` names the latest
- * complete one. A checkpoint directory is written in full (each file atomically, then manifest.json
+ * complete one. A checkpoint is @fisherlab/models' checkpoint (model.json, weights.bin,
+ * optimizer.json, optimizer.bin: loadable with loadCheckpointModel) plus state.json. A checkpoint directory is written in full (each file atomically, then manifest.json
  * with every file's length and SHA-256) before the pointer moves to it, and older ones are removed
  * only after that: a kill at any moment leaves the previous checkpoint valid and pointed to, and a
  * file damaged later is named when the run resumes instead of loading as other numbers.
@@ -48,7 +60,7 @@ export function latestCheckpoint(runDir: string): CheckpointPointer | undefined 
     }
     return pointer;
   } catch (error) {
-    throw new UserError(
+    throw new TrainingError(
       `checkpoint pointer ${file} is unreadable (${(error as Error).message}); the run cannot resume from it: start it again with another --output (or delete ${runDir} to reuse the name)`,
     );
   }
@@ -56,9 +68,8 @@ export function latestCheckpoint(runDir: string): CheckpointPointer | undefined 
 
 export interface CheckpointPayload {
   state: TrainerState;
-  optimizer: OptimizerState;
-  /** Writes the model's files (model.json, weights.bin) into the given directory. */
-  saveModel: (dir: string) => Promise<void>;
+  model: tf.LayersModel;
+  optimizer: OptimizerSnapshot;
 }
 
 export async function writeCheckpoint(
@@ -69,18 +80,7 @@ export async function writeCheckpoint(
   const dir = path.join(runDir, relative);
   rmSync(dir, { recursive: true, force: true });
   ensureDirectory(dir);
-  await payload.saveModel(dir);
-  const { slots, step } = payload.optimizer;
-  const index: Record<string, { shape: number[]; offset: number; length: number }> = {};
-  let total = 0;
-  for (const [key, slot] of Object.entries(slots)) {
-    index[key] = { shape: slot.shape, offset: total, length: slot.values.length };
-    total += slot.values.length;
-  }
-  const buffer = new Float32Array(total);
-  for (const [key, slot] of Object.entries(slots)) buffer.set(slot.values, index[key]!.offset);
-  writeFileAtomic(path.join(dir, 'optimizer.bin'), new Uint8Array(buffer.buffer));
-  writeJsonAtomic(path.join(dir, 'optimizer.json'), { step, slots: index });
+  await saveCheckpointModel(dir, payload.model, { optimizer: payload.optimizer });
   writeJsonAtomic(path.join(dir, 'state.json'), payload.state);
   writeManifest(
     dir,
@@ -101,38 +101,38 @@ export async function writeCheckpoint(
 const damagedCheckpointFix = (runDir: string) =>
   `the checkpoint cannot be trusted, so the run cannot resume from it; restore the file from a backup, or start the run again with another --output (or delete ${runDir} to reuse the name)`;
 
+export interface LoadedRunCheckpoint {
+  dir: string;
+  state: TrainerState;
+  /** The saved model (the caller copies its weights and disposes it). */
+  model: tf.LayersModel;
+  optimizer: OptimizerSnapshotValues;
+}
+
 /**
  * Reads the checkpoint the pointer names, after checking every file against its manifest (a
  * damaged or missing file throws an IntegrityError naming it).
  */
-export function readCheckpoint(
+export async function readCheckpoint(
   runDir: string,
   pointer: CheckpointPointer,
-): { state: TrainerState; optimizer: OptimizerState; dir: string } {
+): Promise<LoadedRunCheckpoint> {
   const dir = path.join(runDir, pointer.dir);
   const files = readVerified(dir, damagedCheckpointFix(runDir));
-  const json = <T>(name: string): T => {
-    const bytes = files.get(name);
-    if (!bytes)
-      throw new UserError(
-        `${path.join(dir, MANIFEST_FILE)} does not list ${name}; ${damagedCheckpointFix(runDir)}`,
-      );
-    return JSON.parse(bytes.toString('utf8')) as T;
-  };
-  const state = json<TrainerState>('state.json');
-  const meta = json<{
-    step: number;
-    slots: Record<string, { shape: number[]; offset: number; length: number }>;
-  }>('optimizer.json');
-  const bytes = files.get('optimizer.bin');
-  if (!bytes)
-    throw new UserError(
-      `${path.join(dir, MANIFEST_FILE)} does not list optimizer.bin; ${damagedCheckpointFix(runDir)}`,
+  const stateBytes = files.get('state.json');
+  if (!stateBytes)
+    throw new TrainingError(
+      `${path.join(dir, MANIFEST_FILE)} does not list state.json; ${damagedCheckpointFix(runDir)}`,
     );
-  const all = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
-  const slots: OptimizerState['slots'] = {};
-  for (const [key, { shape, offset, length }] of Object.entries(meta.slots)) {
-    slots[key] = { shape, values: all.slice(offset, offset + length) };
+  const state = JSON.parse(stateBytes.toString('utf8')) as TrainerState;
+  const loaded = await loadCheckpointModel(dir);
+  if (!loaded.optimizer && !loaded.optimizerState) {
+    loaded.model.dispose();
+    throw new TrainingError(
+      `${dir} holds no optimizer state in the checkpoint format this version reads (model.json does not list optimizer.json); ` +
+        'finish the run with the FisherLab version that started it, or start it again with another --output',
+    );
   }
-  return { state, optimizer: { step: meta.step, slots }, dir };
+  loaded.optimizer?.dispose();
+  return { dir, state, model: loaded.model, optimizer: loaded.optimizerState! };
 }

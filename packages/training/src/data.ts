@@ -1,4 +1,3 @@
-import type { EvalRecord } from '@fisherlab/analysis';
 import {
   applyLabelNoise,
   BatchIterator,
@@ -15,11 +14,10 @@ import {
   validationSplit,
 } from '@fisherlab/datasets';
 import { softmaxCrossEntropyPerExample, tf } from '@fisherlab/engine';
-import type { RunConfig } from '../config/schema.js';
-import { UserError } from '../errors.js';
-
-/** Stream ids for derived seeds (see STREAM in trainer.ts for the others). */
-const DATA_STREAM = { shuffle: 2, noise: 4, trackSubset: 7, subset: 9, validation: 10 } as const;
+import type { EvalRecord } from '@fisherlab/storage';
+import { TrainingError } from './errors.js';
+import type { RunConfig } from './spec.js';
+import { STREAM } from './streams.js';
 
 export interface TensorBatch {
   x: tf.Tensor4D;
@@ -64,7 +62,7 @@ export async function prepareData(config: RunConfig): Promise<PreparedData> {
     });
   } catch (error) {
     if (error instanceof DatasetError || error instanceof Error) {
-      throw new UserError(`dataset '${c.name}': ${error.message}`);
+      throw new TrainingError(`dataset '${c.name}': ${error.message}`);
     }
     throw error;
   }
@@ -72,21 +70,21 @@ export async function prepareData(config: RunConfig): Promise<PreparedData> {
   let train = dataset.train;
   if (c.trainSubset !== undefined) {
     if (c.trainSubset > train.count) {
-      throw new UserError(
+      throw new TrainingError(
         `dataset.trainSubset is ${c.trainSubset} but ${c.name} has ${train.count} training examples`,
       );
     }
     train = classBalancedSubset(train, {
       size: c.trainSubset,
       numClasses,
-      seed: deriveSeed(config.seed, DATA_STREAM.subset),
+      seed: deriveSeed(config.seed, STREAM.subset),
     }).split;
   }
   let validation: ImageSplit | null = null;
   if (c.validationFraction > 0) {
     const split = validationSplit(train, {
       size: c.validationFraction,
-      seed: deriveSeed(config.seed, DATA_STREAM.validation),
+      seed: deriveSeed(config.seed, STREAM.validation),
     });
     train = split.train;
     validation = split.validation;
@@ -96,7 +94,7 @@ export async function prepareData(config: RunConfig): Promise<PreparedData> {
     noise = applyLabelNoise(train.labels, numClasses, {
       mode: c.noise.mode,
       fraction: c.noise.fraction,
-      seed: deriveSeed(config.seed, DATA_STREAM.noise),
+      seed: deriveSeed(config.seed, STREAM.noise),
     });
     train = { ...train, labels: noise.labels };
   }
@@ -129,7 +127,7 @@ export async function prepareData(config: RunConfig): Promise<PreparedData> {
       if (!iterator || current?.epoch !== position.epoch || current.index !== position.index) {
         iterator = new BatchIterator(train, {
           batchSize: config.batchSize,
-          seed: deriveSeed(config.seed, DATA_STREAM.shuffle),
+          seed: deriveSeed(config.seed, STREAM.shuffle),
           augment: c.augment,
           normalize: normalization,
           position,
@@ -141,7 +139,7 @@ export async function prepareData(config: RunConfig): Promise<PreparedData> {
     trackingSet(size) {
       if (!tracking) {
         const n = Math.min(size, train.count);
-        const indices = Rng.fromSeed(deriveSeed(config.seed, DATA_STREAM.trackSubset))
+        const indices = Rng.fromSeed(deriveSeed(config.seed, STREAM.trackSubset))
           .permutation(train.count)
           .slice(0, n)
           .sort();

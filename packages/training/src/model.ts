@@ -1,16 +1,11 @@
 import { createHash } from 'node:crypto';
 import { deriveSeed } from '@fisherlab/datasets';
 import type { tf } from '@fisherlab/engine';
-import {
-  createModel,
-  decayableVariables,
-  loadCheckpointModel,
-  type ModelSpec,
-  saveCheckpointModel,
-} from '@fisherlab/models';
-import type { RunConfig } from '../config/schema.js';
-import { UserError } from '../errors.js';
+import { createModel, decayableVariables, type ModelSpec } from '@fisherlab/models';
 import type { PreparedData } from './data.js';
+import { TrainingError } from './errors.js';
+import type { RunConfig } from './spec.js';
+import { STREAM } from './streams.js';
 
 /** A run's model and the weight sets the optimizer and the penalty need. */
 export interface RunModel {
@@ -29,13 +24,13 @@ export function buildRunModel(
     arch: config.model.arch,
     inputShape: data.inputShape,
     numClasses: data.numClasses,
-    seed: deriveSeed(config.seed, 1),
+    seed: deriveSeed(config.seed, STREAM.init),
   } as ModelSpec;
   let model: tf.LayersModel;
   try {
     model = createModel(spec);
   } catch (error) {
-    throw new UserError(`model: ${(error as Error).message} (config keys model.arch / model.options)`);
+    throw new TrainingError(`model: ${(error as Error).message} (config keys model.arch / model.options)`);
   }
   return {
     model,
@@ -51,20 +46,12 @@ export function modelSignature(model: tf.LayersModel): string {
   return `${model.name}:${model.weights.length}w:${hash}`;
 }
 
-export const saveRunModel = (runModel: RunModel, dir: string): Promise<void> =>
-  saveCheckpointModel(dir, runModel.model);
-
-/** Loads saved weights into the run's (already built) model, after checking they fit it. */
-export async function loadRunModelWeights(runModel: RunModel, dir: string): Promise<void> {
-  const { model: saved } = await loadCheckpointModel(dir);
-  try {
-    if (modelSignature(saved) !== modelSignature(runModel.model)) {
-      throw new UserError(
-        `checkpoint ${dir} holds ${modelSignature(saved)}, but this config builds ${modelSignature(runModel.model)}; use the config the checkpoint was made with`,
-      );
-    }
-    runModel.model.setWeights(saved.getWeights());
-  } finally {
-    saved.dispose();
+/** Copies a checkpoint's weights into the run's (already built) model, after checking they fit it. */
+export function copyCheckpointWeights(runModel: RunModel, saved: tf.LayersModel, dir: string): void {
+  if (modelSignature(saved) !== modelSignature(runModel.model)) {
+    throw new TrainingError(
+      `checkpoint ${dir} was made by another architecture (${modelSignature(saved)}) than this config builds (${modelSignature(runModel.model)}); resume with the config it was made with, or start a new --output`,
+    );
   }
+  runModel.model.setWeights(saved.getWeights());
 }

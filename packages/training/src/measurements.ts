@@ -7,14 +7,11 @@ import {
   type TraceEstimate,
   topHessianEigenvalue,
 } from '@fisherlab/fisher';
-import type { RunConfig } from '../config/schema.js';
 import type { PreparedData } from './data.js';
 import type { RunModel } from './model.js';
 import type { StepResult } from './objective.js';
-
-const TRACE_STREAM = 6;
-const PENALTY_STREAM = 5;
-const CURVATURE_STREAM = 8;
+import type { RunConfig } from './spec.js';
+import { STREAM } from './streams.js';
 
 /** Tr(F) of the run's model on its fixed tracking subset (BatchNorm in inference mode). */
 export async function measureFisherTrace(
@@ -30,7 +27,7 @@ export async function measureFisherTrace(
     {
       estimator: config.tracking.estimator,
       batchSize: 128,
-      seed: deriveSeed(config.seed, TRACE_STREAM, step),
+      seed: deriveSeed(config.seed, STREAM.traceLabels, step),
     },
   );
 }
@@ -48,7 +45,7 @@ export function createPenalizedStep(config: RunConfig, runModel: RunModel): Pena
     every: 1, // the trainer decides which steps are penalized (config.penalty.every)
     excludeBatchNorm: config.penalty.excludeBatchNorm,
     method: config.penalty.method,
-    seed: deriveSeed(config.seed, PENALTY_STREAM),
+    seed: deriveSeed(config.seed, STREAM.penaltyLabels),
   });
   return (x, y, step) => {
     const result = penalty.step(runModel.model, x, y, step);
@@ -86,7 +83,7 @@ export async function measureCurvature(
   const n = Math.min(config.tracking.curvatureSubset, set.labels.length);
   const batch = { x: set.x.slice(0, n), labels: tf.tensor1d(set.labels.subarray(0, n), 'int32') };
   try {
-    const seed = deriveSeed(config.seed, CURVATURE_STREAM, step);
+    const seed = deriveSeed(config.seed, STREAM.curvature, step);
     const trace = hutchinsonHessianTrace(runModel.model, batch, { probes: 20, seed, batchSize: 128 });
     const top = topHessianEigenvalue(runModel.model, batch, { maxIterations: 20, seed, batchSize: 128 });
     return { traceH: trace.value, traceHStdErr: trace.standardError, topEigenvalue: top.value };

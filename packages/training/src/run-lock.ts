@@ -7,7 +7,7 @@ import {
   LockHeldError,
   runLockFile,
 } from '@fisherlab/storage';
-import { UserError } from '../errors.js';
+import { TrainingError } from './errors.js';
 
 /**
  * The lock every writer of a run directory holds (train, train --resume, sweep workers): a second
@@ -24,7 +24,7 @@ export function lockRun(
     if (error instanceof LockHeldError) {
       const { holder } = error;
       const local = holder.host === os.hostname();
-      throw new UserError(
+      throw new TrainingError(
         `${path.resolve(runDir)} is in use by another process: ${holder.purpose}, ${error.reason}, since ${holder.startedAt}. ` +
           `Let it finish${local ? ` (or stop it: kill ${holder.pid})` : ''}, or use another --output. The lock is ${error.file}.`,
       );
