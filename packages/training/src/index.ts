@@ -26,7 +26,14 @@ export {
   type PenalizedStep,
 } from './measurements.js';
 export { MetricsLog, type MetricsMark, readMetrics } from './metrics-log.js';
-export { buildRunModel, copyCheckpointWeights, modelSignature, type RunModel } from './model.js';
+export {
+  buildRunModel,
+  copyCheckpointWeights,
+  customRunModel,
+  type ModelInputs,
+  modelSignature,
+  type RunModel,
+} from './model.js';
 export { accuracyOf, plainStep, type StepResult } from './objective.js';
 // The pieces train() is built from, for loops of your own
 export { OPTIMIZER_NAMES, Optimizer, type OptimizerSettings } from './optimizer.js';

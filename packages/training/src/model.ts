@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { deriveSeed } from '@fisherlab/datasets';
 import type { tf } from '@fisherlab/engine';
+import { assertLogitsModel } from '@fisherlab/fisher';
 import { createModel, decayableVariables, type ModelSpec } from '@fisherlab/models';
 import type { PreparedData } from './data.js';
 import { TrainingError } from './errors.js';
@@ -39,11 +40,38 @@ export function buildRunModel(
   };
 }
 
+/** What a caller-built model is given: the data's image shape and class count. */
+export interface ModelInputs {
+  inputShape: [number, number, number];
+  numClasses: number;
+}
+
+/** A model the caller built (any LayersModel with logits), with the weight sets training needs. */
+export function customRunModel(
+  build: (inputs: ModelInputs) => tf.LayersModel,
+  data: Pick<PreparedData, 'inputShape' | 'numClasses'>,
+): RunModel {
+  const model = build({ inputShape: data.inputShape, numClasses: data.numClasses });
+  try {
+    assertLogitsModel(model, 'train() options.model');
+  } catch (error) {
+    model.dispose();
+    throw new TrainingError((error as Error).message);
+  }
+  return {
+    model,
+    decayable: new Set(decayableVariables(model).map((v) => v.name)),
+    dispose: () => model.dispose(),
+  };
+}
+
 /** A fingerprint of the architecture (layer classes and weight shapes), to refuse foreign checkpoints. */
 export function modelSignature(model: tf.LayersModel): string {
-  const layout = model.weights.map((w) => `${w.shape.join('x')}`).join(',');
-  const hash = createHash('sha256').update(layout).digest('hex').slice(0, 12);
-  return `${model.name}:${model.weights.length}w:${hash}`;
+  // Not the model's name: tfjs numbers unnamed models per process (sequential_1, sequential_2, ...).
+  const layers = model.layers.map((l) => l.getClassName()).join(',');
+  const weights = model.weights.map((w) => `${w.shape.join('x')}`).join(',');
+  const hash = createHash('sha256').update(`${layers};${weights}`).digest('hex').slice(0, 12);
+  return `${model.layers.length}l:${model.weights.length}w:${hash}`;
 }
 
 /** Copies a checkpoint's weights into the run's (already built) model, after checking they fit it. */

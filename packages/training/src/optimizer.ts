@@ -73,7 +73,7 @@ export class Optimizer {
     const key = `${weight}/${name}`;
     let slot = this.slots.get(key);
     if (!slot) {
-      slot = tf.variable(init(), false, `opt/${key}/${this.slots.size}`);
+      slot = tf.variable(init(), false); // tfjs names it: two optimizers may train copies of one model
       this.slots.set(key, slot);
     }
     return slot;
@@ -113,8 +113,9 @@ export class Optimizer {
     this.dispose();
     this.stepCount = state.iterations;
     for (const { weight, slot, shape, values } of state.slots) {
-      const key = `${weight}/${slot}`;
-      this.slots.set(key, tf.variable(tf.tensor(values, shape), false, `opt/${key}/${this.slots.size}`));
+      const initial = tf.tensor(values, shape);
+      this.slots.set(`${weight}/${slot}`, tf.variable(initial, false));
+      initial.dispose();
     }
   }
 

@@ -28,7 +28,14 @@ import {
 import { TrainingError } from './errors.js';
 import { createPenalizedStep, measureCurvature, measureFisherTrace } from './measurements.js';
 import type { MetricsLog } from './metrics-log.js';
-import { buildRunModel, copyCheckpointWeights, modelSignature, type RunModel } from './model.js';
+import {
+  buildRunModel,
+  copyCheckpointWeights,
+  customRunModel,
+  type ModelInputs,
+  modelSignature,
+  type RunModel,
+} from './model.js';
 import { plainStep, type StepResult } from './objective.js';
 import { Optimizer } from './optimizer.js';
 import { RunDirectory } from './run-directory.js';
@@ -76,6 +83,12 @@ export interface TrainOptions {
   configChanges?: ConfigChange[];
   /** Extra entries for meta.json's `versions` (e.g. the calling tool's own version). */
   versions?: Record<string, string>;
+  /**
+   * Trains a model of your own (any LayersModel that outputs logits) instead of the zoo's
+   * `spec.model`; config.json then records `model.arch: 'custom'`. Called once per train() call,
+   * so a resume must build the same architecture (the checkpoint is checked against it).
+   */
+  model?: (inputs: ModelInputs) => tf.LayersModel;
 }
 
 /** A config key changed when a run was resumed, as recorded in meta.json. */
@@ -143,7 +156,8 @@ export async function train(
   spec: RunConfigInput | RunConfig,
   options: TrainOptions = {},
 ): Promise<TrainOutcome> {
-  const config = parseRunConfig(spec, 'spec');
+  let config = parseRunConfig(spec, 'spec');
+  if (options.model) config = { ...config, model: { arch: 'custom', options: {} } };
   const run = RunDirectory.open(config.output, options.lock);
   try {
     return await trainIn(run, config, options);
@@ -164,7 +178,7 @@ async function trainIn(run: RunDirectory, config: RunConfig, options: TrainOptio
   let runModel: RunModel;
   try {
     data = await prepareData(config);
-    runModel = buildRunModel(config, data);
+    runModel = options.model ? customRunModel(options.model, data) : buildRunModel(config, data);
   } catch (error) {
     // Leave a record that says why: a run directory without meta.json reads as "never started".
     const at = new Date().toISOString();
@@ -208,13 +222,20 @@ async function trainIn(run: RunDirectory, config: RunConfig, options: TrainOptio
           );
         }
         copyCheckpointWeights(runModel, saved.model, saved.dir);
+        // The optimizer's slots are named after the saved model's weights; this process may name
+        // the same weights differently (tfjs numbers unnamed layers), so map them by position.
+        const names = new Map(
+          saved.model.weights.map((w, i) => [w.originalName, runModel.model.weights[i]!.originalName]),
+        );
+        const renamed = {
+          ...saved.optimizer,
+          slots: saved.optimizer.slots.map((s) => ({ ...s, weight: names.get(s.weight) ?? s.weight })),
+        };
+        optimizer.restore(renamed, runModel.model.trainableWeights, saved.dir);
+      } catch (error) {
+        throw error instanceof TrainingError ? error : new TrainingError((error as Error).message);
       } finally {
         saved.model.dispose();
-      }
-      try {
-        optimizer.restore(saved.optimizer, runModel.model.trainableWeights, saved.dir);
-      } catch (error) {
-        throw new TrainingError((error as Error).message);
       }
       state = saved.state;
       if (state.step > totalSteps) {
