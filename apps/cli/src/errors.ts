@@ -1,3 +1,5 @@
+import { WRITE_ERROR_HINTS } from '@fisherlab/storage';
+
 /**
  * Errors a user can act on. The CLI prints `message` (which names the thing, what was expected,
  * what was found and the fix) without a stack trace, and exits with `exitCode`.
@@ -24,3 +26,41 @@ export const EXIT = {
   /** Interrupted by SIGINT/SIGTERM after checkpointing; resume with --resume. */
   interrupted: 130,
 } as const;
+
+/** Error classes of the packages that mean bad input or a bad environment, never a bug. */
+const INPUT_ERRORS = new Set([
+  'DatasetError',
+  'TrainingError',
+  'NativeTierError',
+  'WriteError',
+  'IntegrityError',
+  'LockHeldError',
+]);
+
+/** Operating-system errors on a path the user named or the machine controls (not bugs). */
+const ENVIRONMENT_CODES: Record<string, string> = {
+  ...WRITE_ERROR_HINTS,
+  ENOENT: 'no such file or directory: check the path',
+  EACCES: 'permission denied: check the permissions, or choose another path',
+  EISDIR: 'this is a directory, where a file was expected: name a file',
+};
+
+/**
+ * The CLI's one error boundary: what a user can fix (bad flags, config, data, files, a full disk,
+ * a run in use) becomes a message naming the file or key and the fix, exit 2; anything else is a
+ * bug, printed with its stack, exit 1.
+ */
+export function explainError(error: unknown): { message: string; exitCode: number } | undefined {
+  if (error instanceof UserError) return { message: error.message, exitCode: error.exitCode };
+  if (!(error instanceof Error)) return undefined;
+  if (INPUT_ERRORS.has(error.name)) return { message: error.message, exitCode: EXIT.usage };
+  const errno = error as NodeJS.ErrnoException;
+  if (errno.code && ENVIRONMENT_CODES[errno.code] && (errno.path || errno.syscall)) {
+    const where = errno.path ? `${errno.path}: ` : '';
+    return {
+      message: `${where}${ENVIRONMENT_CODES[errno.code]} (${errno.code}${errno.syscall ? ` in ${errno.syscall}` : ''})`,
+      exitCode: EXIT.usage,
+    };
+  }
+  return undefined;
+}

@@ -187,6 +187,10 @@ export async function runLocalPool(dir: string, options: LocalPoolOptions): Prom
           // another pool or worker took the run between our check and the worker's lock
           status = 'skipped';
           error = elsewhere(readRunState(runDir, Date.now(), staleAfterMs).detail);
+        } else if (meta?.status === 'completed' || meta?.status === 'diverged') {
+          // ... and finished it before we looked at the lock (this pool only starts unfinished runs)
+          status = 'skipped';
+          error = elsewhere(`it ${meta.status} there`);
         } else if (meta?.status === 'interrupted' || code === 130 || (aborted && killedBy !== null)) {
           // a worker stopped by our SIGTERM before it installed its handlers dies of the signal: still an interruption
           status = 'interrupted';

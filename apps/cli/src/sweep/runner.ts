@@ -2,7 +2,7 @@ import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { RunMeta } from '@fisherlab/analysis';
 import { ATTEMPT_FILES, latestCheckpoint, lockRun, parseRunConfig } from '@fisherlab/training';
-import { EXIT, UserError } from '../errors.js';
+import { EXIT, explainError, UserError } from '../errors.js';
 import { ensureDirectory, writeJsonAtomic } from '../run/files.js';
 import { createProgress, type ProgressSink } from '../run/progress.js';
 import { trainRun } from '../run/trainer.js';
@@ -106,7 +106,7 @@ export async function runPlannedRun(
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       recordFailure(runDir, run, message);
-      return result(action, 'failed', error instanceof UserError ? error.exitCode : EXIT.internal, message);
+      return result(action, 'failed', explainError(error)?.exitCode ?? EXIT.internal, message);
     }
   } finally {
     lock.release();
