@@ -19,6 +19,14 @@ export {
 } from './data.js';
 export { TrainingError } from './errors.js';
 export {
+  type DueEvents,
+  eventsAfterStep,
+  isPenalizedStep,
+  isTrackingStep,
+  type RunLength,
+  runLength,
+} from './events.js';
+export {
   type CurvatureMeasurement,
   createPenalizedStep,
   measureCurvature,
@@ -65,9 +73,7 @@ export {
   type ConfigChange,
   collectVersions,
   gitCommit,
-  isTrackingStep,
   type ProgressFigures,
-  runLength,
   startBackend,
   type TrainOptions,
   type TrainOutcome,

@@ -26,6 +26,7 @@ import {
   type TensorBatch,
 } from './data.js';
 import { TrainingError } from './errors.js';
+import { eventsAfterStep, isPenalizedStep, isTrackingStep, runLength } from './events.js';
 import { createPenalizedStep, measureCurvature, measureFisherTrace } from './measurements.js';
 import type { MetricsLog } from './metrics-log.js';
 import {
@@ -124,25 +125,6 @@ const finiteOrThrow = (quantity: string, step: number, value: number): number =>
   return value;
 };
 
-/** Total steps and steps per epoch for a config and a training-set size. */
-export function runLength(
-  config: RunConfig,
-  trainCount: number,
-): { stepsPerEpoch: number; totalSteps: number } {
-  const stepsPerEpoch = Math.ceil(trainCount / config.batchSize);
-  const totalSteps = config.steps ?? (config.epochs ?? 1) * stepsPerEpoch;
-  return { stepsPerEpoch, totalSteps };
-}
-
-/** Whether Tr(F) is measured after `step` steps (step 0 = before training). */
-export function isTrackingStep(config: RunConfig, step: number, stepsPerEpoch: number): boolean {
-  const t = config.tracking;
-  if (t.subset === 0) return false;
-  if (step === 0) return true;
-  if (step < t.earlyEpochs * stepsPerEpoch) return step % t.earlyEvery === 0;
-  return step % t.every === 0;
-}
-
 /**
  * Trains one run described by `spec` (a run config; defaults filled in, unknown keys refused),
  * writing config.json, meta.json, metrics.jsonl and checkpoints into `spec.output`, and returns
@@ -194,7 +176,8 @@ async function trainIn(run: RunDirectory, config: RunConfig, options: TrainOptio
     });
     throw error;
   }
-  const { stepsPerEpoch, totalSteps } = runLength(config, data.train.count);
+  const length = runLength(config, data.train.count);
+  const { stepsPerEpoch, totalSteps } = length;
   const optimizer = new Optimizer(config.optimizer, runModel.decayable);
   let penalizedStep: ReturnType<typeof createPenalizedStep> | undefined;
   // a run that stops on an error releases its tensors too (a resume refused in-process must not
@@ -370,7 +353,7 @@ async function trainIn(run: RunDirectory, config: RunConfig, options: TrainOptio
         let result: StepResult;
         try {
           const stepWithPenalty = penalizedStep;
-          const penalize = stepWithPenalty !== undefined && step % config.penalty.every === 0;
+          const penalize = stepWithPenalty !== undefined && isPenalizedStep(config, step);
           result = penalize
             ? stepWithPenalty(batch.x, batch.y, step)
             : plainStep(runModel.model, batch.x, batch.y);
@@ -399,8 +382,8 @@ async function trainIn(run: RunDirectory, config: RunConfig, options: TrainOptio
         figures.accuracy = result.accuracy;
         if (result.penalty !== null) figures.penalty = result.penalty;
 
-        const endOfEpoch = state.step % stepsPerEpoch === 0 || state.step === totalSteps;
-        if (state.step % config.logEvery === 0 || endOfEpoch) {
+        const due = eventsAfterStep(config, state.step, length);
+        if (due.log) {
           record({
             kind: 'train',
             step: state.step,
@@ -413,23 +396,20 @@ async function trainIn(run: RunDirectory, config: RunConfig, options: TrainOptio
           });
           state.window = { loss: 0, accuracy: 0, penalty: 0, penalized: 0, count: 0 };
         }
-        if (isTrackingStep(config, state.step, stepsPerEpoch)) await track(state.step);
-        if (endOfEpoch) {
-          const epoch = Math.round(epochOf(state.step));
-          if (epoch % config.evaluation.everyEpochs === 0 || state.step === totalSteps)
-            await evaluate(state.step);
-          const every = config.tracking.curvatureEveryEpochs;
-          if (every > 0 && (epoch % every === 0 || state.step === totalSteps)) {
-            const c = await measureCurvature(config, runModel, data, state.step);
-            const r: CurvatureRecord = {
-              kind: 'curvature',
-              step: state.step,
-              epoch: epochOf(state.step),
-              time: now(),
-              ...c,
-            };
-            record(r);
-          }
+        if (due.trace) await track(state.step);
+        if (due.evaluate) await evaluate(state.step);
+        if (due.curvature) {
+          const c = await measureCurvature(config, runModel, data, state.step);
+          const r: CurvatureRecord = {
+            kind: 'curvature',
+            step: state.step,
+            epoch: epochOf(state.step),
+            time: now(),
+            ...c,
+          };
+          record(r);
+        }
+        if (due.checkpoint) {
           await checkpoint();
         }
         options.onProgress?.({ step: state.step, totalSteps, epoch: epochOf(state.step), figures });
