@@ -1,3 +1,12 @@
+export type {
+  CurvatureRecord,
+  EvalRecord,
+  FisherRecord,
+  MetricRecord,
+  RunMeta,
+  RunStatus,
+  TrainRecord,
+} from '@fisherlab/storage';
 export {
   type EarlyFisherPoint,
   type EarlyFisherVsAccuracy,
@@ -62,15 +71,6 @@ export {
   readRuns,
 } from './read/readRuns.js';
 export { type RunConfigView, readConfigView } from './read/runConfig.js';
-export type {
-  CurvatureRecord,
-  EvalRecord,
-  FisherRecord,
-  MetricRecord,
-  RunMeta,
-  RunStatus,
-  TrainRecord,
-} from './records.js';
 export {
   type BuildReportOptions,
   type BuiltReport,

@@ -1,4 +1,4 @@
-import type { MetricRecord } from '../records.js';
+import type { MetricRecord } from '@fisherlab/storage';
 import { RunDataError } from './errors.js';
 
 export interface ParsedMetrics {

@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { MetricRecord, RunMeta, RunStatus } from '@fisherlab/storage';
 import { lockLiveness, readLock, runLockFile } from '@fisherlab/storage';
 import type { ColumnTable } from 'arquero';
 import * as aq from 'arquero';
 import { DEFAULT_GROUP_IGNORE_KEYS, groupKeyOf, groupLabels } from '../analysis/groups.js';
-import type { MetricRecord, RunMeta, RunStatus } from '../records.js';
 import { RunDataError } from './errors.js';
 import { findRunDirs } from './findRunDirs.js';
 import { parseMetricsJsonl } from './parseMetrics.js';
