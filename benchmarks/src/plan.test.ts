@@ -68,7 +68,12 @@ describe('buildPlan', () => {
 
   it('groupCells starts a new group whenever the backend or the model changes, even back to an earlier one', () => {
     const cell = (backend: 'native' | 'wasm', model?: 'simplecnn' | 'resnet18') =>
-      ({ backend, request: { task: 'sgd-step', ...(model ? { model } : {}) }, reps: 1, profile: false }) as const;
+      ({
+        backend,
+        request: { task: 'sgd-step', ...(model ? { model } : {}) },
+        reps: 1,
+        profile: false,
+      }) as const;
     const cells = [
       cell('native', 'simplecnn'),
       cell('native', 'simplecnn'),

@@ -13,7 +13,7 @@ import {
   rowTargets,
   type SuiteResults,
 } from './report.js';
-import type { TaskRequest, TimeReply } from './tasks.js';
+import { DATA_SHAPES, type TaskRequest, type TimeReply } from './tasks.js';
 
 const runs = (ms: number[]): TimeReply[] => ms.map((wallMs) => ({ wallMs, cpuMs: wallMs, value: 0 }));
 
@@ -32,7 +32,12 @@ describe('lineOf and derive', () => {
     const slow = { ...cell(request, [300], [100]), backend: 'cpu' as const };
     const fast = cell(request, [90], [100]);
     expect(rowTargets(slow)).toEqual([
-      { name: "cpu simplecnn sgd-step at batch 128: wall time ≤ 1.0x PyTorch's", value: 3, bound: 1, met: false },
+      {
+        name: "cpu simplecnn sgd-step at batch 128: wall time ≤ 1.0x PyTorch's",
+        value: 3,
+        bound: 1,
+        met: false,
+      },
     ]);
     expect(rowTargets(fast)[0]).toMatchObject({ value: 0.9, bound: 1, met: true });
     const derived = derive(
@@ -170,5 +175,164 @@ describe('markdown: the PyTorch reference next to the load average', () => {
       'Reference: PyTorch 1.13.0a0 on 2 threads; BLAS: OpenBLAS, /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3 (',
     );
     expect(md).not.toContain(SLOW_REFERENCE_MARK);
+  });
+});
+
+describe('classifyFailure: what stopped a side, from its message', () => {
+  it('recognises the heap exhausted in each way it surfaces', () => {
+    for (const message of [
+      // the fisher package's explanation of a failed exact penalty (objective.ts explainOutOfMemory)
+      'fisherlab native: penalizedObjective: the wasm backend most likely ran out of memory at batch size 128 while building the exact second-order (double backprop) graph (original error: Aborted(OOM)). Use a smaller batch',
+      'fisherlab wasm: memory access out of bounds',
+      'fisherlab native worker exited (code 7, signal null); its last words: Aborted(OOM)',
+      'fisherlab native worker exited (code 1, signal null); its last words: RangeError: Array buffer allocation failed',
+      'pytorch: RuntimeError: [enforce fail at alloc_cpu.cpp:83] DefaultCPUAllocator: not enough memory: you tried to allocate 1073741824 bytes.',
+    ]) {
+      expect(classifyFailure(message), message).toBe('out of memory');
+    }
+  });
+
+  it('tells a timeout, a worker that ended for another reason, and any other error apart', () => {
+    expect(classifyFailure("fisherlab wasm worker killed: 'time' took longer than 300 s")).toBe('timeout');
+    expect(classifyFailure('fisherlab native worker exited (code null, signal SIGSEGV)')).toBe(
+      'worker ended',
+    );
+    expect(classifyFailure("pytorch: ValueError: model 'x': expected one of simplecnn")).toBe('error');
+  });
+});
+
+describe('memoryCeiling: the backend in effect and how much memory its tensors may take', () => {
+  const ram = 24 * 2 ** 30;
+
+  it("takes the engine's own memoryCeiling when the worker's hello carries one", () => {
+    const hello = {
+      backend: 'native',
+      tfBackend: 'native',
+      totalMemBytes: ram,
+      memoryCeiling: { bytes: 20 * 2 ** 30, reason: 'limited by the cgroup' },
+    };
+    expect(memoryCeiling(hello)).toEqual({
+      bytes: 20 * 2 ** 30,
+      reason: 'limited by the cgroup',
+      from: 'engine',
+    });
+  });
+
+  it('derives 4 GiB for wasm (with or without the native tier) and RAM for the cpu backend', () => {
+    expect(memoryCeiling({ backend: 'wasm', tfBackend: 'wasm', totalMemBytes: ram })).toMatchObject({
+      bytes: 4 * 2 ** 30,
+      from: 'derived',
+    });
+    // A machine with less RAM than the heap could reach: RAM is the ceiling.
+    expect(memoryCeiling({ backend: 'wasm', totalMemBytes: 2 ** 31 }).bytes).toBe(2 ** 31);
+    expect(memoryCeiling({ backend: 'cpu', tfBackend: 'cpu', totalMemBytes: ram })).toMatchObject({
+      bytes: ram,
+      reason: 'tensors live in process memory, bounded by RAM',
+    });
+  });
+
+  it('ignores a memoryCeiling field of another shape and derives instead', () => {
+    expect(memoryCeiling({ backend: 'wasm', memoryCeiling: 'big', totalMemBytes: ram }).from).toBe('derived');
+  });
+});
+
+describe("the large models' rows: peak resident memory and issue 20's targets", () => {
+  const GiB = 2 ** 30;
+  const withRss = (ms: number[], rss: number[]): TimeReply[] =>
+    ms.map((wallMs, i) => ({ wallMs, cpuMs: wallMs, value: 0, maxRssBytes: rss[i]! }));
+  const penalized = (model: 'resnet18' | 'wrn16-4', batch = 128): CellResult => ({
+    backend: 'native',
+    request: { task: 'penalty-k1', model, ...DATA_SHAPES[model], batch },
+    fisherlab: { prepare: {}, runs: withRss([9000, 9500, 9200], [3.1 * GiB, 3.4 * GiB, 3.3 * GiB]) },
+    pytorch: { prepare: {}, runs: withRss([10_000, 10_000, 10_000], [2 * GiB, 2 * GiB, 2 * GiB]) },
+  });
+
+  it('peak RSS is the largest of the runs on each side, and the ratio is FisherLab over PyTorch', () => {
+    const line = lineOf(penalized('wrn16-4'))!;
+    expect(line.fisherlabPeakRssBytes).toBe(3.4 * GiB);
+    expect(line.pytorchPeakRssBytes).toBe(2 * GiB);
+    expect(line.rssRatio).toBeCloseTo(1.7, 12);
+  });
+
+  it("WRN-16-4's penalized step: a memory target (1.7x > 1.5x: missed) and no time target", () => {
+    expect(rowTargets(penalized('wrn16-4'))).toEqual([
+      {
+        name: "native wrn16-4 penalty-k1 at batch 128: runs, peak resident memory ≤ 1.5x PyTorch's",
+        value: expect.closeTo(1.7, 12),
+        bound: 1.5,
+        met: false,
+      },
+    ]);
+  });
+
+  it("ResNet-18's penalized step carries both the time target (0.92x: met) and the memory target", () => {
+    const targets = rowTargets(penalized('resnet18'));
+    expect(targets.map((t) => [t.bound, t.met])).toEqual([
+      [1, true],
+      [1.5, false],
+    ]);
+    expect(targets[0]!.value).toBeCloseTo(0.92, 12);
+  });
+
+  it('targets are at batch 128 only: another batch carries none', () => {
+    expect(rowTargets(penalized('resnet18', 64))).toEqual([]);
+  });
+
+  it('a heap error misses both targets, with the measured reason', () => {
+    const failed: CellResult = {
+      ...penalized('resnet18'),
+      fisherlab: { prepare: {}, runs: [] },
+      error:
+        'fisherlab native: penalizedObjective: the wasm backend most likely ran out of memory at batch size 128',
+      failure: {
+        side: 'fisherlab',
+        kind: 'out of memory',
+        state: { wasmHeapBytes: 4 * GiB - 65536, maxRssBytes: 4.6 * GiB },
+      },
+    };
+    expect(lineOf(failed)).toBeUndefined();
+    for (const target of rowTargets(failed)) {
+      expect(target).toMatchObject({ met: false, note: 'FisherLab failed: out of memory' });
+      expect(target.value).toBeNaN();
+    }
+    const results: SuiteResults = {
+      mode: 'quick',
+      machine: {
+        date: '2026-12-03T07:00:00.000Z',
+        cpus: 'AMD EPYC',
+        cores: 2,
+        memoryGiB: 24,
+        node: 'v20.20.2',
+        loadAvgStart: '1.00 1.00 1.00 1/100 1',
+        fisherlab: { native: { backend: 'wasm', tfBackend: 'wasm', threads: 1, totalMemBytes: 24 * GiB } },
+      },
+      cells: [failed],
+      skipped: [],
+    };
+    const md = markdown(results, derive([], [failed]));
+    expect(md).toContain(
+      'FisherLab: native: wasm backend (1 thread), memory ceiling 4.00 GiB (tensors live in the wasm32 heap, which cannot grow past 4 GiB; derived from the backend)',
+    );
+    expect(md).toContain(
+      "| native | resnet18 | 32x32x3, 100 classes (CIFAR-100) | penalty-k1 | 128 | FAILED: out of memory at peak RSS 4.60 GiB, wasm heap 4.00 GiB | 10000 | - | - | 4.60 GiB | 2.00 GiB | - | 0 | NOT MET: wall time ≤ 1.0x PyTorch's; NOT MET: runs, peak resident memory ≤ 1.5x PyTorch's |",
+    );
+    expect(md).toContain(
+      "- NOT MET: native resnet18 penalty-k1 at batch 128: runs, peak resident memory ≤ 1.5x PyTorch's (measured nothing: FisherLab failed: out of memory, bound 1.50)",
+    );
+    expect(md).toContain(
+      '- native resnet18 penalty-k1: FisherLab failed (out of memory): fisherlab native: penalizedObjective',
+    );
+  });
+
+  it("Tr(F) 'mc' is held to half PyTorch's time", () => {
+    const mc = cell({ task: 'trace-mc', model: 'vgg11bn', classes: 100, batch: 128, n: 256 }, [600], [1000]);
+    expect(rowTargets(mc)).toEqual([
+      {
+        name: "wasm vgg11bn Tr(F) mc on 256 examples: wall time ≤ 0.5x PyTorch's per-example",
+        value: 0.6,
+        bound: 0.5,
+        met: false,
+      },
+    ]);
   });
 });

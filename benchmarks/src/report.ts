@@ -34,11 +34,11 @@ export interface CellResult {
  * The kind of a worker failure, from its message. The wasm heap's exhaustion surfaces as the fisher
  * package's "ran out of memory" explanation, as tfjs/emscripten aborts ("Aborted(OOM)", "Cannot
  * enlarge memory", "memory access out of bounds"), as V8's "Array buffer allocation failed", or as
- * the worker's death with one of those as its last words.
+ * the worker's death with one of those as its last words; PyTorch's as "not enough memory".
  */
 export function classifyFailure(message: string): FailureKind {
   if (
-    /ran out of memory|out of memory|\bOOM\b|Cannot enlarge memory|memory access out of bounds|allocation failed|Aborted\(\)/i.test(
+    /ran out of memory|out of memory|not enough memory|\bOOM\b|Cannot enlarge memory|memory access out of bounds|allocation failed|Aborted\(\)/i.test(
       message,
     )
   )
@@ -477,8 +477,9 @@ function fisherlabTiers(m: Machine): string {
 function inputOf(request: TaskRequest): string {
   if (!request.model) return '-';
   const side = request.side ?? 32;
-  const dataset = DATA_SHAPES[request.model as ModelName]?.dataset;
-  return `${side}x${side}x3, ${request.classes} classes${dataset ? ` (${dataset})` : ''}`;
+  const usual = DATA_SHAPES[request.model as ModelName];
+  const dataset = usual?.side === side && usual.classes === request.classes ? ` (${usual.dataset})` : '';
+  return `${side}x${side}x3, ${request.classes} classes${dataset}`;
 }
 
 export function markdown(results: SuiteResults, derived: Derived[]): string {

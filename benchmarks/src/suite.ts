@@ -43,6 +43,7 @@ import { WorkerClient, WorkerError } from './worker-client.js';
  *   --models simplecnn,vgg11bn   --tasks sgd-step,trace-mc,...   --reps N   --batch 128   --trace-n N
  *   --name NAME            results file names (default: quick or full)
  *   --default-malloc       leave glibc malloc as it is (default: STEADY_MALLOC for both workers)
+ *   --cell-timeout S       stop a FisherLab request (preparing, one run) after S seconds, reported as failed (default 300)
  *   --no-torch             FisherLab only      --torch-threads N (default 2, as the issue asks)      --out DIR (default benchmarks/results)
  *   --check-reference      only report the PyTorch reference's BLAS, oneDNN and matmul rate: exit 0 when it is
  *                          fit to compare against, 2 when it is not (or missing)
@@ -52,8 +53,8 @@ import { WorkerClient, WorkerError } from './worker-client.js';
  * scripts/bench-setup.sh (benchmarks/README.md).
  */
 
-/** A FisherLab run that takes longer than this is stopped and reported as failed. */
-const CELL_TIMEOUT_MS = 5 * 60_000;
+/** A FisherLab request (prepare, one timed run, profile) that takes longer is stopped and reported as failed. */
+const CELL_TIMEOUT_S = 5 * 60;
 const here = dirname(fileURLToPath(import.meta.url));
 
 function parseArgs(argv: string[]) {
@@ -96,6 +97,7 @@ function parseArgs(argv: string[]) {
     torch: !args.includes('--no-torch'),
     steadyMalloc: !args.includes('--default-malloc'),
     torchThreads: number('--torch-threads') ?? 2,
+    cellTimeoutMs: (number('--cell-timeout') ?? CELL_TIMEOUT_S) * 1000,
     out: value('--out') ?? join(here, '..', 'results'),
     name: value('--name'),
     checkReference: args.includes('--check-reference'),
@@ -183,6 +185,7 @@ async function measure(
   cell: Cell,
   fisherlab: WorkerClient,
   torch: WorkerClient | undefined,
+  timeoutMs: number,
 ): Promise<CellResult> {
   const result: CellResult = {
     backend: cell.backend,
@@ -204,7 +207,7 @@ async function measure(
   let theirsOk = torch !== undefined;
   try {
     result.fisherlab.prepare = {
-      ...(await fisherlab.request<PrepareReply>('prepare', cell.request, CELL_TIMEOUT_MS)),
+      ...(await fisherlab.request<PrepareReply>('prepare', cell.request, timeoutMs)),
     };
   } catch (error) {
     fail('fisherlab', error);
@@ -235,7 +238,7 @@ async function measure(
     for (const side of sides) {
       if (side === 'fisherlab' && oursOk) {
         try {
-          result.fisherlab.runs.push(await fisherlab.request<TimeReply>('time', {}, CELL_TIMEOUT_MS));
+          result.fisherlab.runs.push(await fisherlab.request<TimeReply>('time', {}, timeoutMs));
         } catch (error) {
           fail('fisherlab', error);
           oursOk = false;
@@ -252,11 +255,7 @@ async function measure(
   }
   if (oursOk && cell.profile) {
     try {
-      result.fisherlab.profile = await fisherlab.request<ProfileReply>(
-        'profile',
-        { top: 10 },
-        CELL_TIMEOUT_MS,
-      );
+      result.fisherlab.profile = await fisherlab.request<ProfileReply>('profile', { top: 10 }, timeoutMs);
     } catch (error) {
       fail('fisherlab', error);
     }
@@ -386,7 +385,7 @@ async function main(): Promise<number> {
           console.log('the PyTorch worker ended; starting a new one for the next cell');
           pytorch = spawnTorch(options.torchThreads, mallocEnv);
         }
-        const result = await measure(cell, fisherlab, pytorch);
+        const result = await measure(cell, fisherlab, pytorch, options.cellTimeoutMs);
         results.cells.push(result);
         const line = lineOf(result);
         const failed = result.failure ? `  (${result.failure.side} failed: ${result.error})` : '';
