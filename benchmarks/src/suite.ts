@@ -38,9 +38,10 @@ import { WorkerClient, WorkerError } from './worker-client.js';
  * `pnpm bench` (from the repository root or benchmarks/): FisherLab against PyTorch on this machine.
  *   --full                 more repetitions, every task on every backend, Tr(F) on 1,024 examples for
  *                          VGG-11 too, k=10 measured, VGG profiled (an hour or more on two cores)
- *   --backends native,wasm any of native (wasm + the native oneDNN tier), wasm, wasm-2t (threaded wasm,
- *                          2 threads), cpu (default: all four)
- *   --models simplecnn,vgg11bn   --tasks sgd-step,trace-mc,...   --reps N   --batch 128   --trace-n N
+ *   --backends native,wasm any of auto (whatever initBackend picks), native (wasm + the native oneDNN
+ *                          tier), wasm, wasm-2t (threaded wasm, 2 threads), cpu (default: all but auto)
+ *   --models simplecnn,vgg11bn,resnet18,wrn16-4 (default: all)   --tasks sgd-step,trace-mc,...
+ *   --reps N   --batch 128   --trace-n N
  *   --name NAME            results file names (default: quick or full)
  *   --default-malloc       leave glibc malloc as it is (default: STEADY_MALLOC for both workers)
  *   --cell-timeout S       stop a FisherLab request (preparing, one run) after S seconds, reported as failed (default 300)
