@@ -107,6 +107,8 @@ export interface Machine {
   /** The allocator settings both workers ran with (see STEADY_MALLOC in suite.ts). */
   malloc?: string;
   fisherlab: Record<string, Record<string, unknown>>;
+  /** Each FisherLab backend's memory ceiling in effect (memoryCeiling of its worker's hello). */
+  memoryCeilings?: Record<string, MemoryCeiling>;
   /** The PyTorch worker's hello, with the raw facts of its `reference` configuration. */
   pytorch?: Record<string, unknown>;
   /** What PyTorch computed with (BLAS, oneDNN, matmul rate), and why it was too slow if it was. */
@@ -468,7 +470,7 @@ function fisherlabTiers(m: Machine): string {
     .map(
       ([b, info]) =>
         `${b}: ${info['backend']} backend (${info['threads']} thread${info['threads'] === 1 ? '' : 's'}${nativeTier(info)}), ` +
-        `memory ceiling ${describeCeiling(memoryCeiling(info))}`,
+        `memory ceiling ${describeCeiling(m.memoryCeilings?.[b] ?? memoryCeiling(info))}`,
     )
     .join('; ');
 }

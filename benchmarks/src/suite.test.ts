@@ -158,6 +158,10 @@ describe('a side that fails: the row says why, the other side is still measured,
     );
     const json = JSON.parse(readFileSync(join(out, 'timeout.json'), 'utf8'));
     expect(json.cells.map((c: { pytorch: { runs: unknown[] } }) => c.pytorch.runs.length)).toEqual([2, 2]);
+    // The backend in effect and its memory ceiling: the cpu backend's tensors are bounded by memory, not a heap.
+    expect(md).toMatch(/FisherLab: cpu: cpu backend \(1 thread\), memory ceiling \d+\.\d\d GiB \(/);
+    expect(json.machine.memoryCeilings.cpu.bytes).toBeGreaterThan(0);
+    expect(json.machine.memoryCeilings.cpu.reason).not.toMatch(/wasm/);
   });
 
   it('PyTorch failing with its allocator out of memory leaves the FisherLab row measured', () => {

@@ -20,6 +20,7 @@ import {
   type Line,
   lineOf,
   markdown,
+  memoryCeiling,
   type SuiteResults,
 } from './report.js';
 import { roundOrder } from './stats.js';
@@ -369,7 +370,13 @@ async function main(): Promise<number> {
     let pytorch = torch ? spawnTorch(options.torchThreads, mallocEnv) : undefined;
     try {
       const hello = await fisherlab.request<Record<string, unknown>>('hello');
-      results.machine.fisherlab[backend] ??= hello;
+      if (!results.machine.fisherlab[backend]) {
+        results.machine.fisherlab[backend] = hello;
+        results.machine.memoryCeilings = {
+          ...results.machine.memoryCeilings,
+          [backend]: memoryCeiling(hello),
+        };
+      }
     } catch (error) {
       console.log(`${backend}: unavailable (${(error as Error).message})`);
       unavailable.add(backend);
