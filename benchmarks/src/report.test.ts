@@ -284,11 +284,15 @@ describe("the large models' rows: peak resident memory and issue 20's targets", 
       fisherlab: { prepare: {}, runs: [] },
       error:
         'fisherlab native: penalizedObjective: the wasm backend most likely ran out of memory at batch size 128',
-      failure: {
-        side: 'fisherlab',
-        kind: 'out of memory',
-        state: { wasmHeapBytes: 4 * GiB - 65536, maxRssBytes: 4.6 * GiB },
-      },
+      failures: [
+        {
+          side: 'fisherlab',
+          kind: 'out of memory',
+          message:
+            'fisherlab native: penalizedObjective: the wasm backend most likely ran out of memory at batch size 128',
+          state: { wasmHeapBytes: 4 * GiB - 65536, maxRssBytes: 4.6 * GiB },
+        },
+      ],
     };
     expect(lineOf(failed)).toBeUndefined();
     for (const target of rowTargets(failed)) {
@@ -321,6 +325,55 @@ describe("the large models' rows: peak resident memory and issue 20's targets", 
     );
     expect(md).toContain(
       '- native resnet18 penalty-k1: FisherLab failed (out of memory): fisherlab native: penalizedObjective',
+    );
+  });
+
+  it("both sides failing: the row is FisherLab's failure, and both are listed with their kinds", () => {
+    const both: CellResult = {
+      ...penalized('wrn16-4'),
+      fisherlab: { prepare: {}, runs: withRss([9000], [3 * GiB]) },
+      pytorch: { prepare: {}, runs: [] },
+      error: 'pytorch: RuntimeError: DefaultCPUAllocator: not enough memory',
+      failures: [
+        {
+          side: 'pytorch',
+          kind: 'out of memory',
+          message: 'pytorch: RuntimeError: DefaultCPUAllocator: not enough memory',
+        },
+        {
+          side: 'fisherlab',
+          kind: 'timeout',
+          message: "fisherlab native worker killed: 'time' took longer than 300 s",
+        },
+      ],
+    };
+    expect(lineOf(both)).toBeUndefined();
+    expect(rowTargets(both)[0]).toMatchObject({ met: false, note: 'FisherLab failed: timeout' });
+    const md = markdown(
+      {
+        mode: 'quick',
+        machine: {
+          date: '-',
+          cpus: '-',
+          cores: 2,
+          memoryGiB: 24,
+          node: '-',
+          loadAvgStart: '-',
+          fisherlab: {},
+        },
+        cells: [both],
+        skipped: [],
+      },
+      [],
+    );
+    expect(md).toContain(
+      '| native | wrn16-4 | 64x64x3, 200 classes (TinyImageNet) | penalty-k1 | 128 | FAILED: timeout | - |',
+    );
+    expect(md).toContain(
+      '- native wrn16-4 penalty-k1: FisherLab failed (timeout): fisherlab native worker killed',
+    );
+    expect(md).toContain(
+      '- native wrn16-4 penalty-k1: PyTorch failed (out of memory): pytorch: RuntimeError',
     );
   });
 

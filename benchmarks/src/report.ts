@@ -16,6 +16,8 @@ export type FailureKind = 'out of memory' | 'timeout' | 'worker ended' | 'error'
 export interface Failure {
   side: 'fisherlab' | 'pytorch';
   kind: FailureKind;
+  /** The first line of the worker's message. */
+  message: string;
   /** The memory the worker held when it failed, when it could still say. */
   state?: WorkerState;
 }
@@ -25,9 +27,10 @@ export interface CellResult {
   request: TaskRequest;
   fisherlab: { prepare: Record<string, unknown>; runs: TimeReply[]; profile?: ProfileReply };
   pytorch?: { prepare: Record<string, unknown>; runs: TimeReply[] };
-  /** The first line of the first failure's message (FisherLab's, or PyTorch's when it failed). */
+  /** The first failure's message (results files before `failures` have only this). */
   error?: string;
-  failure?: Failure;
+  /** Each side's failure, at most one per side. */
+  failures?: Failure[];
 }
 
 /**
@@ -215,10 +218,18 @@ export const TARGETS = {
   batch: 128,
 } as const;
 
-/** FisherLab's failure in this cell, if it failed (its runs stopped or never started). */
-function fisherlabFailure(cell: CellResult): string | undefined {
-  if (cell.failure) return cell.failure.side === 'fisherlab' ? cell.failure.kind : undefined;
-  return cell.error ? classifyFailure(cell.error) : undefined;
+/** The failure of one side in this cell, if that side failed (its runs stopped or never started). */
+function failureOf(cell: CellResult, side: Failure['side']): Failure | undefined {
+  if (cell.failures) return cell.failures.find((f) => f.side === side);
+  // Older results files: `error` alone, FisherLab's.
+  return side === 'fisherlab' && cell.error
+    ? { side, kind: classifyFailure(cell.error), message: cell.error }
+    : undefined;
+}
+
+/** The kind of FisherLab's failure in this cell, if it failed. */
+function fisherlabFailure(cell: CellResult): FailureKind | undefined {
+  return failureOf(cell, 'fisherlab')?.kind;
 }
 
 /** The targets this cell's row carries, judged on the row's own backend. */
@@ -393,7 +404,7 @@ export function derive(lines: Line[], cells: CellResult[]): Derived[] {
     if (cell.request.task !== 'penalty-k1' || cell.request.model !== 'vgg11bn') continue;
     if (fisherlabFailure(cell)) {
       out.push({
-        text: `${cell.backend} vgg11bn penalized step at batch ${cell.request.batch} failed: ${cell.error}`,
+        text: `${cell.backend} vgg11bn penalized step at batch ${cell.request.batch} failed: ${failureOf(cell, 'fisherlab')?.message}`,
         target: {
           name: `${cell.backend} vgg11bn: penalized step peak memory < 4 GB at batch ${cell.request.batch} (it failed)`,
           value: Number.NaN,
@@ -459,9 +470,9 @@ export function formatFailure(cell: CellResult): string {
   const theirRss = cell.pytorch ? peakRss(cell.pytorch.runs) : undefined;
   return (
     `${cell.backend.padEnd(7)} ${(cell.request.model ?? '-').padEnd(9)} ${cell.request.task.padEnd(15)}       ` +
-    `FisherLab FAILED (${fisherlabFailure(cell) ?? 'PyTorch failed'}${failureState(cell.failure)})  PyTorch ${fmt(pytorchMs)} ms` +
+    `FisherLab FAILED (${fisherlabFailure(cell) ?? 'error'}${failureState(failureOf(cell, 'fisherlab'))})  PyTorch ${fmt(pytorchMs)} ms` +
     (theirRss ? `, peak RSS ${gib(theirRss)}` : '') +
-    `: ${cell.error}`
+    `: ${failureOf(cell, 'fisherlab')?.message ?? cell.error}`
   );
 }
 
@@ -537,8 +548,8 @@ export function markdown(results: SuiteResults, derived: Derived[]): string {
     const kind = fisherlabFailure(cell) ?? 'error';
     out.push(
       `| ${cell.backend} | ${model} | ${inputOf(cell.request)} | ${cell.request.task} | ${n ?? ''} | ` +
-        `FAILED: ${kind}${failureState(cell.failure)} | ${pytorchRuns.length ? fmt(median(walls(pytorchRuns))) : '-'} | - | - | ` +
-        `${gibOrDash(cell.failure?.state?.maxRssBytes)} | ${gibOrDash(peakRss(pytorchRuns))} | - | 0 | ${targetsOf(cell)} |`,
+        `FAILED: ${kind}${failureState(failureOf(cell, 'fisherlab'))} | ${pytorchRuns.length ? fmt(median(walls(pytorchRuns))) : '-'} | - | - | ` +
+        `${gibOrDash(failureOf(cell, 'fisherlab')?.state?.maxRssBytes)} | ${gibOrDash(peakRss(pytorchRuns))} | - | 0 | ${targetsOf(cell)} |`,
     );
   }
   out.push('', '## Derived', '');
@@ -556,11 +567,16 @@ export function markdown(results: SuiteResults, derived: Derived[]): string {
       ),
     );
   }
-  const errors = results.cells.filter((c) => c.error);
-  if (errors.length || results.skipped.length) out.push('', '## Not measured', '');
-  for (const c of errors)
+  const failed = results.cells.flatMap((c) =>
+    (['fisherlab', 'pytorch'] as const).flatMap((side) => {
+      const failure = failureOf(c, side);
+      return failure ? [{ cell: c, failure }] : [];
+    }),
+  );
+  if (failed.length || results.skipped.length) out.push('', '## Not measured', '');
+  for (const { cell: c, failure } of failed)
     out.push(
-      `- ${c.backend} ${c.request.model ?? ''} ${c.request.task}: ${c.failure?.side === 'pytorch' ? 'PyTorch' : 'FisherLab'} failed (${c.failure?.kind ?? classifyFailure(c.error!)}): ${c.error}`,
+      `- ${c.backend} ${c.request.model ?? ''} ${c.request.task}: ${failure.side === 'pytorch' ? 'PyTorch' : 'FisherLab'} failed (${failure.kind}): ${failure.message}`,
     );
   for (const s of results.skipped) out.push(`- ${s.backend} ${s.model ?? ''} ${s.task}: ${s.reason}`);
   const profiled = results.cells.filter((c) => c.fisherlab.profile);

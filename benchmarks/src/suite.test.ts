@@ -179,7 +179,13 @@ describe('a side that fails: the row says why, the other side is still measured,
     );
     const json = JSON.parse(readFileSync(join(out, 'pytorch-oom.json'), 'utf8'));
     expect(json.cells[0].fisherlab.runs).toHaveLength(2);
-    expect(json.cells[0].failure).toEqual({ side: 'pytorch', kind: 'out of memory' });
+    expect(json.cells[0].failures).toEqual([
+      {
+        side: 'pytorch',
+        kind: 'out of memory',
+        message: expect.stringContaining('DefaultCPUAllocator: not enough memory'),
+      },
+    ]);
     const md = readFileSync(join(out, 'pytorch-oom.md'), 'utf8');
     expect(md).toMatch(
       /\| wasm \| simplecnn \| 32x32x3, 10 classes \(CIFAR-10\) \| forward \| 8 \| \d+ \| - \| - \| - \| \d\.\d\d GiB \| - \| - \| 2 \| - \|/,

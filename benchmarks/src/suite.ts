@@ -196,14 +196,16 @@ async function measure(
   };
   const fail = (side: Failure['side'], error: unknown) => {
     const message = (error as Error).message.split('\n')[0]!;
-    if (!result.failure) {
-      result.error = message;
-      result.failure = {
+    result.error ??= message;
+    result.failures = [
+      ...(result.failures ?? []),
+      {
         side,
         kind: classifyFailure(message),
+        message,
         ...(error instanceof WorkerError && error.state ? { state: error.state } : {}),
-      };
-    }
+      },
+    ];
   };
   let oursOk = true;
   let theirsOk = torch !== undefined;
@@ -229,9 +231,12 @@ async function measure(
       const ours = result.fisherlab.prepare[key];
       const theirs = result.pytorch?.prepare[key];
       if (theirs !== undefined && ours !== theirs) {
-        result.error = `the two sides built different models: ${key} FisherLab ${ours}, PyTorch ${theirs}`;
-        result.failure = { side: 'fisherlab', kind: 'error' };
+        fail(
+          'fisherlab',
+          new Error(`the two sides built different models: ${key} FisherLab ${ours}, PyTorch ${theirs}`),
+        );
         oursOk = theirsOk = false;
+        break;
       }
     }
   }
@@ -396,11 +401,11 @@ async function main(): Promise<number> {
         const result = await measure(cell, fisherlab, pytorch, options.cellTimeoutMs);
         results.cells.push(result);
         const line = lineOf(result);
-        const failed = result.failure ? `  (${result.failure.side} failed: ${result.error})` : '';
+        const failed = (result.failures ?? []).map((f) => `  (${f.side} failed: ${f.message})`).join('');
         console.log(line ? `${formatLine(line)}${line.wall ? mark : ''}${failed}` : formatFailure(result));
         write(results, options.out, options.name ?? results.mode);
         // A worker whose heap ran out may be left in a broken state: the next cell gets a new one.
-        if (result.failure?.side === 'fisherlab' && result.failure.kind === 'out of memory') {
+        if (result.failures?.some((f) => f.side === 'fisherlab' && f.kind === 'out of memory')) {
           await fisherlab.close();
           fisherlab = startFisherlab(backend, mallocEnv);
         }
