@@ -91,12 +91,107 @@ class VGG11(nn.Module):
         return self.classifier(self.features(x).flatten(1))
 
 
+class ResNetBlock(nn.Module):
+    """kuangliu/pytorch-cifar BasicBlock: conv3x3(stride)-BN-ReLU-conv3x3-BN, plus the input (through
+    a 1x1 conv(stride)+BN shortcut when the shape changes), then ReLU."""
+
+    def __init__(self, in_planes, planes, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_planes, planes, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, 3, stride=1, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.shortcut = nn.Sequential()
+        if stride != 1 or in_planes != planes:
+            self.shortcut = nn.Sequential(
+                nn.Conv2d(in_planes, planes, 1, stride=stride, bias=False), nn.BatchNorm2d(planes)
+            )
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return F.relu(out + self.shortcut(x))
+
+
+class ResNet18(nn.Module):
+    """kuangliu/pytorch-cifar ResNet18(): 3x3 stem (64, stride 1, no max-pool), BN, ReLU; four stages
+    of two blocks (64, 128, 256, 512; strides 1, 2, 2, 2); global average pool (its avg_pool2d(4) at
+    32x32; global as in FisherLab's zoo); Linear(512, classes)."""
+
+    def __init__(self, n_cls):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 64, 3, stride=1, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(64)
+        blocks, cin = [], 64
+        for planes, stride in [(64, 1), (128, 2), (256, 2), (512, 2)]:
+            for s in (stride, 1):
+                blocks.append(ResNetBlock(cin, planes, s))
+                cin = planes
+        self.layers = nn.Sequential(*blocks)
+        self.linear = nn.Linear(512, n_cls)
+
+    def forward(self, x):
+        out = self.layers(F.relu(self.bn1(self.conv1(x))))
+        return self.linear(F.adaptive_avg_pool2d(out, 1).flatten(1))
+
+
+class WideBlock(nn.Module):
+    """xternalz/WideResNet-pytorch BasicBlock (pre-activation, no dropout): BN-ReLU-conv3x3(stride)-
+    BN-ReLU-conv3x3, added to the input, or to a 1x1 conv(stride) of the activated input when the
+    width changes."""
+
+    def __init__(self, in_planes, out_planes, stride):
+        super().__init__()
+        self.bn1 = nn.BatchNorm2d(in_planes)
+        self.conv1 = nn.Conv2d(in_planes, out_planes, 3, stride=stride, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(out_planes)
+        self.conv2 = nn.Conv2d(out_planes, out_planes, 3, stride=1, padding=1, bias=False)
+        self.equal_in_out = in_planes == out_planes
+        self.conv_shortcut = (
+            None if self.equal_in_out else nn.Conv2d(in_planes, out_planes, 1, stride=stride, bias=False)
+        )
+
+    def forward(self, x):
+        activated = F.relu(self.bn1(x))
+        out = self.conv2(F.relu(self.bn2(self.conv1(activated))))
+        return (x if self.equal_in_out else self.conv_shortcut(activated)) + out
+
+
+class WideResNet(nn.Module):
+    """xternalz/WideResNet-pytorch WideResNet(depth, classes, widen_factor): conv3x3(16) stem; three
+    groups of (depth - 4)/6 blocks with 16k, 32k, 64k channels (strides 1, 2, 2); BN, ReLU, global
+    average pool (its avg_pool2d(8) at 32x32; global as in FisherLab's zoo); Linear(64k, classes)."""
+
+    def __init__(self, depth, width, n_cls):
+        super().__init__()
+        n = (depth - 4) // 6
+        self.conv1 = nn.Conv2d(3, 16, 3, stride=1, padding=1, bias=False)
+        blocks, cin = [], 16
+        for planes, stride in [(16 * width, 1), (32 * width, 2), (64 * width, 2)]:
+            for i in range(n):
+                blocks.append(WideBlock(cin, planes, stride if i == 0 else 1))
+                cin = planes
+        self.blocks = nn.Sequential(*blocks)
+        self.bn1 = nn.BatchNorm2d(cin)
+        self.fc = nn.Linear(cin, n_cls)
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.blocks(self.conv1(x))))
+        return self.fc(F.adaptive_avg_pool2d(out, 1).flatten(1))
+
+
+MODELS = {
+    'simplecnn': lambda classes, side: SimpleCNN(3, classes, side),
+    'vgg11bn': lambda classes, side: VGG11(classes, batch_norm=True),
+    'resnet18': lambda classes, side: ResNet18(classes),
+    'wrn16-4': lambda classes, side: WideResNet(16, 4, classes),
+}
+
+
 def build_model(name, classes, side):
-    if name == 'simplecnn':
-        return SimpleCNN(3, classes, side)
-    if name == 'vgg11bn':
-        return VGG11(classes, batch_norm=True)
-    raise ValueError(f"model '{name}': expected simplecnn or vgg11bn")
+    if name not in MODELS:
+        raise ValueError(f"model '{name}': expected one of {', '.join(MODELS)}")
+    return MODELS[name](classes, side)
 
 
 def forward_flops(model, x):

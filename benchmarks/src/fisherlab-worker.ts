@@ -1,9 +1,18 @@
+import { totalmem } from 'node:os';
 import { createInterface } from 'node:readline';
 import { initBackend, leanVariableGrads, softmaxCrossEntropy, tf } from '@fisherlab/engine';
 import { estimateFisherTrace, FisherPenalty, type TraceEstimator } from '@fisherlab/fisher';
-import { countTrainableParams, createModel } from '@fisherlab/models';
+import { countTrainableParams, createModel, type ModelSpec } from '@fisherlab/models';
 import { forwardFlopsPerExample } from './flops.js';
-import type { KernelCost, PrepareReply, ProfileReply, TaskRequest, TimeReply } from './tasks.js';
+import {
+  type KernelCost,
+  type PrepareReply,
+  type ProfileReply,
+  type TaskRequest,
+  type TimeReply,
+  type WorkerState,
+  ZOO_SPECS,
+} from './tasks.js';
 
 /**
  * FisherLab's side of the suite, one process per backend (FISHERLAB_BACKEND, FISHERLAB_WASM_THREADS):
@@ -42,13 +51,14 @@ function prepare(request: TaskRequest): Prepared {
     );
   }
   const side = request.side ?? 32;
+  const zooSpec = ZOO_SPECS[arch];
+  if (!zooSpec) throw new Error(`model '${arch}': expected one of ${Object.keys(ZOO_SPECS).join(', ')}`);
   const model = createModel({
-    arch: arch === 'vgg11bn' ? 'vgg11' : 'simplecnn',
-    ...(arch === 'vgg11bn' ? { batchNorm: true } : {}),
+    ...zooSpec,
     inputShape: [side, side, 3],
     numClasses: classes,
     seed: request.seed ?? 0,
-  });
+  } as ModelSpec);
   const examples = request.task.startsWith('trace-') ? (request.n ?? batch) : batch;
   const x = tf.randomNormal([examples, side, side, 3], 0, 1, 'float32', 3);
   const labels = tf.randomUniform([examples], 0, classes, 'int32', 4) as tf.Tensor1D;
@@ -144,6 +154,9 @@ function wasmHeapBytes(): number | undefined {
   return backend.wasm?.HEAP8?.length;
 }
 
+/** The process's peak resident memory since it started, in bytes. */
+const maxRssBytes = () => process.resourceUsage().maxRSS * 1024;
+
 function timeRun(run: () => unknown): TimeReply {
   const cpu = process.cpuUsage();
   const start = performance.now();
@@ -154,7 +167,7 @@ function timeRun(run: () => unknown): TimeReply {
     wallMs,
     cpuMs: (used.user + used.system) / 1000,
     value,
-    maxRssBytes: process.resourceUsage().maxRSS * 1024,
+    maxRssBytes: maxRssBytes(),
     wasmHeapBytes: wasmHeapBytes(),
   };
 }
@@ -188,7 +201,7 @@ async function main(): Promise<void> {
   for await (const line of lines) {
     if (!line.trim()) continue;
     const request = JSON.parse(line) as { id: number; cmd: string } & TaskRequest & { top?: number };
-    const reply: { id: number; result?: unknown; error?: string } = { id: request.id };
+    const reply: { id: number; result?: unknown; error?: string; state?: WorkerState } = { id: request.id };
     try {
       switch (request.cmd) {
         case 'hello':
@@ -199,6 +212,11 @@ async function main(): Promise<void> {
             threads: report.threads,
             simd: report.simd,
             native: report.native,
+            tfBackend: report.tfBackend,
+            // The engine's own statement of where tensors live and how much they may take, when its
+            // report has one; otherwise the suite derives it from the backend (report.ts memoryCeiling).
+            memoryCeiling: (report as { memoryCeiling?: unknown }).memoryCeiling,
+            totalMemBytes: totalmem(),
           };
           break;
         case 'prepare': {
@@ -234,6 +252,8 @@ async function main(): Promise<void> {
       }
     } catch (error) {
       reply.error = error instanceof Error ? error.message : String(error);
+      // A failed step (a heap exhausted) says how much memory it had reached.
+      reply.state = { wasmHeapBytes: wasmHeapBytes(), maxRssBytes: maxRssBytes() };
     }
     process.stdout.write(`${JSON.stringify(reply)}\n`);
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildPlan } from './plan.js';
+import { buildPlan, groupCells } from './plan.js';
 
 const base = { backends: ['wasm', 'cpu'] as const, models: ['simplecnn', 'vgg11bn'] as const, batch: 128 };
 
@@ -43,21 +43,82 @@ describe('buildPlan', () => {
     expect(quick.cells.find((c) => c.request.task === 'trace-mc')?.request.n).toBe(1024);
   });
 
-  it('runs the penalized VGG-11 steps last on each backend (a wasm heap exhaustion may end the worker)', () => {
+  it("groups each backend's cells by model, in order, so each group gets fresh workers", () => {
     const { cells } = buildPlan({
       ...base,
-      backends: ['wasm'],
+      backends: ['native', 'wasm'],
       models: ['vgg11bn', 'simplecnn'],
       full: true,
     });
-    const first = cells.findIndex(
-      (c) => c.request.model === 'vgg11bn' && c.request.task.startsWith('penalty'),
-    );
-    const rest = cells.slice(first);
-    expect(first).toBeGreaterThan(0);
-    expect(rest.every((c) => c.request.model === 'vgg11bn' && c.request.task.startsWith('penalty'))).toBe(
-      true,
-    );
+    const groups = groupCells(cells);
+    // Per backend: matmul alone, then one group per model.
+    expect(groups.map((g) => `${g[0]!.backend}/${g[0]!.request.model ?? 'matmul'}`)).toEqual([
+      'native/matmul',
+      'native/vgg11bn',
+      'native/simplecnn',
+      'wasm/matmul',
+      'wasm/vgg11bn',
+      'wasm/simplecnn',
+    ]);
+    expect(groups.flat()).toEqual(cells);
+    for (const group of groups) {
+      expect(new Set(group.map((c) => `${c.backend}/${c.request.model}`)).size).toBe(1);
+    }
+  });
+
+  it('groupCells starts a new group whenever the backend or the model changes, even back to an earlier one', () => {
+    const cell = (backend: 'native' | 'wasm', model?: 'simplecnn' | 'resnet18') =>
+      ({
+        backend,
+        request: { task: 'sgd-step', ...(model ? { model } : {}) },
+        reps: 1,
+        profile: false,
+      }) as const;
+    const cells = [
+      cell('native', 'simplecnn'),
+      cell('native', 'simplecnn'),
+      cell('native', 'resnet18'),
+      cell('native', 'simplecnn'),
+      cell('wasm', 'simplecnn'),
+      cell('wasm'),
+    ];
+    expect(groupCells(cells).map((g) => g.length)).toEqual([2, 1, 1, 1, 1]);
+  });
+
+  it('ResNet-18 on CIFAR-100 and WRN-16-4 on TinyImageNet: quick mode times their plain and penalized steps on the fast backends at batch 128', () => {
+    const { cells, skipped } = buildPlan({
+      ...base,
+      backends: ['auto', 'native', 'wasm', 'wasm-2t', 'cpu'],
+      models: ['resnet18', 'wrn16-4'],
+      full: false,
+    });
+    const measured = cells.filter((c) => c.request.model);
+    expect(measured.map((c) => `${c.backend}/${c.request.model}/${c.request.task}`)).toEqual([
+      'auto/resnet18/sgd-step',
+      'auto/resnet18/penalty-k1',
+      'auto/wrn16-4/sgd-step',
+      'auto/wrn16-4/penalty-k1',
+      'native/resnet18/sgd-step',
+      'native/resnet18/penalty-k1',
+      'native/wrn16-4/sgd-step',
+      'native/wrn16-4/penalty-k1',
+    ]);
+    const resnet = measured.find((c) => c.request.model === 'resnet18')!.request;
+    const wrn = measured.find((c) => c.request.model === 'wrn16-4')!.request;
+    expect([resnet.side, resnet.classes, resnet.batch]).toEqual([32, 100, 128]);
+    expect([wrn.side, wrn.classes, wrn.batch]).toEqual([64, 200, 128]);
+    const reason = (backend: string, task: string) =>
+      skipped.find((s) => s.backend === backend && s.model === 'wrn16-4' && s.task === task)?.reason;
+    expect(reason('wasm', 'sgd-step')).toMatch(/WRN-16-4 on wasm: .*--full/);
+    expect(reason('cpu', 'penalty-k1')).toMatch(/minutes per WRN-16-4 step/);
+    expect(reason('native', 'forward')).toMatch(/only the plain step and penalty k=1/);
+  });
+
+  it('full mode runs the large models on wasm too, and their exact Tr(F) on 8 examples at batch 8', () => {
+    const { cells } = buildPlan({ ...base, backends: ['wasm'], models: ['wrn16-4'], full: true });
+    expect(cells.some((c) => c.request.task === 'penalty-k1')).toBe(true);
+    const exact = cells.find((c) => c.request.task === 'trace-exact')!.request;
+    expect([exact.n, exact.batch]).toEqual([8, 8]);
   });
 
   it('--tasks and --reps restrict and override', () => {

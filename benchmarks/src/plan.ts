@@ -1,18 +1,29 @@
-import { CLASSES, type ModelName, type TaskName, type TaskRequest } from './tasks.js';
+import {
+  DATA_SHAPES,
+  LARGE_MODELS,
+  MODEL_LABELS,
+  type ModelName,
+  type TaskName,
+  type TaskRequest,
+} from './tasks.js';
 
-/** A FisherLab backend configuration; each runs in its own worker process. */
 /**
- * What each FisherLab backend name runs. 'native' is wasm with the engine's native CPU tier
- * (oneDNN convolutions and matmuls; FISHERLAB_NATIVE=on fails the cells with the reason when the
- * addon is not built); the wasm entries turn the tier off so they keep measuring wasm alone.
+ * What each FisherLab backend name runs; each runs in its own worker processes. 'native' is wasm
+ * with the engine's native CPU tier (oneDNN convolutions and matmuls; FISHERLAB_NATIVE=on fails the
+ * cells with the reason when the addon is not built); the wasm entries turn the tier off so they
+ * keep measuring wasm alone; 'auto' is whatever initBackend picks by itself, as a user's run gets.
  */
 export const BACKENDS = {
+  auto: { FISHERLAB_BACKEND: 'auto' },
   native: { FISHERLAB_BACKEND: 'wasm', FISHERLAB_WASM_THREADS: '1', FISHERLAB_NATIVE: 'on' },
   wasm: { FISHERLAB_BACKEND: 'wasm', FISHERLAB_WASM_THREADS: '1', FISHERLAB_NATIVE: 'off' },
   'wasm-2t': { FISHERLAB_BACKEND: 'wasm', FISHERLAB_WASM_THREADS: '2', FISHERLAB_NATIVE: 'off' },
   cpu: { FISHERLAB_BACKEND: 'cpu' },
 } as const;
 export type BackendName = keyof typeof BACKENDS;
+
+/** The backends that run the large models' steps in seconds rather than minutes. */
+const FAST_BACKENDS: readonly BackendName[] = ['auto', 'native'];
 
 export interface PlanOptions {
   full: boolean;
@@ -54,10 +65,12 @@ const MODEL_TASKS: TaskName[] = [
 ];
 
 /**
- * The cells a run measures. The quick default keeps `pnpm bench` to minutes on two cores: fewer
- * repetitions, Tr(F) on fewer examples for VGG-11, penalty-k10 derived from k1 and plain-step
- * medians, and the tfjs cpu backend (pure JavaScript, seconds to minutes per step) on SimpleCNN's
- * cheaper tasks only. --full measures everything it can.
+ * The cells a run measures, each backend's cells grouped by model (the suite starts fresh workers
+ * for each group, so a model's peak memory is its own). The quick default keeps `pnpm bench` to
+ * minutes on two cores: fewer repetitions, Tr(F) on fewer examples for VGG-11, penalty-k10 derived
+ * from k1 and plain-step medians, the tfjs cpu backend (pure JavaScript, seconds to minutes per
+ * step) on SimpleCNN's cheaper tasks only, and ResNet-18 and WRN-16-4 only for their plain and
+ * penalized steps on the fast backends. --full measures everything it can.
  */
 export function buildPlan(options: PlanOptions): { cells: Cell[]; skipped: SkippedCell[] } {
   const cells: Cell[] = [];
@@ -75,10 +88,23 @@ export function buildPlan(options: PlanOptions): { cells: Cell[]; skipped: Skipp
     }
     for (const model of options.models) {
       const vgg = model === 'vgg11bn';
+      const large = LARGE_MODELS.includes(model);
       for (const task of MODEL_TASKS.filter(wanted)) {
         const skip = (reason: string) => skipped.push({ backend, model, task, reason });
-        if (cpu && vgg) {
-          skip('tfjs cpu backend (pure JavaScript) takes minutes per VGG-11 step at batch 128');
+        if (cpu && (vgg || large)) {
+          skip(
+            `tfjs cpu backend (pure JavaScript) takes minutes per ${MODEL_LABELS[model]} step at batch 128`,
+          );
+          continue;
+        }
+        if (large && !options.full && !['sgd-step', 'penalty-k1'].includes(task)) {
+          skip(`${MODEL_LABELS[model]} runs only the plain step and penalty k=1 without --full`);
+          continue;
+        }
+        if (large && !options.full && !FAST_BACKENDS.includes(backend)) {
+          skip(
+            `${MODEL_LABELS[model]} on ${backend}: wasm alone takes about 7x the native tier's time per step (ResNet-18: 18 s); measured with --full`,
+          );
           continue;
         }
         if (cpu && !options.full && task !== 'forward') {
@@ -103,19 +129,20 @@ export function buildPlan(options: PlanOptions): { cells: Cell[]; skipped: Skipp
         // Quick mode: Tr(F) 'mc' (the issue's target) on 1,024 examples for SimpleCNN, the others on 256.
         const traceN =
           task === 'trace-exact'
-            ? vgg
+            ? vgg || large
               ? 8
               : options.full
                 ? 128
                 : 32
-            : options.full || (!vgg && task === 'trace-mc')
+            : options.full || (!vgg && !large && task === 'trace-mc')
               ? 1024
               : 256;
         const request: TaskRequest = {
           task,
           model,
-          classes: CLASSES[model],
-          batch: task === 'trace-exact' && vgg ? Math.min(8, options.batch) : options.batch,
+          classes: DATA_SHAPES[model].classes,
+          side: DATA_SHAPES[model].side,
+          batch: task === 'trace-exact' && (vgg || large) ? Math.min(8, options.batch) : options.batch,
           seed: 0,
           ...(task.startsWith('trace-')
             ? { n: options.traceN ?? (cpu && !options.full ? 256 : traceN) }
@@ -123,14 +150,29 @@ export function buildPlan(options: PlanOptions): { cells: Cell[]; skipped: Skipp
         };
         // Quick mode times Tr(F) once per side (after the warm-up run): PyTorch's per-example loop
         // over 1,024 examples alone takes about a minute.
-        const slow = vgg || cpu || task.startsWith('trace-');
+        const slow = vgg || large || cpu || task.startsWith('trace-');
         const reps = options.reps ?? (slow ? (options.full ? 3 : 1) : options.full ? 7 : 3);
-        const profile = ['sgd-step', 'penalty-k1', 'trace-mc'].includes(task) && (options.full || !vgg);
+        const profile =
+          ['sgd-step', 'penalty-k1', 'trace-mc'].includes(task) && (options.full || !(vgg || large));
         cells.push({ backend, request, reps, profile });
       }
     }
   }
-  // A penalized VGG-11 step is the likeliest to exhaust the wasm heap and end its worker: run it last.
-  const last = (c: Cell) => c.request.model === 'vgg11bn' && c.request.task.startsWith('penalty');
-  return { cells: [...cells.filter((c) => !last(c)), ...cells.filter(last)], skipped };
+  return { cells, skipped };
+}
+
+/**
+ * Consecutive cells of one backend and one model (matmul: no model), in order: the suite runs each
+ * group on fresh FisherLab and PyTorch workers, so a heap exhausted by one model ends no other
+ * model's runs and each process's peak resident memory belongs to the group's model.
+ */
+export function groupCells(cells: readonly Cell[]): Cell[][] {
+  const groups: Cell[][] = [];
+  for (const cell of cells) {
+    const last = groups.at(-1)?.[0];
+    if (last && last.backend === cell.backend && last.request.model === cell.request.model) {
+      groups.at(-1)!.push(cell);
+    } else groups.push([cell]);
+  }
+  return groups;
 }

@@ -4,6 +4,7 @@ import {
   existsSync,
   mkdtempSync,
   readdirSync,
+  readFileSync,
   realpathSync,
   rmSync,
   writeFileSync,
@@ -30,11 +31,21 @@ function replayInterpreter(fixture: string): string {
     `import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 const hello = JSON.parse(readFileSync(process.env.REPLAY_HELLO, 'utf8'));
+// REPLAY_MEASURE=answer: prepare and time answer with fixed figures; =fail-time: time fails as
+// PyTorch does when malloc fails; unset: every measurement is refused.
+const measure = process.env.REPLAY_MEASURE;
 createInterface({ input: process.stdin }).on('line', (line) => {
   const { id, cmd } = JSON.parse(line);
-  if (cmd === 'hello') console.log(JSON.stringify({ id, result: hello }));
-  else if (cmd === 'exit') { console.log(JSON.stringify({ id, result: {} })); process.exit(0); }
-  else console.log(JSON.stringify({ id, error: 'the replay worker answers only hello, not ' + cmd }));
+  const reply = (result) => console.log(JSON.stringify({ id, result }));
+  const fail = (error) => console.log(JSON.stringify({ id, error }));
+  if (cmd === 'hello') reply(hello);
+  else if (cmd === 'exit') { reply({}); process.exit(0); }
+  else if (cmd === 'release') reply({});
+  else if (measure && cmd === 'prepare') reply({ warmupMs: 10, value: 0 });
+  else if (measure === 'answer' && cmd === 'time') reply({ wallMs: 10, cpuMs: 20, value: 0, maxRssBytes: 2 ** 30 });
+  else if (measure === 'fail-time' && cmd === 'time')
+    fail('RuntimeError: [enforce fail at alloc_cpu.cpp:83] DefaultCPUAllocator: not enough memory: you tried to allocate 1073741824 bytes.');
+  else fail('the replay worker answers only hello, not ' + cmd);
 });
 `,
   );
@@ -47,8 +58,8 @@ createInterface({ input: process.stdin }).on('line', (line) => {
   return interpreter;
 }
 
-function suite(args: string[], python: string) {
-  const env: NodeJS.ProcessEnv = { ...process.env, FISHERLAB_PYTHON: python };
+function suite(args: string[], python: string, extraEnv: Record<string, string> = {}) {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extraEnv, FISHERLAB_PYTHON: python };
   delete env['FISHERLAB_TORCH_LIBRARY_PATH'];
   const run = spawnSync(
     process.execPath,
@@ -112,8 +123,74 @@ describe('pnpm bench with a bad flag', () => {
   it('exits 2 naming the flag and the allowed values, without a stack trace', () => {
     const run = suite(['--backends', 'tpu'], '/nonexistent/python3');
     expect(run.status).toBe(2);
-    expect(run.stderr).toContain("--backends: 'tpu' is not one of native, wasm, wasm-2t, cpu");
+    expect(run.stderr).toContain("--backends: 'tpu' is not one of auto, native, wasm, wasm-2t, cpu");
     noStackTrace(run.stderr);
+  });
+});
+
+describe('a side that fails: the row says why, the other side is still measured, the suite goes on', () => {
+  const python = replayInterpreter('openblas-system');
+  const out = join(work, 'failures');
+
+  it("FisherLab stopped at the cell timeout: each row shows PyTorch's time and peak RSS beside the failure", () => {
+    // The tfjs cpu backend takes minutes per SimpleCNN step at batch 128: a 1 s limit stops each.
+    const run = suite(
+      [
+        ...['--backends', 'cpu', '--full', '--models', 'simplecnn', '--tasks', 'sgd-step,penalty-k1'],
+        ...['--reps', '2', '--cell-timeout', '1', '--out', out, '--name', 'timeout'],
+      ],
+      python,
+      { REPLAY_MEASURE: 'answer' },
+    );
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain('the FisherLab worker ended; starting a new one for the next cell');
+    const md = readFileSync(join(out, 'timeout.md'), 'utf8');
+    for (const task of ['sgd-step', 'penalty-k1']) {
+      expect(md).toContain(
+        `| cpu | simplecnn | 32x32x3, 10 classes (CIFAR-10) | ${task} | 128 | FAILED: timeout | 10 | - | - | - | 1.00 GiB | - | 0 | NOT MET: wall time ≤ 1.0x PyTorch's |`,
+      );
+      expect(md).toContain(
+        `- NOT MET: cpu simplecnn ${task} at batch 128: wall time ≤ 1.0x PyTorch's (measured nothing: FisherLab failed: timeout, bound 1.00)`,
+      );
+    }
+    expect(md).toMatch(
+      /- cpu simplecnn sgd-step: FisherLab failed \(timeout\): fisherlab cpu worker killed: 'prepare' took longer than 1 s/,
+    );
+    const json = JSON.parse(readFileSync(join(out, 'timeout.json'), 'utf8'));
+    expect(json.cells.map((c: { pytorch: { runs: unknown[] } }) => c.pytorch.runs.length)).toEqual([2, 2]);
+    // The backend in effect and its memory ceiling: the cpu backend's tensors are bounded by memory, not a heap.
+    expect(md).toMatch(/FisherLab: cpu: cpu backend \(1 thread\), memory ceiling \d+\.\d\d GiB \(/);
+    expect(json.machine.memoryCeilings.cpu.bytes).toBeGreaterThan(0);
+    expect(json.machine.memoryCeilings.cpu.reason).not.toMatch(/wasm/);
+  });
+
+  it('PyTorch failing with its allocator out of memory leaves the FisherLab row measured', () => {
+    const run = suite(
+      [
+        ...['--backends', 'wasm', '--models', 'simplecnn', '--tasks', 'forward', '--batch', '8'],
+        ...['--reps', '2', '--out', out, '--name', 'pytorch-oom'],
+      ],
+      python,
+      { REPLAY_MEASURE: 'fail-time' },
+    );
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(
+      /wasm +simplecnn forward .*FisherLab +\d+ ms +PyTorch +- ms.*\(pytorch failed: pytorch: RuntimeError/,
+    );
+    const json = JSON.parse(readFileSync(join(out, 'pytorch-oom.json'), 'utf8'));
+    expect(json.cells[0].fisherlab.runs).toHaveLength(2);
+    expect(json.cells[0].failures).toEqual([
+      {
+        side: 'pytorch',
+        kind: 'out of memory',
+        message: expect.stringContaining('DefaultCPUAllocator: not enough memory'),
+      },
+    ]);
+    const md = readFileSync(join(out, 'pytorch-oom.md'), 'utf8');
+    expect(md).toMatch(
+      /\| wasm \| simplecnn \| 32x32x3, 10 classes \(CIFAR-10\) \| forward \| 8 \| \d+ \| - \| - \| - \| \d\.\d\d GiB \| - \| - \| 2 \| - \|/,
+    );
+    expect(md).toContain('- wasm simplecnn forward: PyTorch failed (out of memory): pytorch: RuntimeError');
   });
 });
 

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BACKENDS, type BackendName, buildPlan, type Cell } from './plan.js';
+import { BACKENDS, type BackendName, buildPlan, type Cell, groupCells } from './plan.js';
 import {
   describeReference,
   type ReferenceConfiguration,
@@ -12,11 +12,15 @@ import {
 } from './reference.js';
 import {
   type CellResult,
+  classifyFailure,
   derive,
+  type Failure,
+  formatFailure,
   formatLine,
   type Line,
   lineOf,
   markdown,
+  memoryCeiling,
   type SuiteResults,
 } from './report.js';
 import { roundOrder } from './stats.js';
@@ -29,17 +33,19 @@ import {
   type TaskName,
   type TimeReply,
 } from './tasks.js';
-import { WorkerClient } from './worker-client.js';
+import { WorkerClient, WorkerError } from './worker-client.js';
 
 /**
  * `pnpm bench` (from the repository root or benchmarks/): FisherLab against PyTorch on this machine.
  *   --full                 more repetitions, every task on every backend, Tr(F) on 1,024 examples for
  *                          VGG-11 too, k=10 measured, VGG profiled (an hour or more on two cores)
- *   --backends native,wasm any of native (wasm + the native oneDNN tier), wasm, wasm-2t (threaded wasm,
- *                          2 threads), cpu (default: all four)
- *   --models simplecnn,vgg11bn   --tasks sgd-step,trace-mc,...   --reps N   --batch 128   --trace-n N
+ *   --backends native,wasm any of auto (whatever initBackend picks), native (wasm + the native oneDNN
+ *                          tier), wasm, wasm-2t (threaded wasm, 2 threads), cpu (default: all but auto)
+ *   --models simplecnn,vgg11bn,resnet18,wrn16-4 (default: all)   --tasks sgd-step,trace-mc,...
+ *   --reps N   --batch 128   --trace-n N
  *   --name NAME            results file names (default: quick or full)
  *   --default-malloc       leave glibc malloc as it is (default: STEADY_MALLOC for both workers)
+ *   --cell-timeout S       stop a FisherLab request (preparing, one run) after S seconds, reported as failed (default 300)
  *   --no-torch             FisherLab only      --torch-threads N (default 2, as the issue asks)      --out DIR (default benchmarks/results)
  *   --check-reference      only report the PyTorch reference's BLAS, oneDNN and matmul rate: exit 0 when it is
  *                          fit to compare against, 2 when it is not (or missing)
@@ -49,8 +55,8 @@ import { WorkerClient } from './worker-client.js';
  * scripts/bench-setup.sh (benchmarks/README.md).
  */
 
-/** A FisherLab run that takes longer than this is stopped and reported as failed. */
-const CELL_TIMEOUT_MS = 5 * 60_000;
+/** A FisherLab request (prepare, one timed run, profile) that takes longer is stopped and reported as failed. */
+const CELL_TIMEOUT_S = 5 * 60;
 const here = dirname(fileURLToPath(import.meta.url));
 
 function parseArgs(argv: string[]) {
@@ -93,6 +99,7 @@ function parseArgs(argv: string[]) {
     torch: !args.includes('--no-torch'),
     steadyMalloc: !args.includes('--default-malloc'),
     torchThreads: number('--torch-threads') ?? 2,
+    cellTimeoutMs: (number('--cell-timeout') ?? CELL_TIMEOUT_S) * 1000,
     out: value('--out') ?? join(here, '..', 'results'),
     name: value('--name'),
     checkReference: args.includes('--check-reference'),
@@ -120,10 +127,8 @@ function pythonCommand(): string {
   return process.env['FISHERLAB_PYTHON'] ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
 }
 
-async function startTorch(
-  threads: number,
-  extraEnv: Record<string, string>,
-): Promise<{ worker: WorkerClient; hello: Record<string, unknown> } | undefined> {
+/** A PyTorch worker process (reference/torch_bench.py --serve). */
+function spawnTorch(threads: number, extraEnv: Record<string, string>): WorkerClient {
   // FISHERLAB_TORCH_LIBRARY_PATH: a folder with an optimized libblas.so.3 (OpenBLAS) for the
   // reference only, when the system's libblas.so.3 is the slow reference BLAS.
   // OpenBLAS runs its own thread pool (as many threads as cores), which torch.set_num_threads does
@@ -137,12 +142,20 @@ async function startTorch(
       ? { LD_LIBRARY_PATH: [libraryPath, process.env['LD_LIBRARY_PATH']].filter(Boolean).join(':') }
       : {}),
   };
-  const worker = new WorkerClient(
+  return new WorkerClient(
     'pytorch',
     pythonCommand(),
     [join(here, '..', 'reference', 'torch_bench.py'), '--serve', '--threads', String(threads)],
     env,
   );
+}
+
+/** A PyTorch worker and its hello (its configuration), or undefined when it cannot start. */
+async function startTorch(
+  threads: number,
+  extraEnv: Record<string, string>,
+): Promise<{ worker: WorkerClient; hello: Record<string, unknown> } | undefined> {
+  const worker = spawnTorch(threads, extraEnv);
   try {
     const hello = await worker.request<Record<string, unknown>>('hello');
     return { worker, hello };
@@ -165,61 +178,103 @@ function startFisherlab(backend: BackendName, extraEnv: Record<string, string>):
   );
 }
 
-/** Prepares the task on both sides, then times it `reps` times, the two sides alternating run by run. */
+/**
+ * Prepares the task on both sides, then times it `reps` times, the two sides alternating run by run.
+ * When one side fails (FisherLab's wasm heap exhausted, a worker ended or timed out), the other side
+ * still runs its repetitions, so the row shows what it measured beside the reason for the failure.
+ */
 async function measure(
   cell: Cell,
   fisherlab: WorkerClient,
   torch: WorkerClient | undefined,
+  timeoutMs: number,
 ): Promise<CellResult> {
   const result: CellResult = {
     backend: cell.backend,
     request: cell.request,
     fisherlab: { prepare: {}, runs: [] },
   };
+  const fail = (side: Failure['side'], error: unknown) => {
+    const message = (error as Error).message.split('\n')[0]!;
+    result.error ??= message;
+    result.failures = [
+      ...(result.failures ?? []),
+      {
+        side,
+        kind: classifyFailure(message),
+        message,
+        ...(error instanceof WorkerError && error.state ? { state: error.state } : {}),
+      },
+    ];
+  };
+  let oursOk = true;
+  let theirsOk = torch !== undefined;
   try {
     result.fisherlab.prepare = {
-      ...(await fisherlab.request<PrepareReply>('prepare', cell.request, CELL_TIMEOUT_MS)),
+      ...(await fisherlab.request<PrepareReply>('prepare', cell.request, timeoutMs)),
     };
-    if (torch)
-      result.pytorch = {
-        prepare: { ...(await torch.request<PrepareReply>('prepare', cell.request)) },
-        runs: [],
-      };
+  } catch (error) {
+    fail('fisherlab', error);
+    oursOk = false;
+  }
+  if (torch) {
+    result.pytorch = { prepare: {}, runs: [] };
+    try {
+      result.pytorch.prepare = { ...(await torch.request<PrepareReply>('prepare', cell.request)) };
+    } catch (error) {
+      fail('pytorch', error);
+      theirsOk = false;
+    }
+  }
+  if (oursOk && theirsOk) {
     for (const key of ['params', 'flopsPerExample'] as const) {
       const ours = result.fisherlab.prepare[key];
       const theirs = result.pytorch?.prepare[key];
       if (theirs !== undefined && ours !== theirs) {
-        throw new Error(`the two sides built different models: ${key} FisherLab ${ours}, PyTorch ${theirs}`);
+        fail(
+          'fisherlab',
+          new Error(`the two sides built different models: ${key} FisherLab ${ours}, PyTorch ${theirs}`),
+        );
+        oursOk = theirsOk = false;
+        break;
       }
     }
-    for (let round = 0; round < cell.reps; round++) {
-      const sides = torch
-        ? roundOrder(round, 'fisherlab' as const, 'pytorch' as const)
-        : (['fisherlab'] as const);
-      for (const side of sides) {
-        if (side === 'fisherlab') {
-          result.fisherlab.runs.push(await fisherlab.request<TimeReply>('time', {}, CELL_TIMEOUT_MS));
-        } else result.pytorch!.runs.push(await torch!.request<TimeReply>('time'));
-      }
-    }
-    if (cell.profile)
-      result.fisherlab.profile = await fisherlab.request<ProfileReply>(
-        'profile',
-        { top: 10 },
-        CELL_TIMEOUT_MS,
-      );
-  } catch (error) {
-    result.error = (error as Error).message.split('\n')[0];
-  } finally {
-    await fisherlab.request('release').catch(() => undefined);
-    await torch?.request('release').catch(() => undefined);
   }
+  for (let round = 0; round < cell.reps && (oursOk || theirsOk); round++) {
+    const sides = roundOrder(round, 'fisherlab' as const, 'pytorch' as const);
+    for (const side of sides) {
+      if (side === 'fisherlab' && oursOk) {
+        try {
+          result.fisherlab.runs.push(await fisherlab.request<TimeReply>('time', {}, timeoutMs));
+        } catch (error) {
+          fail('fisherlab', error);
+          oursOk = false;
+        }
+      } else if (side === 'pytorch' && theirsOk) {
+        try {
+          result.pytorch!.runs.push(await torch!.request<TimeReply>('time'));
+        } catch (error) {
+          fail('pytorch', error);
+          theirsOk = false;
+        }
+      }
+    }
+  }
+  if (oursOk && cell.profile) {
+    try {
+      result.fisherlab.profile = await fisherlab.request<ProfileReply>('profile', { top: 10 }, timeoutMs);
+    } catch (error) {
+      fail('fisherlab', error);
+    }
+  }
+  await fisherlab.request('release').catch(() => undefined);
+  await torch?.request('release').catch(() => undefined);
   return result;
 }
 
 function write(results: SuiteResults, outDir: string, name: string): { lines: Line[]; md: string } {
   const lines = results.cells.map(lineOf).filter((l): l is Line => l !== undefined);
-  const md = markdown(results, lines, derive(lines, results.cells));
+  const md = markdown(results, derive(lines, results.cells));
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, `${name}.json`), `${JSON.stringify({ ...results, lines }, null, 1)}\n`);
   writeFileSync(join(outDir, `${name}.md`), md);
@@ -307,38 +362,57 @@ async function main(): Promise<number> {
     results.machine.pytorch = torch.hello;
     results.machine.reference = checked;
   }
+  // The reference is checked; the measurements get fresh workers (below).
+  await torch?.worker.close();
   const mark = results.machine.reference?.slow ? ` ${SLOW_REFERENCE_MARK}` : '';
-  try {
-    for (const backend of options.backends) {
-      const backendCells = cells.filter((c) => c.backend === backend);
-      if (backendCells.length === 0) continue;
-      let fisherlab = startFisherlab(backend, mallocEnv);
-      try {
-        results.machine.fisherlab[backend] = await fisherlab.request<Record<string, unknown>>('hello');
-      } catch (error) {
-        console.log(`${backend}: unavailable (${(error as Error).message})`);
-        await fisherlab.close();
-        continue;
+  const unavailable = new Set<BackendName>();
+  // Fresh FisherLab and PyTorch workers for each backend and model: a model's peak resident memory
+  // is its own, and a heap exhausted by one model ends no other model's runs.
+  for (const group of groupCells(cells)) {
+    const backend = group[0]!.backend;
+    if (unavailable.has(backend)) continue;
+    let fisherlab = startFisherlab(backend, mallocEnv);
+    let pytorch = torch ? spawnTorch(options.torchThreads, mallocEnv) : undefined;
+    try {
+      const hello = await fisherlab.request<Record<string, unknown>>('hello');
+      if (!results.machine.fisherlab[backend]) {
+        results.machine.fisherlab[backend] = hello;
+        results.machine.memoryCeilings = {
+          ...results.machine.memoryCeilings,
+          [backend]: memoryCeiling(hello),
+        };
       }
-      for (const cell of backendCells) {
+    } catch (error) {
+      console.log(`${backend}: unavailable (${(error as Error).message})`);
+      unavailable.add(backend);
+      await Promise.all([fisherlab.close(), pytorch?.close()]);
+      continue;
+    }
+    try {
+      for (const cell of group) {
         if (fisherlab.hasExited()) {
-          console.log(`${backend}: the worker ended; starting a new one for the next cell`);
+          console.log(`${backend}: the FisherLab worker ended; starting a new one for the next cell`);
           fisherlab = startFisherlab(backend, mallocEnv);
         }
-        const result = await measure(cell, fisherlab, torch?.worker);
+        if (pytorch?.hasExited()) {
+          console.log('the PyTorch worker ended; starting a new one for the next cell');
+          pytorch = spawnTorch(options.torchThreads, mallocEnv);
+        }
+        const result = await measure(cell, fisherlab, pytorch, options.cellTimeoutMs);
         results.cells.push(result);
         const line = lineOf(result);
-        console.log(
-          line
-            ? `${formatLine(line)}${line.wall ? mark : ''}`
-            : `${backend} ${cell.request.model ?? ''} ${cell.request.task}: FAILED ${result.error}`,
-        );
+        const failed = (result.failures ?? []).map((f) => `  (${f.side} failed: ${f.message})`).join('');
+        console.log(line ? `${formatLine(line)}${line.wall ? mark : ''}${failed}` : formatFailure(result));
         write(results, options.out, options.name ?? results.mode);
+        // A worker whose heap ran out may be left in a broken state: the next cell gets a new one.
+        if (result.failures?.some((f) => f.side === 'fisherlab' && f.kind === 'out of memory')) {
+          await fisherlab.close();
+          fisherlab = startFisherlab(backend, mallocEnv);
+        }
       }
-      await fisherlab.close();
+    } finally {
+      await Promise.all([fisherlab.close(), pytorch?.close()]);
     }
-  } finally {
-    await torch?.worker.close();
   }
   results.machine.loadAvgEnd = loadAvg();
   const { md } = write(results, options.out, options.name ?? results.mode);

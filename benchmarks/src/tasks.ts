@@ -12,11 +12,49 @@ export const TASKS = [
 ] as const;
 export type TaskName = (typeof TASKS)[number];
 
-export const MODELS = ['simplecnn', 'vgg11bn'] as const;
+export const MODELS = ['simplecnn', 'vgg11bn', 'resnet18', 'wrn16-4'] as const;
 export type ModelName = (typeof MODELS)[number];
 
-/** Classes per model: SimpleCNN as on CIFAR-10, VGG-11 as in the paper's CIFAR-100 figures. */
-export const CLASSES: Record<ModelName, number> = { simplecnn: 10, vgg11bn: 100 };
+/**
+ * The model zoo's spec of each benchmark model (@fisherlab/models createModel, less the input shape,
+ * classes and seed); reference/torch_bench.py builds the same architectures.
+ */
+export const ZOO_SPECS = {
+  simplecnn: { arch: 'simplecnn' },
+  vgg11bn: { arch: 'vgg11', batchNorm: true },
+  resnet18: { arch: 'resnet18' },
+  'wrn16-4': { arch: 'wrn', depth: 16, width: 4 },
+} as const satisfies Record<ModelName, { arch: string; [option: string]: unknown }>;
+
+/**
+ * The data each model is measured on: SimpleCNN on CIFAR-10's shape, VGG-11 and ResNet-18 on
+ * CIFAR-100's (the paper's VGG-11 figures), WRN-16-4 on TinyImageNet's (the paper's Fig. 1 setting).
+ */
+export const DATA_SHAPES: Record<ModelName, { side: number; classes: number; dataset: string }> = {
+  simplecnn: { side: 32, classes: 10, dataset: 'CIFAR-10' },
+  vgg11bn: { side: 32, classes: 100, dataset: 'CIFAR-100' },
+  resnet18: { side: 32, classes: 100, dataset: 'CIFAR-100' },
+  'wrn16-4': { side: 64, classes: 200, dataset: 'TinyImageNet' },
+};
+
+/** The models' names in prose. */
+export const MODEL_LABELS: Record<ModelName, string> = {
+  simplecnn: 'SimpleCNN',
+  vgg11bn: 'VGG-11',
+  resnet18: 'ResNet-18',
+  'wrn16-4': 'WRN-16-4',
+};
+
+/** Classes per model (DATA_SHAPES). */
+export const CLASSES = Object.fromEntries(
+  MODELS.map((model) => [model, DATA_SHAPES[model].classes]),
+) as Record<ModelName, number>;
+
+/**
+ * The models whose steps take seconds and whose penalized step carries the issue's memory target:
+ * quick runs measure only their plain and penalized steps, on the fast backends.
+ */
+export const LARGE_MODELS: readonly ModelName[] = ['resnet18', 'wrn16-4'];
 
 /** One prepared measurement, sent as-is (plus `cmd: 'prepare'`) to both workers. */
 export interface TaskRequest {
@@ -28,6 +66,7 @@ export interface TaskRequest {
   batch?: number;
   /** Tr(F): examples estimated on; matmul: the side of the square matrices. */
   n?: number;
+  /** Input height and width (default 32). */
   side?: number;
   seed?: number;
 }
@@ -48,9 +87,19 @@ export interface TimeReply {
   /** Process CPU time (all threads) during the run. */
   cpuMs: number;
   value: unknown;
+  /**
+   * The worker process's peak resident memory since it started (getrusage maxrss). The suite starts
+   * fresh workers for each backend and model, so this is the peak of that model's runs so far.
+   */
   maxRssBytes?: number;
   /** FisherLab on wasm: the wasm heap's size after the run (it only grows: a bound on the peak). */
   wasmHeapBytes?: number;
+}
+
+/** Sent with a worker's error reply: the memory it held when the request failed. */
+export interface WorkerState {
+  wasmHeapBytes?: number;
+  maxRssBytes?: number;
 }
 
 export interface KernelCost {

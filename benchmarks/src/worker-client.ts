@@ -1,5 +1,19 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import type { WorkerState } from './tasks.js';
+
+/** A request that failed: the worker's message, and the memory it held then when it said. */
+export class WorkerError extends Error {
+  constructor(
+    message: string,
+    readonly state?: WorkerState,
+  ) {
+    super(message);
+  }
+}
+
+/** Lines of a worker's stderr kept to explain its end ("Aborted(OOM)" is printed, not replied). */
+const STDERR_TAIL_LINES = 5;
 
 /**
  * A benchmark worker in its own process (FisherLab on one backend, or PyTorch), driven by one JSON
@@ -11,6 +25,7 @@ export class WorkerClient {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private exited: string | undefined;
+  private readonly stderrTail: string[] = [];
 
   constructor(
     readonly label: string,
@@ -18,10 +33,18 @@ export class WorkerClient {
     args: string[],
     env: NodeJS.ProcessEnv = process.env,
   ) {
-    this.child = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'], env });
+    this.child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'], env });
     createInterface({ input: this.child.stdout! }).on('line', (line) => this.onLine(line));
-    this.child.on('exit', (code, signal) => {
-      this.exited = `${label} worker exited (code ${code}, signal ${signal})`;
+    createInterface({ input: this.child.stderr! }).on('line', (line) => {
+      process.stderr.write(`${line}\n`);
+      if (!line.trim()) return;
+      this.stderrTail.push(line.trim());
+      if (this.stderrTail.length > STDERR_TAIL_LINES) this.stderrTail.shift();
+    });
+    this.child.on('close', (code, signal) => {
+      const said = this.stderrTail.length ? `; its last words: ${this.stderrTail.join(' | ')}` : '';
+      // A kill on timeout or a failed start has said why already.
+      this.exited ??= `${label} worker exited (code ${code}, signal ${signal})${said}`;
       for (const { reject } of this.pending.values()) reject(new Error(this.exited));
       this.pending.clear();
     });
@@ -33,7 +56,7 @@ export class WorkerClient {
   }
 
   private onLine(line: string): void {
-    let reply: { id?: number; result?: unknown; error?: string };
+    let reply: { id?: number; result?: unknown; error?: string; state?: WorkerState };
     try {
       reply = JSON.parse(line);
     } catch {
@@ -43,7 +66,8 @@ export class WorkerClient {
     const waiter = reply.id === undefined ? undefined : this.pending.get(reply.id);
     if (!waiter) return;
     this.pending.delete(reply.id!);
-    if (reply.error !== undefined) waiter.reject(new Error(`${this.label}: ${reply.error}`));
+    if (reply.error !== undefined)
+      waiter.reject(new WorkerError(`${this.label}: ${reply.error}`, reply.state));
     else waiter.resolve(reply.result);
   }
 
