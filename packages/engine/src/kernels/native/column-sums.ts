@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { reducedAxisBlock } from '../wasm/leading-axes-reduction.js';
-import { type BackendWasm, heapFloat32 } from '../wasm/wasm-backend.js';
-import { nativeAddon, runReplacedKernel } from './native-backend.js';
+import { floatsOf, makeFloatOutput, nativeAddon, runReplacedKernel } from './native-backend.js';
 
 /**
  * Sum and Mean over one contiguous block of axes with kept axes after it, on the native tier: the
@@ -16,19 +15,19 @@ export function nativeLeadingAxesReduction(kernelName: typeof tf.Sum | typeof tf
     backend: tf.KernelBackend;
     attrs: tf.NamedAttrMap;
   }): tf.TensorInfo => {
-    const backend = args.backend as BackendWasm;
+    const { backend } = args;
     const x = args.inputs['x'] as tf.TensorInfo;
     const block = reducedAxisBlock(x, args.attrs as unknown as tf.SumAttrs);
     if (!block) return runReplacedKernel(kernelName, args);
-    const out = backend.makeOutput(block.outShape, 'float32');
+    const out = makeFloatOutput(backend, block.outShape);
     const scale = kernelName === tf.Mean ? 1 / block.rows : 1;
     nativeAddon().columnSums(
       block.outer,
       block.rows,
       block.cols,
-      heapFloat32(backend, x),
+      floatsOf(backend, x),
       scale,
-      heapFloat32(backend, out),
+      floatsOf(backend, out),
     );
     return out;
   };

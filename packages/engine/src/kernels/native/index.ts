@@ -12,6 +12,7 @@ import { nativeMaxPoolConfig } from './MaxPool.js';
 import { nativeMaxPoolGradConfig } from './MaxPoolGrad.js';
 import { nativeMaxPoolSelectConfig } from './MaxPoolSelect.js';
 import { forgetReplacedKernel, rememberReplacedKernel, setNativeAddon } from './native-backend.js';
+import { NATIVE_BACKEND_NAME, NativeBackend } from './native-tf-backend.js';
 import { nativePerExampleConv2DFilterSquaredNormsConfig } from './PerExampleConv2DFilterNorms.js';
 
 /** Kernels the native tier registers on the wasm backend, on top of FisherLab's wasm kernels (one file each). */
@@ -72,11 +73,46 @@ export function unregisterNativeKernels(): void {
     if (replaced) tf.registerKernel(replaced);
   }
   for (const config of NATIVE_ONLY_KERNEL_CONFIGS) tf.unregisterKernel(config.kernelName, 'wasm');
-  setNativeAddon(undefined);
+  // The native backend runs the same kernels on the same addon.
+  if (!nativeBackendRegistered) setNativeAddon(undefined);
   registered = false;
 }
 
 /** Whether the native kernels are the ones registered on wasm now. */
 export function nativeKernelsRegistered(): boolean {
   return registered;
+}
+
+let nativeBackendRegistered = false;
+
+/**
+ * Registers the `native` backend with tfjs: a cpu backend whose tensors live in JS memory, running
+ * every kernel the cpu backend has and, over the hot ones, the addon's (the same kernels the
+ * native tier runs on wasm; cases the addon does not cover go to the cpu kernel). Idempotent.
+ */
+export function registerNativeBackend(addon: NativeAddon): void {
+  setNativeAddon(addon);
+  if (nativeBackendRegistered) return;
+  // Priority 0: tfjs never picks it by itself; initBackend sets it explicitly.
+  tf.registerBackend(NATIVE_BACKEND_NAME, () => new NativeBackend(), 0);
+  const own = new Set([...NATIVE_KERNEL_CONFIGS, ...NATIVE_ONLY_KERNEL_CONFIGS].map((c) => c.kernelName));
+  for (const config of tf.getKernelsForBackend('cpu')) {
+    if (own.has(config.kernelName) || tf.getKernel(config.kernelName, NATIVE_BACKEND_NAME)) continue;
+    tf.registerKernel({ ...config, backendName: NATIVE_BACKEND_NAME });
+  }
+  for (const config of [...NATIVE_KERNEL_CONFIGS, ...NATIVE_ONLY_KERNEL_CONFIGS]) {
+    if (tf.getKernel(config.kernelName, NATIVE_BACKEND_NAME))
+      tf.unregisterKernel(config.kernelName, NATIVE_BACKEND_NAME);
+    tf.registerKernel({
+      kernelName: config.kernelName,
+      backendName: NATIVE_BACKEND_NAME,
+      kernelFunc: config.kernelFunc,
+    });
+  }
+  nativeBackendRegistered = true;
+}
+
+/** Whether `registerNativeBackend` has run. */
+export function nativeBackendIsRegistered(): boolean {
+  return nativeBackendRegistered;
 }
