@@ -5,6 +5,7 @@ import { nativeConv2DConfig } from './Conv2D.js';
 import { nativeConv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
 import { nativeConv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
 import { nativeMeanConfig, nativeSumConfig } from './column-sums.js';
+import { NATIVE_ELEMENTWISE_KERNEL_CONFIGS } from './elementwise.js';
 import { nativeFusedBatchNormConfig } from './FusedBatchNorm.js';
 import { nativeFusedConv2DConfig } from './FusedConv2D.js';
 import { nativeFusedMatMulConfig } from './FusedMatMul.js';
@@ -12,7 +13,7 @@ import { nativeMaxPoolConfig } from './MaxPool.js';
 import { nativeMaxPoolGradConfig } from './MaxPoolGrad.js';
 import { nativeMaxPoolSelectConfig } from './MaxPoolSelect.js';
 import { forgetReplacedKernel, rememberReplacedKernel, setNativeAddon } from './native-backend.js';
-import { NATIVE_BACKEND_NAME, NativeBackend } from './native-tf-backend.js';
+import { guardAliasing, NATIVE_BACKEND_NAME, NativeBackend } from './native-tf-backend.js';
 import { nativePerExampleConv2DFilterSquaredNormsConfig } from './PerExampleConv2DFilterNorms.js';
 
 /** Kernels the native tier registers on the wasm backend, on top of FisherLab's wasm kernels (one file each). */
@@ -95,12 +96,17 @@ export function registerNativeBackend(addon: NativeAddon): void {
   if (nativeBackendRegistered) return;
   // Priority 0: tfjs never picks it by itself; initBackend sets it explicitly.
   tf.registerBackend(NATIVE_BACKEND_NAME, () => new NativeBackend(), 0);
-  const own = new Set([...NATIVE_KERNEL_CONFIGS, ...NATIVE_ONLY_KERNEL_CONFIGS].map((c) => c.kernelName));
+  const own = [...NATIVE_KERNEL_CONFIGS, ...NATIVE_ONLY_KERNEL_CONFIGS, ...NATIVE_ELEMENTWISE_KERNEL_CONFIGS];
+  const ownNames = new Set(own.map((c) => c.kernelName));
   for (const config of tf.getKernelsForBackend('cpu')) {
-    if (own.has(config.kernelName) || tf.getKernel(config.kernelName, NATIVE_BACKEND_NAME)) continue;
-    tf.registerKernel({ ...config, backendName: NATIVE_BACKEND_NAME });
+    if (ownNames.has(config.kernelName) || tf.getKernel(config.kernelName, NATIVE_BACKEND_NAME)) continue;
+    tf.registerKernel({
+      ...config,
+      backendName: NATIVE_BACKEND_NAME,
+      kernelFunc: guardAliasing(config.kernelFunc),
+    });
   }
-  for (const config of [...NATIVE_KERNEL_CONFIGS, ...NATIVE_ONLY_KERNEL_CONFIGS]) {
+  for (const config of own) {
     if (tf.getKernel(config.kernelName, NATIVE_BACKEND_NAME))
       tf.unregisterKernel(config.kernelName, NATIVE_BACKEND_NAME);
     tf.registerKernel({
