@@ -105,8 +105,23 @@ function unaryKernel(kernelName: string, op: number): tf.KernelConfig {
   return { kernelName, backendName: NATIVE_BACKEND_NAME, kernelFunc: kernelFunc as unknown as tf.KernelFunc };
 }
 
+/**
+ * Fill on the native backend: a recycled array filled in place (TypedArray.fill). The cpu kernel
+ * allocates a fresh one each call, and the Sum and Mean gradients fill an x-sized array of ones.
+ */
+function fill(args: KernelArgs): tf.TensorInfo {
+  const { shape, value, dtype } = args.attrs as unknown as tf.FillAttrs;
+  if ((dtype ?? 'float32') !== 'float32' || typeof value !== 'number' || tf.util.sizeFromShape(shape) === 0) {
+    return runReplacedKernel(tf.Fill, args);
+  }
+  const out = makeFloatOutput(args.backend, [...shape]);
+  floatsOf(args.backend, out).fill(value);
+  return out;
+}
+
 /** The element-wise kernels the native backend runs on the addon (over the cpu backend's). */
 export const NATIVE_ELEMENTWISE_KERNEL_CONFIGS: tf.KernelConfig[] = [
+  { kernelName: tf.Fill, backendName: NATIVE_BACKEND_NAME, kernelFunc: fill as unknown as tf.KernelFunc },
   binaryKernel(tf.Add, BINARY_OPS.add),
   binaryKernel(tf.Sub, BINARY_OPS.sub),
   binaryKernel(tf.Multiply, BINARY_OPS.mul),

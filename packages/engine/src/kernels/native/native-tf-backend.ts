@@ -15,9 +15,9 @@ const POOLED_MIN_FLOATS = 16 * 1024;
  *
  * Outputs of the native kernels are recycled: a fresh ArrayBuffer costs page faults and zeroing on
  * first touch (about 6 ms per 16 MB here, several seconds per VGG-11 step at batch 128), so the
- * arrays of disposed outputs wait in a pool, by length, for the next output of that length. An
- * array leaves the recycling for good once anything else may hold it: when it is read out
- * (dataSync and friends return the array itself on the cpu backend) or when a cpu kernel returns
+ * arrays of disposed outputs wait in a pool, by length, for the next output of that length. Reading
+ * a recycled array out (dataSync, data) gives a copy, as the wasm backend does, where the cpu
+ * backend gives the array itself; an array leaves the recycling for good when a cpu kernel returns
  * a view of it (a simple Slice does).
  */
 export class NativeBackend extends MathBackendCPU {
@@ -94,14 +94,11 @@ export class NativeBackend extends MathBackendCPU {
 
   override readSync(dataId: object): ReturnType<MathBackendCPU['readSync']> {
     const values = super.readSync(dataId);
-    this.release(values);
-    return values;
+    return values instanceof Float32Array && this.recyclable.has(values) ? values.slice() : values;
   }
 
   override async read(dataId: object): ReturnType<MathBackendCPU['read']> {
-    const values = await super.read(dataId);
-    this.release(values);
-    return values;
+    return this.readSync(dataId);
   }
 
   override dispose(): void {
@@ -112,9 +109,9 @@ export class NativeBackend extends MathBackendCPU {
 }
 
 /**
- * Wraps a cpu kernel for the native backend: an output that shares an input's array (a view, as
- * a simple Slice returns) takes that array out of the recycling, or reusing it would change the
- * output.
+ * Wraps a cpu kernel for the native backend: an output with its own data that shares an input's
+ * array (a view, as a simple Slice returns) takes that array out of the recycling, or reusing it
+ * would change the output.
  */
 export function guardAliasing(kernelFunc: tf.KernelFunc): tf.KernelFunc {
   return (args) => {
@@ -127,6 +124,8 @@ export function guardAliasing(kernelFunc: tf.KernelFunc): tf.KernelFunc {
       const inValues = backend.data.get(input.dataId).values;
       if (!(inValues instanceof Float32Array)) continue;
       for (const output of outputs) {
+        // The same data (Reshape, Identity): reference-counted, freed only when both are disposed.
+        if (output.dataId === input.dataId) continue;
         const outValues = backend.data.has(output.dataId)
           ? backend.data.get(output.dataId).values
           : undefined;

@@ -1,0 +1,20 @@
+import { initBackend, tf } from '@fisherlab/engine';
+import { FisherPenalty } from '@fisherlab/fisher';
+import { createModel } from '@fisherlab/models';
+const [backend, arch, batchS] = process.argv.slice(2);
+await initBackend({ backend: backend as 'native' });
+const batch = Number(batchS);
+const model = createModel({ arch: arch === 'vgg11bn' ? 'vgg11' : arch as 'simplecnn', ...(arch === 'vgg11bn' ? { batchNorm: true } : {}), inputShape: [32, 32, 3], numClasses: 10, seed: 0 });
+const x = tf.randomNormal([batch, 32, 32, 3], 0, 1, 'float32', 3);
+const labels = tf.randomUniform([batch], 0, 10, 'int32', 4) as tf.Tensor1D;
+const opt = tf.train.sgd(0.01);
+const fp = new FisherPenalty({ kind: 'fisher', alpha: 0.1, method: 'exact', seed: 1 });
+let s = 0;
+const step = () => { const r = fp.step(model, x, labels, s++); opt.applyGradients(r.namedGrads); tf.dispose(r.grads); };
+step();
+const info = await tf.profile(step);
+const by = new Map<string, { ms: number; calls: number }>();
+let total = 0;
+for (const k of info.kernels) { const ms = Number(await k.kernelTimeMs); total += ms; const e = by.get(k.name) ?? { ms: 0, calls: 0 }; by.set(k.name, { ms: e.ms + ms, calls: e.calls + 1 }); }
+console.log(backend, arch, batch, 'kernel total', total.toFixed(0), 'peakMB', (info.peakBytes / 2 ** 20).toFixed(0));
+for (const [n, v] of [...by].sort((a, b) => b[1].ms - a[1].ms).slice(0, 16)) console.log(`  ${n.padEnd(34)} ${v.ms.toFixed(0).padStart(6)} ms ${v.calls}`);
