@@ -285,7 +285,7 @@ export function memoryCeilingOf(choice: BackendChoice, device: BackendDevice): M
   if (choice === 'tensorflow' || choice === 'tensorflow-gpu') {
     return {
       bytes: os.totalmem(),
-      reason: `libtensorflow keeps tensors in process memory, limited by RAM (${(os.totalmem() / GiB).toFixed(1)} GiB)`,
+      reason: 'libtensorflow keeps tensors in process memory, limited by RAM',
     };
   }
   return nativeMemoryCeiling();

@@ -134,8 +134,8 @@ export const TRAIN_FLAGS: readonly FlagSpec[] = [
   {
     flag: '--backend <name>',
     key: 'backend',
-    description: 'auto | tensorflow-gpu | tensorflow | wasm | cpu',
-    choices: ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'],
+    description: 'auto | tensorflow-gpu | tensorflow | native | wasm | cpu',
+    choices: ['auto', 'tensorflow-gpu', 'tensorflow', 'native', 'wasm', 'cpu'],
   },
   { flag: '--output <dir>', key: 'output', description: 'run directory' },
 ];

@@ -15,7 +15,7 @@ export const DATASET_NAMES = [
   'tinyimagenet',
 ] as const;
 export const ESTIMATORS = ['exact', 'mc', 'minibatch', 'empirical'] as const;
-export const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export const BACKENDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'native', 'wasm', 'cpu'] as const;
 
 const positiveInt = z.number().int().positive();
 

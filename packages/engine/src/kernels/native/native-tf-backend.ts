@@ -156,11 +156,8 @@ export function nativeMemoryCeiling(): MemoryCeiling {
   if (constrained > 0 && constrained < total) {
     return {
       bytes: constrained,
-      reason: `tensors are ArrayBuffers in process memory, limited by this process's cgroup memory limit (${gib(constrained)}; RAM ${gib(total)})`,
+      reason: `tensors are ArrayBuffers in process memory, limited by this process's cgroup memory limit (RAM ${gib(total)})`,
     };
   }
-  return {
-    bytes: total,
-    reason: `tensors are ArrayBuffers in process memory, limited by RAM (${gib(total)})`,
-  };
+  return { bytes: total, reason: 'tensors are ArrayBuffers in process memory, limited by RAM' };
 }
