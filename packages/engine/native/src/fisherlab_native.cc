@@ -578,7 +578,24 @@ void batchNorm(int64_t rows, int64_t channels, const float* x, const float* mean
 // out[o, c] = scale · Σ_i x[o, i, c]: a reduction over a middle block of axes (the per-example sums
 // over positions of Tr(F)'s layer cells, [B, P, C] → [B, C]). One block is columnSums; several are
 // split between the threads, each block summed in float64 on one thread.
+// out[o] = scale · Σ_i x[o, i] (cols = 1: the last axes reduced, or all of them), in float64 with
+// eight running sums so the loop vectorizes, on the calling thread (memory-bound).
+void rowSums(int64_t outer, int64_t rows, const float* x, double scale, float* out) {
+  for (int64_t o = 0; o < outer; o++) {
+    const float* row = x + o * rows;
+    double partial[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int64_t i = 0;
+    for (; i + 8 <= rows; i += 8)
+      for (int k = 0; k < 8; k++) partial[k] += row[i + k];
+    double total = 0;
+    for (; i < rows; i++) total += row[i];
+    for (int k = 0; k < 8; k++) total += partial[k];
+    out[o] = static_cast<float>(total * scale);
+  }
+}
+
 void blockColumnSums(int64_t outer, int64_t rows, int64_t cols, const float* x, double scale, float* out) {
+  if (cols == 1) return rowSums(outer, rows, x, scale, out);
   if (outer == 1) return columnSums(rows, cols, x, scale, out);
 #pragma omp parallel if (outer * rows * cols >= kParallelMinFloats)
   {

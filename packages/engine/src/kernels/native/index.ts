@@ -5,6 +5,7 @@ import { nativeConv2DConfig } from './Conv2D.js';
 import { nativeConv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
 import { nativeConv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
 import { nativeMeanConfig, nativeSumConfig } from './column-sums.js';
+import { NATIVE_COPY_KERNEL_CONFIGS } from './copies.js';
 import { NATIVE_ELEMENTWISE_KERNEL_CONFIGS } from './elementwise.js';
 import { nativeFusedBatchNormConfig } from './FusedBatchNorm.js';
 import { nativeFusedConv2DConfig } from './FusedConv2D.js';
@@ -96,7 +97,12 @@ export function registerNativeBackend(addon: NativeAddon): void {
   if (nativeBackendRegistered) return;
   // Priority 0: tfjs never picks it by itself; initBackend sets it explicitly.
   tf.registerBackend(NATIVE_BACKEND_NAME, () => new NativeBackend(), 0);
-  const own = [...NATIVE_KERNEL_CONFIGS, ...NATIVE_ONLY_KERNEL_CONFIGS, ...NATIVE_ELEMENTWISE_KERNEL_CONFIGS];
+  const own = [
+    ...NATIVE_KERNEL_CONFIGS,
+    ...NATIVE_ONLY_KERNEL_CONFIGS,
+    ...NATIVE_ELEMENTWISE_KERNEL_CONFIGS,
+    ...NATIVE_COPY_KERNEL_CONFIGS,
+  ];
   const ownNames = new Set(own.map((c) => c.kernelName));
   for (const config of tf.getKernelsForBackend('cpu')) {
     if (ownNames.has(config.kernelName) || tf.getKernel(config.kernelName, NATIVE_BACKEND_NAME)) continue;
