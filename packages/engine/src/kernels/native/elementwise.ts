@@ -107,7 +107,8 @@ function unaryKernel(kernelName: string, op: number): tf.KernelConfig {
 
 /**
  * Fill on the native backend: a recycled array filled in place (TypedArray.fill). The cpu kernel
- * allocates a fresh one each call, and the Sum and Mean gradients fill an x-sized array of ones.
+ * allocates a fresh one each call (page faults and zeroing), and the Sum and Mean gradients fill an
+ * x-sized array of ones.
  */
 function fill(args: KernelArgs): tf.TensorInfo {
   const { shape, value, dtype } = args.attrs as unknown as tf.FillAttrs;
@@ -119,9 +120,24 @@ function fill(args: KernelArgs): tf.TensorInfo {
   return out;
 }
 
+/** ZerosLike and OnesLike: a recycled array filled in place (the gradients' zero seeds are x-sized). */
+function filledLike(kernelName: string, value: number): tf.KernelConfig {
+  const kernelFunc = (args: KernelArgs): tf.TensorInfo => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    if (x.dtype !== 'float32' || tf.util.sizeFromShape(x.shape) === 0)
+      return runReplacedKernel(kernelName, args);
+    const out = makeFloatOutput(args.backend, [...x.shape]);
+    floatsOf(args.backend, out).fill(value);
+    return out;
+  };
+  return { kernelName, backendName: NATIVE_BACKEND_NAME, kernelFunc: kernelFunc as unknown as tf.KernelFunc };
+}
+
 /** The element-wise kernels the native backend runs on the addon (over the cpu backend's). */
 export const NATIVE_ELEMENTWISE_KERNEL_CONFIGS: tf.KernelConfig[] = [
   { kernelName: tf.Fill, backendName: NATIVE_BACKEND_NAME, kernelFunc: fill as unknown as tf.KernelFunc },
+  filledLike(tf.ZerosLike, 0),
+  filledLike(tf.OnesLike, 1),
   binaryKernel(tf.Add, BINARY_OPS.add),
   binaryKernel(tf.Sub, BINARY_OPS.sub),
   binaryKernel(tf.Multiply, BINARY_OPS.mul),

@@ -153,6 +153,18 @@ describe.skipIf(!nativeAddonForTests)(`element-wise kernels on the native backen
     },
   );
 
+  it("fills recycled arrays: Fill, ZerosLike and OnesLike give the cpu backend's values", async () => {
+    await useTier('native-backend');
+    const size = 70000;
+    const x = tf.tensor1d(normals(size, 5));
+    // Dirty a recycled array of that length first: the fills must overwrite all of it.
+    tf.dispose(tf.mul(x, x));
+    const made = [tf.fill([size], 2.5), tf.zerosLike(x), tf.onesLike(x)];
+    const values = made.map((t) => Array.from(new Set(t.dataSync())));
+    expect(values).toEqual([[2.5], [0], [1]]);
+    tf.dispose([x, ...made]);
+  });
+
   it('leaves int32 and bool tensors to the cpu kernels, and reads a float cast of them', async () => {
     await useTier('native-backend');
     const sums = tf.tidy(() => {
