@@ -200,7 +200,9 @@ try {
       failures.push(`example ${name}: tfjs printed "already registered" (two copies of tfjs?)`);
   }
   if (canBuildNative && !/native kernels on/.test(outputs.engine ?? '')) {
-    failures.push('the engine example does not report the native kernels on, although they were built at install');
+    failures.push(
+      'the engine example does not report the native kernels on, although they were built at install',
+    );
   }
 } catch (error) {
   failures.push(error instanceof Error ? error.message : String(error));
