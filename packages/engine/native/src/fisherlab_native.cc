@@ -632,12 +632,17 @@ enum UnaryOp {
 
 template <int Op>
 inline float binaryValue(float a, float b) {
-  const double x = a, y = b;
-  if constexpr (Op == kAdd) return static_cast<float>(x + y);
-  if constexpr (Op == kSub) return static_cast<float>(x - y);
-  if constexpr (Op == kMul) return static_cast<float>(x * y);
-  if constexpr (Op == kDiv) return static_cast<float>(x / y);
-  if constexpr (Op == kSquaredDifference) return static_cast<float>((x - y) * (x - y));
+  // One IEEE operation on two floats rounds the same in float as in float64 then float (53 ≥ 2·24 + 2
+  // bits: double rounding is innocuous for +, −, ×, ÷), so these compute in float, which vectorizes
+  // without conversions. The squared difference is two operations: float64, rounded once.
+  if constexpr (Op == kAdd) return a + b;
+  if constexpr (Op == kSub) return a - b;
+  if constexpr (Op == kMul) return a * b;
+  if constexpr (Op == kDiv) return a / b;
+  if constexpr (Op == kSquaredDifference) {
+    const double d = static_cast<double>(a) - b;
+    return static_cast<float>(d * d);
+  }
   // Math.max / Math.min: NaN wins.
   if constexpr (Op == kMaximum) return std::isnan(a) || std::isnan(b) ? NAN : std::max(a, b);
   if constexpr (Op == kMinimum) return std::isnan(a) || std::isnan(b) ? NAN : std::min(a, b);
@@ -721,8 +726,31 @@ void stepLoop(int64_t size, const float* __restrict x, float alpha, float* __res
   }
 }
 
+// The single-operation unary ops in float (exact as above; Relu keeps NaN and −0 as `x < 0 ? 0 : x`).
+template <int Op>
+void floatUnaryLoop(int64_t size, const float* __restrict x, float* __restrict y) {
+  for (int64_t i = 0; i < size; i++) {
+    const float v = x[i];
+    if constexpr (Op == kRelu) y[i] = v < 0.0f ? 0.0f : v;
+    if constexpr (Op == kNeg) y[i] = -v;
+    if constexpr (Op == kSquare) y[i] = v * v;
+    if constexpr (Op == kSqrt) y[i] = std::sqrt(v);
+    if constexpr (Op == kAbs) y[i] = std::fabs(v);
+    if constexpr (Op == kReciprocal) y[i] = 1.0f / v;
+  }
+}
+
 void unary(int op, int64_t size, const float* x, double alpha, float* y) {
   if (op == kStep) return stepLoop(size, x, static_cast<float>(alpha), y);
+  switch (op) {
+    case kRelu: return floatUnaryLoop<kRelu>(size, x, y);
+    case kNeg: return floatUnaryLoop<kNeg>(size, x, y);
+    case kSquare: return floatUnaryLoop<kSquare>(size, x, y);
+    case kSqrt: return floatUnaryLoop<kSqrt>(size, x, y);
+    case kAbs: return floatUnaryLoop<kAbs>(size, x, y);
+    case kReciprocal: return floatUnaryLoop<kReciprocal>(size, x, y);
+    default: break;
+  }
   switch (op) {
     case kRelu: return unaryLoop<kRelu>(size, x, alpha, y);
     case kNeg: return unaryLoop<kNeg>(size, x, alpha, y);

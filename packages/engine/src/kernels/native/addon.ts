@@ -76,8 +76,8 @@ export interface NativeAddon {
   ): void;
   /**
    * out = a op b over row-major `shape`, a and b read at their per-dim element strides (0 along a
-   * broadcast dim); op is a {@link BINARY_OPS} code. Computed in float64, rounded once (as tfjs's cpu
-   * kernels do in JS numbers).
+   * broadcast dim); op is a {@link BINARY_OPS} code. The same floats as tfjs's cpu kernels, which
+   * compute in JS numbers and round once.
    */
   binary(
     op: number,
