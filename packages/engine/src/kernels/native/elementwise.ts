@@ -7,7 +7,7 @@ import { NATIVE_BACKEND_NAME } from './native-tf-backend.js';
  * Element-wise kernels of the native backend. tfjs's cpu kernels compute them one JS call per
  * element, and a broadcast operand costs an index computation per element (VGG-11-BN's training
  * step at batch 128 spent 16 of its 23 s in Multiply, Sub and Add on the cpu kernels); the addon
- * runs them as vectorized loops on the calling thread. The cpu kernels compute in JS numbers
+ * runs them as vectorized loops, split across its OpenMP threads. The cpu kernels compute in JS numbers
  * (float64) and round once; the addon does the same for multi-operation formulas and computes
  * single IEEE operations in float, which rounds identically, so the binary ops and Relu, Step, Neg,
  * Square, Sqrt, Abs and Reciprocal equal the cpu backend's values exactly. Non-float32 tensors and
