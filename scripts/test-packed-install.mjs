@@ -199,8 +199,10 @@ try {
     if (/already registered/.test(output))
       failures.push(`example ${name}: tfjs printed "already registered" (two copies of tfjs?)`);
   }
-  if (canBuildNative && !/native tier on/.test(outputs.engine ?? '')) {
-    failures.push('the engine example does not report the native tier on, although it was built at install');
+  if (canBuildNative && !/native kernels on/.test(outputs.engine ?? '')) {
+    failures.push(
+      'the engine example does not report the native kernels on, although they were built at install',
+    );
   }
 } catch (error) {
   failures.push(error instanceof Error ? error.message : String(error));

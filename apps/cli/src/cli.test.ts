@@ -44,10 +44,15 @@ describe('fisherlab', () => {
     const { code, out } = fisherlab('doctor');
     expect(code).toBe(0);
     expect(out).toMatch(/tensorflow-gpu\s+@tensorflow\/tfjs-node-gpu is not installed|ok\s+tensorflow-gpu/);
-    expect(out).toMatch(/active: (wasm|tensorflow|tensorflow-gpu|cpu)/);
-    // The device as the backend reports it: here (no tfjs-node) wasm, on the CPU.
+    expect(out).toMatch(/active: (native|wasm|tensorflow|tensorflow-gpu|cpu)/);
+    // The device as the backend reports it: here (no tfjs-node) the native backend or wasm, on the CPU.
     expect(out).toMatch(/device: (CPU|GPU)/);
-    if (/active: wasm/.test(out)) expect(out).toMatch(/device: CPU \(WebAssembly\)/);
+    if (/active: wasm/.test(out)) {
+      expect(out).toMatch(/device: CPU \(WebAssembly\)/);
+      expect(out).toMatch(/memory ceiling: 4\.0 GiB \(tensors live in the wasm32 heap/);
+    }
+    if (/active: native/.test(out))
+      expect(out).toMatch(/memory ceiling: [\d.]+ GiB \(tensors are ArrayBuffers/);
     expect(out).toMatch(/fashion-mnist-embedded\s+\S+/);
   });
 

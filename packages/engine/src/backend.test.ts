@@ -9,12 +9,18 @@ const missing = (pkg: string) => async () => {
   throw error;
 };
 
+/** What the native loader throws where the addon was not built. */
+const noAddon = async () => {
+  throw new Error('the native addon is not built (test)');
+};
+
 describe('backend selection', () => {
-  it('brings up wasm here and records why the native backends failed', async () => {
+  it('brings up wasm where the native addon cannot load, and records why the others failed', async () => {
     const report = await initBackend({
       loaders: {
         'tensorflow-gpu': missing('@tensorflow/tfjs-node-gpu'),
         tensorflow: missing('@tensorflow/tfjs-node'),
+        native: noAddon,
       },
     });
     expect(report.choice).toBe('wasm');
@@ -22,8 +28,12 @@ describe('backend selection', () => {
     expect(report.attempts.map((a) => [a.choice, a.ok])).toEqual([
       ['tensorflow-gpu', false],
       ['tensorflow', false],
+      ['native', false],
       ['wasm', true],
     ]);
+    expect(report.attempts[2]?.reason).toMatch(
+      /native backend failed to initialise: the native addon is not built/,
+    );
     expect(report.attempts[0]?.reason).toMatch(/tfjs-node-gpu is not installed/);
     // Which CPU tier runs on wasm: the native one, or the reason it does not.
     expect(typeof report.native.active).toBe('boolean');
@@ -39,6 +49,7 @@ describe('backend selection', () => {
         loaders: {
           'tensorflow-gpu': missing('@tensorflow/tfjs-node-gpu'),
           tensorflow: missing('@tensorflow/tfjs-node'),
+          native: noAddon,
           wasm: nativeFails,
         },
       }),
@@ -57,10 +68,11 @@ describe('backend selection', () => {
       loaders: {
         'tensorflow-gpu': tried('gpu', true),
         tensorflow: tried('node', false),
+        native: tried('native', false),
         wasm: tried('wasm', false),
       },
     });
-    expect(order).toEqual(['gpu', 'node', 'wasm']);
+    expect(order).toEqual(['gpu', 'node', 'native', 'wasm']);
     expect(report.choice).toBe('cpu');
   });
 

@@ -1,17 +1,30 @@
+import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { installGradients } from './gradients/index.js';
+import { loadNativeAddon } from './kernels/native/addon.js';
+import { registerNativeBackend } from './kernels/native/index.js';
+import {
+  type MemoryCeiling,
+  NATIVE_BACKEND_NAME,
+  nativeMemoryCeiling,
+} from './kernels/native/native-tf-backend.js';
 import {
   type NativeMode,
   NativeTierError,
   type NativeTierReport,
   nativeModeFromEnv,
+  nativeThreadsFromEnv,
   setUpNativeTier,
 } from './kernels/native/tier.js';
 import { registerWasmKernels } from './kernels/wasm/index.js';
 import { useThreadedWasm, wasmThreadsFromEnv } from './kernels/wasm/threaded-backend.js';
 
-/** Backends FisherLab can run on, fastest first. */
-export const BACKEND_PREFERENCE = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+/**
+ * Backends FisherLab can run on, fastest first. 'native' is tfjs's cpu backend with FisherLab's
+ * oneDNN addon computing the hot kernels, tensors in JS memory (no 4 GiB wasm heap); 'wasm' runs
+ * where the addon cannot be built (with the addon's kernels on top where it can, the native tier).
+ */
+export const BACKEND_PREFERENCE = ['tensorflow-gpu', 'tensorflow', 'native', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_PREFERENCE)[number];
 export type BackendRequest = BackendChoice | 'auto';
 
@@ -28,15 +41,23 @@ export interface BackendReport {
   requested: BackendRequest;
   /** The choice that came up. */
   choice: BackendChoice;
-  /** tfjs's own name of the active backend ('tensorflow', 'wasm', 'cpu'). */
+  /** tfjs's own name of the active backend ('tensorflow', 'native', 'wasm', 'cpu'). */
   tfBackend: string;
   attempts: BackendAttempt[];
-  /** Threads the backend computes with (wasm: its thread pool; cpu: 1; native: TF's own pool). */
+  /**
+   * Threads the backend computes with (wasm: its thread pool; cpu: 1; native: the addon's OpenMP
+   * threads, JS kernels on one; tensorflow: libtensorflow's own pool, NaN).
+   */
   threads: number;
   simd: boolean | undefined;
   tfjsVersion: string;
-  /** The native CPU tier (oneDNN convolutions and matmuls on top of wasm): whether it runs, and why not. */
+  /**
+   * The addon's oneDNN kernels: whether they run (always on the native backend; on wasm as the
+   * native tier), and why not.
+   */
   native: NativeTierReport;
+  /** The most memory the active backend's tensors can take, and what sets that limit. */
+  memoryCeiling: MemoryCeiling;
   /** Where tensors are computed, as the active backend itself reports it (not inferred from the package name). */
   device: BackendDevice;
 }
@@ -97,6 +118,15 @@ export const defaultLoaders: Record<BackendChoice, BackendLoader> = {
     registerWasmKernels();
     nativeReport = setUpNativeTier(nativeRequest ?? nativeModeFromEnv());
   },
+  native: async () => {
+    const mode = nativeRequest ?? nativeModeFromEnv();
+    if (mode === 'off') throw new Error('FISHERLAB_NATIVE=off: the native addon is not used');
+    const load = loadNativeAddon();
+    if ('reason' in load) throw new Error(load.reason);
+    const threads = load.addon.setThreads(nativeThreadsFromEnv());
+    registerNativeBackend(load.addon);
+    nativeReport = { active: true, library: load.addon.library(), threads };
+  },
   cpu: async () => {
     // @tensorflow/tfjs registers the cpu backend on import.
   },
@@ -106,6 +136,7 @@ export const defaultLoaders: Record<BackendChoice, BackendLoader> = {
 const TF_BACKEND_NAME: Record<BackendChoice, string> = {
   'tensorflow-gpu': 'tensorflow',
   tensorflow: 'tensorflow',
+  native: NATIVE_BACKEND_NAME,
   wasm: 'wasm',
   cpu: 'cpu',
 };
@@ -154,7 +185,7 @@ let active: BackendReport | undefined;
  * and gradients on it, and says what happened. Idempotent: a second call with the same request
  * returns the first report.
  *
- * Order for 'auto': tfjs-node-gpu, tfjs-node, wasm, cpu. An explicit request that fails throws
+ * Order for 'auto': tfjs-node-gpu, tfjs-node, native, wasm, cpu. An explicit request that fails throws
  * instead of falling back, so a user who asked for the GPU never silently trains on the CPU.
  */
 export async function initBackend(
@@ -197,6 +228,7 @@ export async function initBackend(
         simd: choice === 'wasm' ? Boolean(tf.env().getBool('WASM_HAS_SIMD_SUPPORT')) : undefined,
         tfjsVersion: tf.version_core,
         native: nativeTierOf(choice),
+        memoryCeiling: memoryCeilingOf(choice, device),
         device,
       };
       return active;
@@ -219,13 +251,44 @@ export async function initBackend(
 }
 
 function nativeTierOf(choice: BackendChoice): NativeTierReport {
+  if (choice === 'native') {
+    return nativeReport ?? { active: false, reason: 'the native loader in use does not load the addon' };
+  }
   if (choice !== 'wasm') {
     return {
       active: false,
-      reason: `the native tier runs on top of wasm only; the ${choice} backend is active`,
+      reason: `the native kernels run on the native backend or on top of wasm; the ${choice} backend is active`,
     };
   }
   return nativeReport ?? { active: false, reason: 'the wasm loader in use does not set up the native tier' };
+}
+
+const GiB = 2 ** 30;
+
+/** The wasm32 heap's ceiling: every tensor of a wasm run lives in it. */
+export const WASM_HEAP_BYTES = 4 * GiB;
+
+/** Where the active backend keeps tensors, and so how much memory a run can use. */
+export function memoryCeilingOf(choice: BackendChoice, device: BackendDevice): MemoryCeiling {
+  if (choice === 'wasm') {
+    return {
+      bytes: Math.min(WASM_HEAP_BYTES, os.totalmem()),
+      reason: 'tensors live in the wasm32 heap, which cannot grow past 4 GiB',
+    };
+  }
+  if (device.kind === 'gpu') {
+    return {
+      bytes: null,
+      reason: "tensors live in the GPU's memory (libtensorflow does not tell tfjs its size)",
+    };
+  }
+  if (choice === 'tensorflow' || choice === 'tensorflow-gpu') {
+    return {
+      bytes: os.totalmem(),
+      reason: 'libtensorflow keeps tensors in process memory, limited by RAM',
+    };
+  }
+  return nativeMemoryCeiling();
 }
 
 /**
@@ -240,6 +303,8 @@ export function prepareActiveBackend(): void {
   if (tf.getBackend() === 'wasm') registerWasmKernels();
 }
 
+export type { MemoryCeiling };
+
 /** The report of the backend brought up by `initBackend`, if any. */
 export function activeBackend(): BackendReport | undefined {
   return active;
@@ -253,6 +318,12 @@ export function activeBackend(): BackendReport | undefined {
  */
 export function describeDevice(choice: BackendChoice, backend: unknown): BackendDevice {
   if (choice === 'wasm') return { kind: 'cpu', description: 'CPU (WebAssembly)' };
+  if (choice === 'native') {
+    return {
+      kind: 'cpu',
+      description: "CPU (FisherLab's native addon: oneDNN kernels, the rest tfjs's JavaScript cpu kernels)",
+    };
+  }
   if (choice === 'cpu') return { kind: 'cpu', description: "CPU (tfjs's JavaScript cpu backend)" };
   const { isGPUPackage, isUsingGpuDevice } = (backend ?? {}) as LibtensorflowBackend;
   const from = isGPUPackage === true ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
@@ -280,5 +351,6 @@ export function describeDevice(choice: BackendChoice, backend: unknown): Backend
 async function backendThreads(choice: BackendChoice): Promise<number> {
   if (choice === 'wasm') return (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount();
   if (choice === 'cpu') return 1;
+  if (choice === 'native') return nativeReport?.threads ?? 1;
   return Number.NaN; // libtensorflow sizes its own pool
 }

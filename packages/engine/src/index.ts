@@ -12,15 +12,20 @@ export {
   describeBackendFailure,
   describeDevice,
   initBackend,
+  type MemoryCeiling,
+  memoryCeilingOf,
   prepareActiveBackend,
+  WASM_HEAP_BYTES,
 } from './backend.js';
 export { GRADIENT_CONFIGS, installGradients } from './gradients/index.js';
 export {
   NATIVE_KERNEL_CONFIGS,
   nativeKernelsRegistered,
+  registerNativeBackend,
   registerNativeKernels,
   unregisterNativeKernels,
 } from './kernels/native/index.js';
+export { NATIVE_BACKEND_NAME, NativeBackend } from './kernels/native/native-tf-backend.js';
 export {
   type PerExampleConv2DFilterNormsAttrs,
   perExampleConv2DFilterSquaredNorms,

@@ -52,6 +52,7 @@ export { learningRateAt, SCHEDULE_KINDS, type ScheduleSettings } from './schedul
 // The run spec (a run config) and its parts
 export {
   BACKENDS,
+  choicesOf,
   DATASET_NAMES,
   DatasetSchema,
   ESTIMATORS,

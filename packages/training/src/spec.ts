@@ -154,20 +154,40 @@ export const RunConfigSchema = z
 export type RunConfig = z.output<typeof RunConfigSchema>;
 export type RunConfigInput = z.input<typeof RunConfigSchema>;
 
+/** Unwraps defaults, optionals, nullables, pipes and checks until `done` holds (or nothing is left). */
+function unwrap(schema: z.ZodType | undefined, done: (s: z.ZodType) => boolean): z.ZodType | undefined {
+  let current = schema;
+  for (let i = 0; i < 8 && current && !done(current); i++) {
+    const def = (current as unknown as { def: { innerType?: z.ZodType; in?: z.ZodType } }).def;
+    current = def.innerType ?? def.in;
+  }
+  return current;
+}
+
+/** The schema of the value at `keyPath` (e.g. ['optimizer', 'name']), through the nested objects. */
+function schemaAt(schema: z.ZodType, keyPath: readonly PropertyKey[]): z.ZodType | undefined {
+  let current: z.ZodType | undefined = schema;
+  for (const key of keyPath) {
+    const object = unwrap(current, (s) => s instanceof z.ZodObject);
+    if (!(object instanceof z.ZodObject)) return undefined;
+    current = object.shape[String(key)] as z.ZodType | undefined;
+  }
+  return current;
+}
+
 /** Keys a strict object at `keyPath` of the schema accepts, to list in an "unknown key" error. */
 function allowedKeysAt(schema: z.ZodType, keyPath: readonly PropertyKey[]): string[] | undefined {
-  let current: z.ZodType | undefined = schema;
-  for (const key of [...keyPath, null]) {
-    // unwrap defaults, optionals, nullables, pipes and checks until an object shows up
-    for (let i = 0; i < 8 && current && !(current instanceof z.ZodObject); i++) {
-      const def = (current as unknown as { def: { innerType?: z.ZodType; in?: z.ZodType } }).def;
-      current = def.innerType ?? def.in;
-    }
-    if (!(current instanceof z.ZodObject)) return undefined;
-    if (key === null) return Object.keys(current.shape);
-    current = current.shape[String(key)] as z.ZodType | undefined;
-  }
-  return undefined;
+  const object = unwrap(schemaAt(schema, keyPath), (s) => s instanceof z.ZodObject);
+  return object instanceof z.ZodObject ? Object.keys(object.shape) : undefined;
+}
+
+/**
+ * The values a run-config key takes when it is a choice (e.g. 'optimizer.name' → ['sgd', 'adam']),
+ * or undefined: what command-line flags offer, from the one schema.
+ */
+export function choicesOf(dottedKey: string): readonly string[] | undefined {
+  const value = unwrap(schemaAt(RunConfigSchema, dottedKey.split('.')), (s) => s instanceof z.ZodEnum);
+  return value instanceof z.ZodEnum ? (value.options as string[]) : undefined;
 }
 
 /** One line per problem: the key's path, what was wrong, and what is allowed. */

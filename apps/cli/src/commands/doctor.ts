@@ -32,6 +32,12 @@ export async function collectDoctorReport(
   };
 }
 
+/** '23.5 GiB: tensors are ...', or the reason alone where the backend cannot tell the size. */
+function formatCeiling(ceiling: BackendReport['memoryCeiling']): string {
+  if (ceiling.bytes === null) return ceiling.reason;
+  return `${(ceiling.bytes / 2 ** 30).toFixed(1)} GiB (${ceiling.reason})`;
+}
+
 export function formatDoctorReport(report: DoctorReport): string {
   const lines = [
     `Node            ${report.node}`,
@@ -52,11 +58,12 @@ export function formatDoctorReport(report: DoctorReport): string {
     const threads = Number.isNaN(b.threads) ? 'managed by libtensorflow' : String(b.threads);
     lines.push(`  active: ${b.choice} (tfjs ${b.tfjsVersion}, threads ${threads}${simd})`);
     lines.push(`  device: ${b.device.description}`);
+    lines.push(`  memory ceiling: ${formatCeiling(b.memoryCeiling)}`);
     if (b.requested !== 'auto') lines.push(`  (chosen by --backend / FISHERLAB_BACKEND=${b.requested})`);
     lines.push(
       b.native.active
-        ? `  native CPU tier: on (${b.native.library}, ${b.native.threads} threads; FISHERLAB_NATIVE=off turns it off)`
-        : `  native CPU tier: off (${b.native.reason})`,
+        ? `  native kernels: on (${b.native.library}, ${b.native.threads} threads; FISHERLAB_NATIVE=off turns them off)`
+        : `  native kernels: off (${b.native.reason})`,
     );
   }
   lines.push('', 'Datasets:');

@@ -1,3 +1,4 @@
+import { choicesOf } from '@fisherlab/training';
 import { InvalidArgumentError, Option } from 'commander';
 import { setPath } from './load.js';
 
@@ -10,7 +11,8 @@ interface FlagSpec {
   key: string;
   description: string;
   parse?: 'number' | 'int' | 'boolean' | 'list' | 'json';
-  choices?: readonly string[];
+  /** The key is a choice: commander offers (and checks) the values the run config schema allows. */
+  choices?: true;
 }
 
 export const TRAIN_FLAGS: readonly FlagSpec[] = [
@@ -40,8 +42,8 @@ export const TRAIN_FLAGS: readonly FlagSpec[] = [
   {
     flag: '--noise-mode <mode>',
     key: 'dataset.noise.mode',
-    description: 'symmetric | uniform',
-    choices: ['symmetric', 'uniform'],
+    description: 'label noise',
+    choices: true,
   },
   {
     flag: '--augment',
@@ -56,7 +58,7 @@ export const TRAIN_FLAGS: readonly FlagSpec[] = [
     description: 'architecture options as JSON',
     parse: 'json',
   },
-  { flag: '--optimizer <name>', key: 'optimizer.name', description: 'sgd | adam', choices: ['sgd', 'adam'] },
+  { flag: '--optimizer <name>', key: 'optimizer.name', description: 'optimizer', choices: true },
   { flag: '--lr <rate>', key: 'optimizer.lr', description: 'learning rate', parse: 'number' },
   { flag: '--momentum <m>', key: 'optimizer.momentum', description: 'SGD momentum', parse: 'number' },
   { flag: '--nesterov', key: 'optimizer.nesterov', description: 'Nesterov momentum', parse: 'boolean' },
@@ -69,8 +71,8 @@ export const TRAIN_FLAGS: readonly FlagSpec[] = [
   {
     flag: '--schedule <kind>',
     key: 'schedule.kind',
-    description: 'constant | step | cosine',
-    choices: ['constant', 'step', 'cosine'],
+    description: 'learning-rate schedule',
+    choices: true,
   },
   {
     flag: '--warmup-epochs <e>',
@@ -84,8 +86,8 @@ export const TRAIN_FLAGS: readonly FlagSpec[] = [
   {
     flag: '--penalty <kind>',
     key: 'penalty.kind',
-    description: 'none | fisher | gradnorm',
-    choices: ['none', 'fisher', 'gradnorm'],
+    description: 'penalty',
+    choices: true,
   },
   { flag: '--alpha <a>', key: 'penalty.alpha', description: 'penalty strength α', parse: 'number' },
   {
@@ -97,14 +99,14 @@ export const TRAIN_FLAGS: readonly FlagSpec[] = [
   {
     flag: '--penalty-method <m>',
     key: 'penalty.method',
-    description: 'exact | finite-difference',
-    choices: ['exact', 'finite-difference'],
+    description: 'how the penalty gradient is computed',
+    choices: true,
   },
   {
     flag: '--estimator <name>',
     key: 'tracking.estimator',
     description: 'Tr(F) estimator',
-    choices: ['exact', 'mc', 'minibatch', 'empirical'],
+    choices: true,
   },
   {
     flag: '--track-subset <n>',
@@ -134,8 +136,8 @@ export const TRAIN_FLAGS: readonly FlagSpec[] = [
   {
     flag: '--backend <name>',
     key: 'backend',
-    description: 'auto | tensorflow-gpu | tensorflow | wasm | cpu',
-    choices: ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'],
+    description: 'compute backend',
+    choices: true,
   },
   { flag: '--output <dir>', key: 'output', description: 'run directory' },
 ];
@@ -178,8 +180,11 @@ function parseValue(spec: FlagSpec, raw: string): unknown {
 
 export function trainOptions(): Option[] {
   return TRAIN_FLAGS.map((spec) => {
+    const choices = spec.choices ? choicesOf(spec.key) : undefined;
+    if (spec.choices && !choices)
+      throw new Error(`flag ${spec.flag}: ${spec.key} is not a choice in the run config schema`);
     const option = new Option(spec.flag, `${spec.description} [${spec.key}]`);
-    if (spec.choices) option.choices(spec.choices);
+    if (choices) option.choices(choices);
     else if (spec.parse && spec.parse !== 'boolean') option.argParser((raw: string) => parseValue(spec, raw));
     return option;
   });

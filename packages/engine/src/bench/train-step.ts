@@ -6,9 +6,10 @@ import { simpleCnn, vgg11 } from './models.js';
 /**
  * Milliseconds per SGD training step (forward, backward, update) on each available backend, with
  * the speed-up over the pure-JS cpu backend. Usage (all optional):
- *   pnpm bench -- --backends native,wasm,cpu --models simplecnn,vgg11bn --batches 128,32 --steps 3 --threads 2
- * 'native' is wasm with the native CPU tier (oneDNN convolutions and matmuls, FISHERLAB_NATIVE=on);
- * 'wasm' is the wasm tier alone (FISHERLAB_NATIVE=off).
+ *   pnpm bench -- --backends native,wasm-native,wasm,cpu --models simplecnn,vgg11bn --batches 128,32 --steps 3 --threads 2
+ * 'native' is the native backend (the addon's kernels on JS memory); 'wasm-native' is wasm with the
+ * native CPU tier (the addon's kernels on the wasm heap, FISHERLAB_NATIVE=on); 'wasm' is the wasm
+ * tier alone (FISHERLAB_NATIVE=off).
  * The cpu backend is slow (its Conv2DBackpropFilter is a scalar loop: about 2 minutes of CPU per
  * SimpleCNN step at batch 128 here), so it runs --cpu-steps steps (default 1, no warm-up) at
  * --cpu-batches (default 32) and skips VGG-11 unless --cpu-vgg is given. Each line also gives the process CPU time per step:
@@ -40,7 +41,7 @@ function parseOptions(argv: string[]): Options {
     return at >= 0 && argv[at + 1] !== undefined ? (argv[at + 1] as string) : fallback;
   };
   const options = {
-    backends: value('--backends', 'native,wasm,cpu').split(','),
+    backends: value('--backends', 'native,wasm-native,wasm,cpu').split(','),
     models: value('--models', 'simplecnn,vgg11bn').split(','),
     batches: value('--batches', '128,32').split(',').map(Number),
     steps: Number(value('--steps', '3')),
@@ -136,17 +137,20 @@ async function main(): Promise<void> {
     let tier = '';
     try {
       if (backendName === 'cpu') await tf.setBackend('cpu');
-      else if (backendName === 'wasm' || backendName === 'native') {
+      else if (backendName === 'native') {
+        const report = await initBackend({ backend: 'native' });
+        tier = `, ${report.native.library} on ${report.native.threads} threads`;
+      } else if (backendName === 'wasm' || backendName === 'wasm-native') {
         if (options.threads > 1) await useThreadedWasm(options.threads);
         const report = await initBackend({
           backend: 'wasm',
-          native: backendName === 'native' ? 'on' : 'off',
+          native: backendName === 'wasm-native' ? 'on' : 'off',
         });
         tier = report.native.active
           ? `, native tier: ${report.native.library} on ${report.native.threads} threads`
           : `, native tier off: ${report.native.reason}`;
       } else await initBackend({ backend: backendName as 'tensorflow' });
-      const tfName = { 'tensorflow-gpu': 'tensorflow', native: 'wasm' }[backendName] ?? backendName;
+      const tfName = { 'tensorflow-gpu': 'tensorflow', 'wasm-native': 'wasm' }[backendName] ?? backendName;
       await tf.setBackend(tfName);
     } catch (error) {
       console.log(

@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs';
-import type { BackendWasm } from '../wasm/wasm-backend.js';
 import { nativeMatMul } from './matmul-operands.js';
 import { runReplacedKernel } from './native-backend.js';
 
@@ -14,7 +13,7 @@ function batchMatMul(args: {
 }): tf.TensorInfo {
   const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
   const attrs = args.attrs as unknown as tf.BatchMatMulAttrs;
-  return nativeMatMul(args.backend as BackendWasm, a, b, attrs) ?? runReplacedKernel(tf.BatchMatMul, args);
+  return nativeMatMul(args.backend, a, b, attrs) ?? runReplacedKernel(tf.BatchMatMul, args);
 }
 
 export const nativeBatchMatMulConfig = {

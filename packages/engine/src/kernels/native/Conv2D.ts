@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { forwardConvInfo } from '../wasm/conv-info.js';
-import { type BackendWasm, heapFloat32 } from '../wasm/wasm-backend.js';
 import { nativeConvShape, nativeCovers } from './conv-shape.js';
-import { computeOrDelegate, nativeAddon, runReplacedKernel } from './native-backend.js';
+import { computeOrDelegate, floatsOf, nativeAddon, runReplacedKernel } from './native-backend.js';
 
 /**
  * Conv2D on the native tier: a oneDNN convolution written straight into the output's wasm heap
@@ -13,18 +12,18 @@ function conv2D(args: {
   backend: tf.KernelBackend;
   attrs: tf.NamedAttrMap;
 }): tf.TensorInfo {
-  const backend = args.backend as BackendWasm;
+  const { backend } = args;
   const { x, filter } = args.inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
   const info = forwardConvInfo(x, filter, args.attrs);
   if (!nativeCovers(info, x, filter)) return runReplacedKernel(tf.Conv2D, args);
   return computeOrDelegate(tf.Conv2D, args, info.outShape, (y) =>
     nativeAddon().conv2d(
       nativeConvShape(info),
-      heapFloat32(backend, x),
-      heapFloat32(backend, filter),
+      floatsOf(backend, x),
+      floatsOf(backend, filter),
       null,
       false,
-      heapFloat32(backend, y),
+      floatsOf(backend, y),
     ),
   );
 }

@@ -2,14 +2,14 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { dot, relativeErrors } from '../wasm/fixtures/against-cpu.js';
 import { convCases, convInputs, outputShape } from '../wasm/fixtures/conv-cases.js';
-import { nativeAddonForTests, runKernelOnTier, skipNote } from './fixtures/native-tier.js';
+import { NATIVE_TIERS, nativeAddonForTests, runKernelOnTier, skipNote } from './fixtures/native-tier.js';
 
-describe.skipIf(!nativeAddonForTests)(`Conv2DBackpropFilter on the native tier${skipNote}`, () => {
+describe.skipIf(!nativeAddonForTests).each(NATIVE_TIERS)(`Conv2DBackpropFilter on %s${skipNote}`, (tier) => {
   it.each(convCases())('matches the cpu backend: %s', async (_name, c) => {
     const { x, dy, filter } = convInputs(c);
     const attrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape: c.filterShape };
     const inputs = { x: { shape: c.inputShape, values: x }, dy: { shape: outputShape(c), values: dy } };
-    const native = await runKernelOnTier('native', tf.Conv2DBackpropFilter, inputs, attrs);
+    const native = await runKernelOnTier(tier, tf.Conv2DBackpropFilter, inputs, attrs);
     const cpu = await runKernelOnTier('cpu', tf.Conv2DBackpropFilter, inputs, attrs);
     expect(native.shape).toEqual(c.filterShape);
     const error = relativeErrors(native.values, cpu.values);

@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { backpropFilterInfo } from '../wasm/conv-info.js';
-import { type BackendWasm, heapFloat32 } from '../wasm/wasm-backend.js';
 import { nativeConvShape, nativeCovers } from './conv-shape.js';
-import { computeOrDelegate, nativeAddon, runReplacedKernel } from './native-backend.js';
+import { computeOrDelegate, floatsOf, nativeAddon, runReplacedKernel } from './native-backend.js';
 
 /**
  * Conv2DBackpropFilter on the native tier:
@@ -15,7 +14,7 @@ function conv2DBackpropFilter(args: {
   backend: tf.KernelBackend;
   attrs: tf.NamedAttrMap;
 }): tf.TensorInfo {
-  const backend = args.backend as BackendWasm;
+  const { backend } = args;
   const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
   const { filterShape } = args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
   const info = backpropFilterInfo(x, args.attrs);
@@ -23,9 +22,9 @@ function conv2DBackpropFilter(args: {
   return computeOrDelegate(tf.Conv2DBackpropFilter, args, [...filterShape], (dw) =>
     nativeAddon().conv2dBackpropFilter(
       nativeConvShape(info),
-      heapFloat32(backend, x),
-      heapFloat32(backend, dy),
-      heapFloat32(backend, dw),
+      floatsOf(backend, x),
+      floatsOf(backend, dy),
+      floatsOf(backend, dw),
     ),
   );
 }

@@ -2,9 +2,9 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { dot, relativeErrors } from '../wasm/fixtures/against-cpu.js';
 import { convCases, convInputs, outputShape } from '../wasm/fixtures/conv-cases.js';
-import { nativeAddonForTests, runKernelOnTier, skipNote } from './fixtures/native-tier.js';
+import { NATIVE_TIERS, nativeAddonForTests, runKernelOnTier, skipNote } from './fixtures/native-tier.js';
 
-describe.skipIf(!nativeAddonForTests)(`Conv2DBackpropInput on the native tier${skipNote}`, () => {
+describe.skipIf(!nativeAddonForTests).each(NATIVE_TIERS)(`Conv2DBackpropInput on %s${skipNote}`, (tier) => {
   it.each(convCases())('matches the cpu backend: %s', async (_name, c) => {
     const { x, dy, filter } = convInputs(c);
     const attrs = { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', inputShape: c.inputShape };
@@ -12,7 +12,7 @@ describe.skipIf(!nativeAddonForTests)(`Conv2DBackpropInput on the native tier${s
       dy: { shape: outputShape(c), values: dy },
       filter: { shape: c.filterShape, values: filter },
     };
-    const native = await runKernelOnTier('native', tf.Conv2DBackpropInput, inputs, attrs);
+    const native = await runKernelOnTier(tier, tf.Conv2DBackpropInput, inputs, attrs);
     const cpu = await runKernelOnTier('cpu', tf.Conv2DBackpropInput, inputs, attrs);
     expect(native.shape).toEqual(c.inputShape);
     const error = relativeErrors(native.values, cpu.values);

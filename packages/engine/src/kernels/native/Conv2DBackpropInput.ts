@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { backpropInputInfo } from '../wasm/conv-info.js';
-import { type BackendWasm, heapFloat32 } from '../wasm/wasm-backend.js';
 import { nativeConvShape, nativeCovers } from './conv-shape.js';
-import { computeOrDelegate, nativeAddon, runReplacedKernel } from './native-backend.js';
+import { computeOrDelegate, floatsOf, nativeAddon, runReplacedKernel } from './native-backend.js';
 
 /**
  * Conv2DBackpropInput on the native tier, oneDNN's backward-data convolution:
@@ -13,7 +12,7 @@ function conv2DBackpropInput(args: {
   backend: tf.KernelBackend;
   attrs: tf.NamedAttrMap;
 }): tf.TensorInfo {
-  const backend = args.backend as BackendWasm;
+  const { backend } = args;
   const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
   const { inputShape } = args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
   const info = backpropInputInfo(filter, args.attrs);
@@ -21,9 +20,9 @@ function conv2DBackpropInput(args: {
   return computeOrDelegate(tf.Conv2DBackpropInput, args, [...inputShape], (dx) =>
     nativeAddon().conv2dBackpropInput(
       nativeConvShape(info),
-      heapFloat32(backend, dy),
-      heapFloat32(backend, filter),
-      heapFloat32(backend, dx),
+      floatsOf(backend, dy),
+      floatsOf(backend, filter),
+      floatsOf(backend, dx),
     ),
   );
 }

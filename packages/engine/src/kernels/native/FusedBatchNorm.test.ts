@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { normals, relativeErrors, sizeOf } from '../wasm/fixtures/against-cpu.js';
-import { nativeAddonForTests, runKernelOnTier, skipNote } from './fixtures/native-tier.js';
+import { NATIVE_TIERS, nativeAddonForTests, runKernelOnTier, skipNote } from './fixtures/native-tier.js';
 
-describe.skipIf(!nativeAddonForTests)(`FusedBatchNorm on the native tier${skipNote}`, () => {
+describe.skipIf(!nativeAddonForTests).each(NATIVE_TIERS)(`FusedBatchNorm on %s${skipNote}`, (tier) => {
   const shapes: number[][] = [
     [2, 3, 3, 4],
     [128, 4, 4, 8],
@@ -23,7 +23,7 @@ describe.skipIf(!nativeAddonForTests)(`FusedBatchNorm on the native tier${skipNo
           inputs['offset'] = { shape: [channels], values: normals(channels, 6) };
         if (params !== 'neither') inputs['scale'] = { shape: [channels], values: normals(channels, 7) };
         const attrs = { varianceEpsilon: 1e-3 };
-        const native = await runKernelOnTier('native', tf.FusedBatchNorm, inputs, attrs);
+        const native = await runKernelOnTier(tier, tf.FusedBatchNorm, inputs, attrs);
         const cpu = await runKernelOnTier('cpu', tf.FusedBatchNorm, inputs, attrs);
         expect(native.shape).toEqual(shape);
         const error = relativeErrors(native.values, cpu.values);
@@ -40,7 +40,7 @@ describe.skipIf(!nativeAddonForTests)(`FusedBatchNorm on the native tier${skipNo
       mean: { shape: [3, 4], values: normals(12, 4) },
       variance: { shape: [3, 4], values: normals(12, 5).map((v) => v * v + 0.1) },
     };
-    const native = await runKernelOnTier('native', tf.FusedBatchNorm, inputs, { varianceEpsilon: 1e-3 });
+    const native = await runKernelOnTier(tier, tf.FusedBatchNorm, inputs, { varianceEpsilon: 1e-3 });
     const cpu = await runKernelOnTier('cpu', tf.FusedBatchNorm, inputs, { varianceEpsilon: 1e-3 });
     expect(relativeErrors(native.values, cpu.values).max).toBeLessThan(1e-5);
   });

@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { type BackendWasm, heapFloat32 } from '../wasm/wasm-backend.js';
-import { nativeAddon, runReplacedKernel } from './native-backend.js';
+import { floatsOf, makeFloatOutput, nativeAddon, runReplacedKernel } from './native-backend.js';
 
 /**
  * FusedBatchNorm (batch norm with given statistics, what tf.layers.batchNormalization runs) on the
@@ -14,7 +13,7 @@ function fusedBatchNorm(args: {
   backend: tf.KernelBackend;
   attrs: tf.NamedAttrMap;
 }): tf.TensorInfo {
-  const backend = args.backend as BackendWasm;
+  const { backend } = args;
   const { x, mean, variance, offset, scale } = args.inputs as {
     x: tf.TensorInfo;
     mean: tf.TensorInfo;
@@ -34,17 +33,17 @@ function fusedBatchNorm(args: {
     perChannel(offset) &&
     perChannel(scale);
   if (!covered) return runReplacedKernel(tf.FusedBatchNorm, args);
-  const y = backend.makeOutput(x.shape, 'float32');
+  const y = makeFloatOutput(backend, x.shape);
   nativeAddon().batchNorm(
     tf.util.sizeFromShape(x.shape) / channels,
     channels,
-    heapFloat32(backend, x),
-    heapFloat32(backend, mean),
-    heapFloat32(backend, variance),
-    offset ? heapFloat32(backend, offset) : null,
-    scale ? heapFloat32(backend, scale) : null,
+    floatsOf(backend, x),
+    floatsOf(backend, mean),
+    floatsOf(backend, variance),
+    offset ? floatsOf(backend, offset) : null,
+    scale ? floatsOf(backend, scale) : null,
     varianceEpsilon,
-    heapFloat32(backend, y),
+    floatsOf(backend, y),
   );
   return y;
 }

@@ -1,9 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { recordFusedConv2D } from '../../secondorder/fused_conv_gradient.js';
 import { forwardConvInfo } from '../wasm/conv-info.js';
-import { type BackendWasm, heapFloat32 } from '../wasm/wasm-backend.js';
 import { nativeConvShape, nativeCovers } from './conv-shape.js';
-import { computeOrDelegate, nativeAddon, runReplacedKernel } from './native-backend.js';
+import { computeOrDelegate, floatsOf, nativeAddon, runReplacedKernel } from './native-backend.js';
 
 /**
  * FusedConv2D (conv + bias + activation, what tf.layers.conv2d runs) on the native tier:
@@ -16,7 +15,7 @@ function fusedConv2D(args: {
   backend: tf.KernelBackend;
   attrs: tf.NamedAttrMap;
 }): tf.TensorInfo {
-  const backend = args.backend as BackendWasm;
+  const { backend } = args;
   const { x, filter, bias } = args.inputs as {
     x: tf.TensorInfo;
     filter: tf.TensorInfo;
@@ -34,11 +33,11 @@ function fusedConv2D(args: {
   const y = computeOrDelegate(tf.FusedConv2D, args, info.outShape, (out) =>
     nativeAddon().conv2d(
       nativeConvShape(info),
-      heapFloat32(backend, x),
-      heapFloat32(backend, filter),
-      bias ? heapFloat32(backend, bias) : null,
+      floatsOf(backend, x),
+      floatsOf(backend, filter),
+      bias ? floatsOf(backend, bias) : null,
       activation === 'relu',
-      heapFloat32(backend, out),
+      floatsOf(backend, out),
     ),
   );
   recordFusedConv2D(y, args.attrs);

@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs';
-import type { BackendWasm } from '../wasm/wasm-backend.js';
 import { nativeMatMul } from './matmul-operands.js';
 import { runReplacedKernel } from './native-backend.js';
 
@@ -20,10 +19,7 @@ function fusedMatMul(args: {
     return runReplacedKernel(tf._FusedMatMul, args);
   }
   const epilogue = { relu: activation === 'relu', ...(bias ? { bias } : {}) };
-  return (
-    nativeMatMul(args.backend as BackendWasm, a, b, attrs, epilogue) ??
-    runReplacedKernel(tf._FusedMatMul, args)
-  );
+  return nativeMatMul(args.backend, a, b, attrs, epilogue) ?? runReplacedKernel(tf._FusedMatMul, args);
 }
 
 export const nativeFusedMatMulConfig = {

@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { poolInfo } from '../wasm/pool-info.js';
-import { type BackendWasm, heapFloat32 } from '../wasm/wasm-backend.js';
 import { nativeConvShape } from './conv-shape.js';
-import { nativeAddon, runReplacedKernel } from './native-backend.js';
+import { floatsOf, makeFloatOutput, nativeAddon, runReplacedKernel } from './native-backend.js';
 
 /**
  * MaxPool on the native tier: the maximum of each window (clipped to the image) per channel, on
@@ -14,7 +13,7 @@ function maxPool(args: {
   backend: tf.KernelBackend;
   attrs: tf.NamedAttrMap;
 }): tf.TensorInfo {
-  const backend = args.backend as BackendWasm;
+  const { backend } = args;
   const { x } = args.inputs as { x: tf.TensorInfo };
   const info = poolInfo(x, args.attrs);
   const covered =
@@ -23,8 +22,8 @@ function maxPool(args: {
     x.shape.every((d) => d > 0) &&
     info.outShape.every((d) => d > 0);
   if (!covered) return runReplacedKernel(tf.MaxPool, args);
-  const y = backend.makeOutput(info.outShape, 'float32');
-  nativeAddon().maxPool(nativeConvShape(info), heapFloat32(backend, x), heapFloat32(backend, y));
+  const y = makeFloatOutput(backend, info.outShape);
+  nativeAddon().maxPool(nativeConvShape(info), floatsOf(backend, x), floatsOf(backend, y));
   return y;
 }
 

@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { poolInfo } from '../wasm/pool-info.js';
-import { type BackendWasm, heapFloat32 } from '../wasm/wasm-backend.js';
 import { nativeConvShape } from './conv-shape.js';
-import { nativeAddon, runReplacedKernel } from './native-backend.js';
+import { floatsOf, makeFloatOutput, nativeAddon, runReplacedKernel } from './native-backend.js';
 
 /**
  * MaxPoolGrad on the native tier: dx[argmax of each window] += dy[window], the argmax being the
@@ -14,7 +13,7 @@ function maxPoolGrad(args: {
   backend: tf.KernelBackend;
   attrs: tf.NamedAttrMap;
 }): tf.TensorInfo {
-  const backend = args.backend as BackendWasm;
+  const { backend } = args;
   const { dy, input } = args.inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
   const info = poolInfo(input, args.attrs);
   const covered =
@@ -23,12 +22,12 @@ function maxPoolGrad(args: {
     input.shape.every((d) => d > 0) &&
     info.outShape.every((d) => d > 0);
   if (!covered) return runReplacedKernel(tf.MaxPoolGrad, args);
-  const dx = backend.makeOutput(input.shape, 'float32');
+  const dx = makeFloatOutput(backend, input.shape);
   nativeAddon().maxPoolGrad(
     nativeConvShape(info),
-    heapFloat32(backend, input),
-    heapFloat32(backend, dy),
-    heapFloat32(backend, dx),
+    floatsOf(backend, input),
+    floatsOf(backend, dy),
+    floatsOf(backend, dx),
   );
   return dx;
 }

@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { type PoolAttrs, poolInfo } from '../wasm/pool-info.js';
-import { type BackendWasm, heapFloat32 } from '../wasm/wasm-backend.js';
 import { nativeConvShape } from './conv-shape.js';
-import { nativeAddon } from './native-backend.js';
+import { floatsOf, makeFloatOutput, nativeAddon } from './native-backend.js';
 
 /**
  * A kernel only the native tier has: ddy = A·ddx, where A reads each max-pool window's argmax
@@ -21,15 +20,15 @@ function maxPoolSelectKernel(args: {
   backend: tf.KernelBackend;
   attrs: tf.NamedAttrMap;
 }): tf.TensorInfo {
-  const backend = args.backend as BackendWasm;
+  const { backend } = args;
   const { ddx, input } = args.inputs as { ddx: tf.TensorInfo; input: tf.TensorInfo };
   const info = poolInfo(input, args.attrs as unknown as MaxPoolSelectAttrs);
-  const ddy = backend.makeOutput(info.outShape, 'float32');
+  const ddy = makeFloatOutput(backend, info.outShape);
   nativeAddon().maxPoolSelect(
     nativeConvShape(info),
-    heapFloat32(backend, input),
-    heapFloat32(backend, ddx),
-    heapFloat32(backend, ddy),
+    floatsOf(backend, input),
+    floatsOf(backend, ddx),
+    floatsOf(backend, ddy),
   );
   return ddy;
 }

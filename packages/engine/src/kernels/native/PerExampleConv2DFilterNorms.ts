@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { type BackendWasm, heapFloat32 } from '../wasm/wasm-backend.js';
 import { nativeConvShape, nativeCovers } from './conv-shape.js';
-import { nativeAddon } from './native-backend.js';
+import { disposeOutput, floatsOf, makeFloatOutput, nativeAddon } from './native-backend.js';
 
 /**
  * A kernel only the native tier has (no tfjs op computes it): the squared norm of each example's
@@ -28,7 +27,7 @@ function perExampleConv2DFilterSquaredNormsKernel(args: {
   backend: tf.KernelBackend;
   attrs: tf.NamedAttrMap;
 }): tf.TensorInfo {
-  const backend = args.backend as BackendWasm;
+  const { backend } = args;
   const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
   const { filterShape, strides, pad } = args.attrs as unknown as PerExampleConv2DFilterNormsAttrs;
   const info = tf.backend_util.computeConv2DInfo(
@@ -39,15 +38,15 @@ function perExampleConv2DFilterSquaredNormsKernel(args: {
     pad as 'same',
   );
   if (!nativeCovers(info, x, dy) || !tf.util.arraysEqual(info.outShape, dy.shape)) throw new NativeDeclined();
-  const out = backend.makeOutput([info.batchSize], 'float32');
+  const out = makeFloatOutput(backend, [info.batchSize]);
   const computed = nativeAddon().perExampleConv2dFilterSquaredNorms(
     nativeConvShape(info),
-    heapFloat32(backend, x),
-    heapFloat32(backend, dy),
-    heapFloat32(backend, out),
+    floatsOf(backend, x),
+    floatsOf(backend, dy),
+    floatsOf(backend, out),
   );
   if (computed) return out;
-  backend.disposeData(out.dataId);
+  disposeOutput(backend, out);
   throw new NativeDeclined();
 }
 

@@ -5,6 +5,8 @@ import { nativeConv2DConfig } from './Conv2D.js';
 import { nativeConv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
 import { nativeConv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
 import { nativeMeanConfig, nativeSumConfig } from './column-sums.js';
+import { NATIVE_COPY_KERNEL_CONFIGS } from './copies.js';
+import { NATIVE_ELEMENTWISE_KERNEL_CONFIGS } from './elementwise.js';
 import { nativeFusedBatchNormConfig } from './FusedBatchNorm.js';
 import { nativeFusedConv2DConfig } from './FusedConv2D.js';
 import { nativeFusedMatMulConfig } from './FusedMatMul.js';
@@ -12,6 +14,7 @@ import { nativeMaxPoolConfig } from './MaxPool.js';
 import { nativeMaxPoolGradConfig } from './MaxPoolGrad.js';
 import { nativeMaxPoolSelectConfig } from './MaxPoolSelect.js';
 import { forgetReplacedKernel, rememberReplacedKernel, setNativeAddon } from './native-backend.js';
+import { guardAliasing, NATIVE_BACKEND_NAME, NativeBackend } from './native-tf-backend.js';
 import { nativePerExampleConv2DFilterSquaredNormsConfig } from './PerExampleConv2DFilterNorms.js';
 
 /** Kernels the native tier registers on the wasm backend, on top of FisherLab's wasm kernels (one file each). */
@@ -72,11 +75,56 @@ export function unregisterNativeKernels(): void {
     if (replaced) tf.registerKernel(replaced);
   }
   for (const config of NATIVE_ONLY_KERNEL_CONFIGS) tf.unregisterKernel(config.kernelName, 'wasm');
-  setNativeAddon(undefined);
+  // The native backend runs the same kernels on the same addon.
+  if (!nativeBackendRegistered) setNativeAddon(undefined);
   registered = false;
 }
 
 /** Whether the native kernels are the ones registered on wasm now. */
 export function nativeKernelsRegistered(): boolean {
   return registered;
+}
+
+let nativeBackendRegistered = false;
+
+/**
+ * Registers the `native` backend with tfjs: a cpu backend whose tensors live in JS memory, running
+ * every kernel the cpu backend has and, over the hot ones, the addon's (the same kernels the
+ * native tier runs on wasm; cases the addon does not cover go to the cpu kernel). Idempotent.
+ */
+export function registerNativeBackend(addon: NativeAddon): void {
+  setNativeAddon(addon);
+  if (nativeBackendRegistered) return;
+  // Priority 0: tfjs never picks it by itself; initBackend sets it explicitly.
+  tf.registerBackend(NATIVE_BACKEND_NAME, () => new NativeBackend(), 0);
+  const own = [
+    ...NATIVE_KERNEL_CONFIGS,
+    ...NATIVE_ONLY_KERNEL_CONFIGS,
+    ...NATIVE_ELEMENTWISE_KERNEL_CONFIGS,
+    ...NATIVE_COPY_KERNEL_CONFIGS,
+  ];
+  const ownNames = new Set(own.map((c) => c.kernelName));
+  for (const config of tf.getKernelsForBackend('cpu')) {
+    if (ownNames.has(config.kernelName) || tf.getKernel(config.kernelName, NATIVE_BACKEND_NAME)) continue;
+    tf.registerKernel({
+      ...config,
+      backendName: NATIVE_BACKEND_NAME,
+      kernelFunc: guardAliasing(config.kernelFunc),
+    });
+  }
+  for (const config of own) {
+    if (tf.getKernel(config.kernelName, NATIVE_BACKEND_NAME))
+      tf.unregisterKernel(config.kernelName, NATIVE_BACKEND_NAME);
+    tf.registerKernel({
+      kernelName: config.kernelName,
+      backendName: NATIVE_BACKEND_NAME,
+      kernelFunc: config.kernelFunc,
+    });
+  }
+  nativeBackendRegistered = true;
+}
+
+/** Whether `registerNativeBackend` has run. */
+export function nativeBackendIsRegistered(): boolean {
+  return nativeBackendRegistered;
 }

@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { type BackendWasm, heapFloat32 } from '../wasm/wasm-backend.js';
-import { nativeAddon } from './native-backend.js';
+import { disposeOutput, floatsOf, makeFloatOutput, nativeAddon } from './native-backend.js';
 
 /**
  * The batched products the addon computes: float32 operands of rank ≥ 2 whose batch dimensions
@@ -9,7 +8,7 @@ import { nativeAddon } from './native-backend.js';
  * implementation for it (the caller delegates).
  */
 export function nativeMatMul(
-  backend: BackendWasm,
+  backend: tf.KernelBackend,
   a: tf.TensorInfo,
   b: tf.TensorInfo,
   attrs: { transposeA: boolean; transposeB: boolean },
@@ -38,7 +37,7 @@ export function nativeMatMul(
   const { bias } = epilogue;
   if (bias && (bias.dtype !== 'float32' || tf.util.sizeFromShape(bias.shape) !== n)) return undefined;
   const outer = tf.backend_util.assertAndGetBroadcastShape(outerA, outerB);
-  const c = backend.makeOutput([...outer, m, n], 'float32');
+  const c = makeFloatOutput(backend, [...outer, m, n]);
   const computed = nativeAddon().matmul(
     batchA,
     batchB,
@@ -47,14 +46,14 @@ export function nativeMatMul(
     k,
     attrs.transposeA,
     attrs.transposeB,
-    heapFloat32(backend, a),
-    heapFloat32(backend, b),
-    bias ? heapFloat32(backend, bias) : null,
+    floatsOf(backend, a),
+    floatsOf(backend, b),
+    bias ? floatsOf(backend, bias) : null,
     epilogue.relu,
-    heapFloat32(backend, c),
+    floatsOf(backend, c),
   );
   if (!computed) {
-    backend.disposeData(c.dataId);
+    disposeOutput(backend, c);
     return undefined;
   }
   return c;

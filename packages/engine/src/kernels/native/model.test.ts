@@ -6,9 +6,10 @@ import { relativeErrors } from '../wasm/fixtures/against-cpu.js';
 import { nativeAddonForTests, skipNote, type Tier, useTier } from './fixtures/native-tier.js';
 
 /**
- * Whole models on the native tier against the plain wasm tier, same weights and batch: the
- * gradients of one training step, and a Hessian-vector product (double backprop, which runs the
- * native kernels again inside the gradients of Conv2DBackpropFilter / Conv2DBackpropInput).
+ * Whole models on the native tier and on the native backend against the plain wasm tier, same
+ * weights and batch: the gradients of one training step, and a Hessian-vector product (double
+ * backprop, which runs the native kernels again inside the gradients of Conv2DBackpropFilter /
+ * Conv2DBackpropInput).
  */
 
 const L = tf.layers;
@@ -97,13 +98,18 @@ function hessianVector(model: tf.Sequential, x: tf.Tensor, labels: tf.Tensor1D):
   });
 }
 
-/** Runs `body` on each tier (same tensors: tfjs moves nothing, both tiers are the wasm backend). */
-async function onBothTiers<T>(body: () => T): Promise<Record<Exclude<Tier, 'cpu'>, T>> {
+/**
+ * Runs `body` on each tier (the same tensors: the native tier is the wasm backend; for the native
+ * backend tfjs moves the model's weights and inputs over when they are first used there).
+ */
+async function onAllTiers<T>(body: () => T): Promise<Record<Exclude<Tier, 'cpu'>, T>> {
   await useTier('wasm');
   const wasm = body();
   await useTier('native');
   const native = body();
-  return { wasm, native };
+  await useTier('native-backend');
+  const nativeBackend = body();
+  return { wasm, native, 'native-backend': nativeBackend };
 }
 
 afterEach(() => {
@@ -112,7 +118,7 @@ afterEach(() => {
 
 describe.skipIf(!nativeAddonForTests)(`whole models on the native tier${skipNote}`, () => {
   it.each(CASES)(
-    '$name: one training step has the plain wasm tier’s gradients, and leaks nothing',
+    '$name: one training step has the plain wasm tier’s gradients on both native tiers, and leaks nothing',
     async (c) => {
       const { model, x, labels } = await buildOnWasm(c);
       const addon = nativeAddonForTests!;
@@ -123,31 +129,37 @@ describe.skipIf(!nativeAddonForTests)(`whole models on the native tier${skipNote
         matmul: vi.spyOn(addon, 'matmul'),
         maxPoolGrad: vi.spyOn(addon, 'maxPoolGrad'),
         columnSums: vi.spyOn(addon, 'columnSums'),
+        binary: vi.spyOn(addon, 'binary'),
+        unary: vi.spyOn(addon, 'unary'),
       };
       gradients(model, x, labels); // warm-up: the first call builds the layers' weights
       const before = tf.memory().numTensors;
-      const { wasm, native } = await onBothTiers(() => gradients(model, x, labels));
+      const results = await onAllTiers(() => gradients(model, x, labels));
       expect(tf.memory().numTensors).toBe(before);
-      // Every native entry point ran in the native pass (the first conv's Conv2DBackpropInput is not
-      // needed: its input is data, so only one per later conv layer).
+      // Every native entry point ran in the native passes (the first conv's Conv2DBackpropInput is
+      // not needed: its input is data, so only one per later conv layer).
       for (const [name, spy] of Object.entries(calls)) expect(spy.mock.calls.length, name).toBeGreaterThan(0);
-      const error = relativeErrors(native, wasm);
-      expect(error.l2).toBeLessThan(1e-4);
-      expect(error.max).toBeLessThan(1e-3);
+      for (const tier of ['native', 'native-backend'] as const) {
+        const error = relativeErrors(results[tier], results.wasm);
+        expect(error.l2, tier).toBeLessThan(1e-4);
+        expect(error.max, tier).toBeLessThan(1e-3);
+      }
       tf.dispose([x, labels]);
       model.dispose();
     },
   );
 
   it.each(CASES)(
-    '$name: a Hessian-vector product (double backprop) matches the plain wasm tier',
+    '$name: a Hessian-vector product (double backprop) on both native tiers matches the plain wasm tier',
     async (c) => {
       const { model, x, labels } = await buildOnWasm(c);
       gradients(model, x, labels);
-      const { wasm, native } = await onBothTiers(() => hessianVector(model, x, labels));
+      const results = await onAllTiers(() => hessianVector(model, x, labels));
+      const { wasm } = results;
       expect(Math.sqrt(wasm.reduce((sum, value) => sum + value * value, 0))).toBeGreaterThan(1e-3);
-      const error = relativeErrors(native, wasm);
-      expect(error.l2).toBeLessThan(1e-3);
+      for (const tier of ['native', 'native-backend'] as const) {
+        expect(relativeErrors(results[tier], wasm).l2, tier).toBeLessThan(1e-3);
+      }
       tf.dispose([x, labels]);
       model.dispose();
     },

@@ -46,7 +46,7 @@ describe('native tier selection', () => {
     const report = await initBackend({ backend: 'cpu' });
     expect(report.native).toEqual({
       active: false,
-      reason: 'the native tier runs on top of wasm only; the cpu backend is active',
+      reason: 'the native kernels run on the native backend or on top of wasm; the cpu backend is active',
     });
   });
 

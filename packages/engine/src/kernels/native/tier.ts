@@ -1,13 +1,15 @@
 import os from 'node:os';
+import * as tf from '@tensorflow/tfjs';
 import { loadNativeAddon } from './addon.js';
 import { registerNativeKernels, unregisterNativeKernels } from './index.js';
+import { NATIVE_BACKEND_NAME } from './native-tf-backend.js';
 
 /** FISHERLAB_NATIVE: 'auto' uses the native tier when its addon loads, 'off' never, 'on' or fail. */
 export type NativeMode = 'auto' | 'off' | 'on';
 
-/** What `fisherlab doctor` says about the native CPU tier. */
+/** What `fisherlab doctor` says about the addon's kernels (the native backend's, or the native tier's on wasm). */
 export interface NativeTierReport {
-  /** Whether the native convolution kernels run (on top of wasm). */
+  /** Whether the addon's kernels run (on the native backend, or on top of wasm). */
   active: boolean;
   /** Why it is not active; absent when it is. */
   reason?: string;
@@ -41,12 +43,23 @@ export function nativeThreadsFromEnv(env: NodeJS.ProcessEnv = process.env): numb
 
 /**
  * Brings the native tier up on the wasm backend (or leaves the plain wasm kernels in place) and
- * says which tier runs and why. Call after registerWasmKernels().
+ * says which tier runs and why. Call after registerWasmKernels(). On the native backend, whose
+ * kernels are the addon's by construction, it only sets the addon's thread count.
  */
 export function setUpNativeTier(
   mode: NativeMode = nativeModeFromEnv(),
   threads: number = nativeThreadsFromEnv(),
 ): NativeTierReport {
+  if (tf.getBackend() === NATIVE_BACKEND_NAME) {
+    if (mode === 'off') {
+      throw new NativeTierError(
+        'FISHERLAB_NATIVE=off but the native backend is active, and its kernels are the addon; use --backend wasm (FISHERLAB_BACKEND=wasm) for the wasm kernels alone',
+      );
+    }
+    const load = loadNativeAddon();
+    if ('reason' in load) throw new NativeTierError(load.reason);
+    return { active: true, library: load.addon.library(), threads: load.addon.setThreads(threads) };
+  }
   if (mode === 'off') {
     unregisterNativeKernels();
     return { active: false, reason: 'FISHERLAB_NATIVE=off: the wasm kernels run alone' };
