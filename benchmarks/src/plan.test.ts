@@ -135,9 +135,10 @@ describe('buildPlan', () => {
 });
 
 describe('BACKENDS', () => {
-  it('runs native as wasm with the native tier required, and the wasm entries with it off', async () => {
+  it('runs native as the native backend, wasm-native as wasm with the native kernels required, and the wasm entries with them off', async () => {
     const { BACKENDS } = await import('./plan.js');
-    expect(BACKENDS.native).toMatchObject({ FISHERLAB_BACKEND: 'wasm', FISHERLAB_NATIVE: 'on' });
+    expect(BACKENDS.native).toEqual({ FISHERLAB_BACKEND: 'native' });
+    expect(BACKENDS['wasm-native']).toMatchObject({ FISHERLAB_BACKEND: 'wasm', FISHERLAB_NATIVE: 'on' });
     expect(BACKENDS.wasm.FISHERLAB_NATIVE).toBe('off');
     expect(BACKENDS['wasm-2t'].FISHERLAB_NATIVE).toBe('off');
   });

@@ -8,14 +8,16 @@ import {
 } from './tasks.js';
 
 /**
- * What each FisherLab backend name runs; each runs in its own worker processes. 'native' is wasm
- * with the engine's native CPU tier (oneDNN convolutions and matmuls; FISHERLAB_NATIVE=on fails the
- * cells with the reason when the addon is not built); the wasm entries turn the tier off so they
- * keep measuring wasm alone; 'auto' is whatever initBackend picks by itself, as a user's run gets.
+ * What each FisherLab backend name runs; each runs in its own worker processes. 'native' is the
+ * engine's native backend (tensors in JS memory, the addon's oneDNN and element-wise kernels; it
+ * fails the cells with the reason when the addon is not built); 'wasm-native' is wasm with the
+ * same kernels on the wasm heap (4 GiB); the wasm entries turn the kernels off so they keep
+ * measuring wasm alone; 'auto' is whatever initBackend picks by itself, as a user's run gets.
  */
 export const BACKENDS = {
   auto: { FISHERLAB_BACKEND: 'auto' },
-  native: { FISHERLAB_BACKEND: 'wasm', FISHERLAB_WASM_THREADS: '1', FISHERLAB_NATIVE: 'on' },
+  native: { FISHERLAB_BACKEND: 'native' },
+  'wasm-native': { FISHERLAB_BACKEND: 'wasm', FISHERLAB_WASM_THREADS: '1', FISHERLAB_NATIVE: 'on' },
   wasm: { FISHERLAB_BACKEND: 'wasm', FISHERLAB_WASM_THREADS: '1', FISHERLAB_NATIVE: 'off' },
   'wasm-2t': { FISHERLAB_BACKEND: 'wasm', FISHERLAB_WASM_THREADS: '2', FISHERLAB_NATIVE: 'off' },
   cpu: { FISHERLAB_BACKEND: 'cpu' },
@@ -23,7 +25,7 @@ export const BACKENDS = {
 export type BackendName = keyof typeof BACKENDS;
 
 /** The backends that run the large models' steps in seconds rather than minutes. */
-const FAST_BACKENDS: readonly BackendName[] = ['auto', 'native'];
+const FAST_BACKENDS: readonly BackendName[] = ['auto', 'native', 'wasm-native'];
 
 export interface PlanOptions {
   full: boolean;

@@ -59,7 +59,9 @@ describe('lineOf and derive', () => {
     expect(rowTargets(native)[0]).toMatchObject({ value: 1.4, bound: 1, met: false });
     const alone = derived.filter((d) => d.target?.name.includes('wasm tier plain step'));
     expect(alone.map((d) => d.target?.name)).toEqual(['wasm vgg11bn: wasm tier plain step ≤ 3x PyTorch']);
-    expect(derived.find((d) => d.text.includes('native tier plain step'))?.text).toContain('(3.57x faster)');
+    expect(derived.find((d) => d.text.includes('native backend plain step'))?.text).toContain(
+      '(3.57x faster)',
+    );
   });
 
   const simple = { model: 'simplecnn', classes: 10, batch: 128 } as const;

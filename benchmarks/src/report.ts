@@ -378,14 +378,14 @@ export function derive(lines: Line[], cells: CellResult[]): Derived[] {
       }
     }
   }
-  // What the native tier buys over wasm alone, per model (plain step, median wall and CPU time).
+  // What the native backend buys over wasm alone, per model (plain step, median wall and CPU time).
   for (const model of models) {
     const native = find(lines, 'native', model, 'sgd-step');
     const wasm = find(lines, 'wasm', model, 'sgd-step');
     if (!native || !wasm) continue;
     out.push({
       text:
-        `${model}: native tier plain step ${native.fisherlabMs.toFixed(0)} ms vs wasm alone ${wasm.fisherlabMs.toFixed(0)} ms ` +
+        `${model}: native backend plain step ${native.fisherlabMs.toFixed(0)} ms vs wasm alone ${wasm.fisherlabMs.toFixed(0)} ms ` +
         `(${(wasm.fisherlabMs / native.fisherlabMs).toFixed(2)}x faster)`,
     });
   }

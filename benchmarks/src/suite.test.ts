@@ -123,7 +123,9 @@ describe('pnpm bench with a bad flag', () => {
   it('exits 2 naming the flag and the allowed values, without a stack trace', () => {
     const run = suite(['--backends', 'tpu'], '/nonexistent/python3');
     expect(run.status).toBe(2);
-    expect(run.stderr).toContain("--backends: 'tpu' is not one of auto, native, wasm, wasm-2t, cpu");
+    expect(run.stderr).toContain(
+      "--backends: 'tpu' is not one of auto, native, wasm-native, wasm, wasm-2t, cpu",
+    );
     noStackTrace(run.stderr);
   });
 });

@@ -90,7 +90,7 @@ function parseArgs(argv: string[]) {
   const backendNames = Object.keys(BACKENDS) as BackendName[];
   return {
     full,
-    backends: list('--backends', backendNames, ['native', 'wasm', 'wasm-2t', 'cpu']),
+    backends: list('--backends', backendNames, ['native', 'wasm-native', 'wasm', 'wasm-2t', 'cpu']),
     models: list<ModelName>('--models', MODELS, [...MODELS]),
     tasks: value('--tasks') === undefined ? undefined : list<TaskName>('--tasks', TASKS, []),
     reps: number('--reps'),

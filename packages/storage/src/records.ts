@@ -24,8 +24,10 @@ export interface RunMeta {
   error?: { message: string; step?: number; quantity?: string };
   /** Last step completed. */
   step?: number;
-  /** Threads of the native CPU tier (oneDNN), when it ran: results depend on it in the last digits. */
+  /** Threads of the native kernels (oneDNN), when they ran: results depend on it in the last digits. */
   nativeThreads?: number;
+  /** The most tensor memory the backend could hold (null where it cannot tell, e.g. a GPU), and what set it. */
+  memoryCeiling?: { bytes: number | null; reason: string };
   /** Config keys changed when the run was resumed (only keys safe to change, such as epochs). */
   configChanges?: { key: string; from: unknown; to: unknown; step: number; at: string }[];
 }

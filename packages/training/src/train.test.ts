@@ -49,6 +49,7 @@ describe('train', () => {
     const meta = JSON.parse(readFileSync(path.join(outcome.runDir, 'meta.json'), 'utf8')) as RunMeta;
     expect(meta).toMatchObject({ status: 'completed', step: 12, backend: 'cpu' });
     expect(meta.versions).toMatchObject({ fisherlab: expect.any(String), backend: 'cpu' });
+    expect(meta.memoryCeiling).toMatchObject({ bytes: expect.any(Number), reason: expect.any(String) });
   });
 
   it('an aborted run checkpoints and says interrupted; resumed, it ends with the uninterrupted run’s records', async () => {

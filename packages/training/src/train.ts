@@ -250,6 +250,7 @@ async function trainIn(run: RunDirectory, config: RunConfig, options: TrainOptio
       ...(backend.native?.active && backend.native.threads !== undefined
         ? { nativeThreads: backend.native.threads }
         : {}),
+      memoryCeiling: backend.memoryCeiling,
     };
     const configChanges = [
       ...(pointer ? (previousMeta?.configChanges ?? []) : []),
