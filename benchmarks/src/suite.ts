@@ -39,8 +39,9 @@ import { WorkerClient, WorkerError } from './worker-client.js';
  * `pnpm bench` (from the repository root or benchmarks/): FisherLab against PyTorch on this machine.
  *   --full                 more repetitions, every task on every backend, Tr(F) on 1,024 examples for
  *                          VGG-11 too, k=10 measured, VGG profiled (an hour or more on two cores)
- *   --backends native,wasm any of auto (whatever initBackend picks), native (wasm + the native oneDNN
- *                          tier), wasm, wasm-2t (threaded wasm, 2 threads), cpu (default: all but auto)
+ *   --backends native,wasm any of auto (whatever initBackend picks), native (the native backend),
+ *                          wasm-native (wasm + the native kernels on its heap), wasm, wasm-2t (threaded
+ *                          wasm, 2 threads), cpu (default: all but auto)
  *   --models simplecnn,vgg11bn,resnet18,wrn16-4 (default: all)   --tasks sgd-step,trace-mc,...
  *   --reps N   --batch 128   --trace-n N
  *   --name NAME            results file names (default: quick or full)

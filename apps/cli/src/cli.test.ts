@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,10 +10,11 @@ const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'di
 const root = mkdtempSync(path.join(tmpdir(), 'fisherlab-cli-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const fisherlab = (...args: string[]) => {
+const fisherlab = (...args: string[]) => fisherlabWith({}, ...args);
+const fisherlabWith = (env: Record<string, string>, ...args: string[]) => {
   const r = spawnSync(process.execPath, [bin, ...args], {
     encoding: 'utf8',
-    env: { ...process.env, CI: '1' },
+    env: { ...process.env, CI: '1', ...env },
     timeout: 300_000,
   });
   return { code: r.status, out: r.stdout, err: r.stderr };
@@ -107,6 +108,29 @@ describe('fisherlab', () => {
     r = fisherlab('train', ...tiny, '--lr', '0.1', '--epochs', '1', '--output', path.join(file, 'run'));
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/choose (a writable|another) --output/);
+  });
+
+  it('FISHERLAB_BACKEND chooses the backend of a run whose config leaves it at auto; --backend wins over it', () => {
+    const backendOf = (name: string, env: Record<string, string>, ...flags: string[]) => {
+      const output = path.join(root, name);
+      const r = fisherlabWith(
+        env,
+        'train',
+        ...tiny,
+        '--lr',
+        '0.1',
+        '--steps',
+        '1',
+        '--output',
+        output,
+        ...flags,
+      );
+      expect(r.code, r.err).toBe(0);
+      return JSON.parse(readFileSync(path.join(output, 'meta.json'), 'utf8')).backend;
+    };
+    expect(backendOf('env-wasm', { FISHERLAB_BACKEND: 'wasm' })).toBe('wasm');
+    expect(backendOf('env-cpu', { FISHERLAB_BACKEND: 'cpu' })).toBe('cpu');
+    expect(backendOf('flag-wins', { FISHERLAB_BACKEND: 'wasm' }, '--backend', 'cpu')).toBe('cpu');
   });
 
   it('trains, then trace and eval measure the saved run', () => {

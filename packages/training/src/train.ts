@@ -470,7 +470,8 @@ function settleNativeThreads(
  */
 export async function startBackend(request?: BackendRequest): Promise<BackendReport> {
   try {
-    return await initBackend(request === undefined ? {} : { backend: request });
+    // 'auto' (a spec's default) leaves the choice to initBackend, which honours FISHERLAB_BACKEND.
+    return await initBackend(request === undefined || request === 'auto' ? {} : { backend: request });
   } catch (error) {
     throw new TrainingError(
       `${(error as Error).message}; \`fisherlab doctor\` (or initBackend's report) shows what each backend needs`,
