@@ -2,8 +2,7 @@ import { initBackend, tf } from '@fisherlab/engine';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { lossGradient } from '../hvp/exact.js';
 import { FisherPenalty } from './fisher_penalty.js';
-import { penaltyByFirstOrder, penaltyGradientErrors } from './fixtures/penalty_checks.js';
-import { batchNormConv, reluMaxPoolConv } from './fixtures/tiny_models.js';
+import { penaltyAgainstFiniteDifferences } from './fixtures/penalty_cases.js';
 import { penaltyValueAndGradient } from './penalty.js';
 
 // The same check on the wasm backend, where FisherLab's own kernels (Conv2DBackpropFilter,
@@ -12,24 +11,10 @@ beforeAll(async () => {
   await initBackend({ backend: 'wasm' });
 });
 
-describe('penaltyValueAndGradient on wasm against finite differences of the penalty value', () => {
-  for (const [name, build] of [
-    ['conv with relu + max pool', reluMaxPoolConv],
-    ['conv with batch norm (training mode)', batchNormConv],
-  ] as const) {
-    it(name, () => {
-      const c = build();
-      const none = new Set<string>();
-      const { value, grads } = penaltyValueAndGradient(c.model, c.x, c.labels);
-      expect(value).toBeCloseTo(penaltyByFirstOrder(c, none), 5);
-      const errors = penaltyGradientErrors(c, grads, none);
-      expect(errors.alongGradient).toBeLessThan(1e-3);
-      expect(errors.random).toBeLessThan(1e-3);
-      tf.dispose(grads);
-      c.model.dispose();
-    });
-  }
-});
+describe(
+  'penaltyValueAndGradient on wasm against finite differences of the penalty value',
+  penaltyAgainstFiniteDifferences,
+);
 
 describe('the logged penalty value on wasm, against a float64 reference', () => {
   it('sums ‖ḡ‖² over a million weights in float64', () => {
