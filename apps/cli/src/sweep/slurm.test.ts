@@ -1,10 +1,10 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import YAML from 'yaml';
-import { ensureBuiltCli, type Finished, runCli } from './fixtures/built-cli.js';
+import { ensureBuiltCli, runCli, runProcess } from './fixtures/built-cli.js';
 import { type SlurmCluster, type SlurmStart, startSlurmCluster } from './fixtures/slurm-cluster.js';
 import { readPlan, runDirOf } from './plan.js';
 
@@ -108,21 +108,8 @@ describe('the emitted sbatch script, run by bash alone (no Slurm needed)', () =>
     const { dir, script } = await planAndEmit('bash-only');
     const runDir = runDirOf(dir, readPlan(dir).runs[0]!);
     const { SLURM_JOB_ID: _job, ...env } = process.env;
-    const task = (onStart?: (child: ReturnType<typeof spawn>) => void) =>
-      new Promise<Finished>((resolve, reject) => {
-        const child = spawn('bash', [script], { env: { ...env, SLURM_ARRAY_TASK_ID: '0', CI: 'true' } });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d: Buffer) => {
-          stdout += d.toString();
-        });
-        child.stderr.on('data', (d: Buffer) => {
-          stderr += d.toString();
-        });
-        child.on('error', reject);
-        child.on('close', (code) => resolve({ code, stdout, stderr }));
-        onStart?.(child);
-      });
+    const task = (onStart?: (child: ChildProcess) => void) =>
+      runProcess('bash', [script], { ...env, SLURM_ARRAY_TASK_ID: '0' }, onStart);
     const stopped = await task((shell) => {
       // SIGTERM to the shell alone, as `--signal=B:TERM@N` sends it
       waitFor(
