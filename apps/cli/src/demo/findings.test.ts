@@ -85,7 +85,9 @@ describe('demo findings from paired seeds', () => {
     expect(a!.text).toMatch(/early max Tr\(F\) of the small lr over the tuned lr: 4\.10x/);
     // FP − small = 1.5, 1.4, 1.3 of a 3.0, 2.9, 2.8 gap: 1.4 / 2.9 = 48%.
     expect(b!.text).toMatch(/^max Tr\(F\) with FP over without: 0\.25\dx/);
-    expect(b!.text).toMatch(/test accuracy, small lr \+ FP − small lr: \+1\.4 ± 0\.1 points \(95% CI [^;]+; 3 of 3 seeds\)/);
+    expect(b!.text).toMatch(
+      /test accuracy, small lr \+ FP − small lr: \+1\.4 ± 0\.1 points \(95% CI [^;]+; 3 of 3 seeds\)/,
+    );
     expect(b!.text).toMatch(/FP recovers 48% ± \d+% of the small-lr gap of \+2\.9/);
     expect(b!.text).toMatch(/Small lr \+ FP − tuned lr: −1\.5 ± 0\.0 points/);
     expect(b!.text).toMatch(/Fit \(train accuracy\): small 97\.0%, small\+FP 96\.0%/);
@@ -125,7 +127,11 @@ describe('demo findings from paired seeds', () => {
     const noGap = demoFindings(
       runs({
         ...paper,
-        small: (s) => ({ tailTestAccuracy: 0.87 + offsets[s]! + 0.001 * s, earlyMaxTraceF: 90, maxTraceF: 600 }),
+        small: (s) => ({
+          tailTestAccuracy: 0.87 + offsets[s]! + 0.001 * s,
+          earlyMaxTraceF: 90,
+          maxTraceF: 600,
+        }),
         'small+FP': (s) => ({ tailTestAccuracy: 0.885 + offsets[s]!, maxTraceF: 150 + s }),
       }),
       labels,

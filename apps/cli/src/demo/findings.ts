@@ -144,10 +144,15 @@ function fitOf(runs: RunsByArm, arms: DemoArm[], labels: Record<DemoArm, string>
  * Beside (b): the share of (a)'s gap (tuned − small) that the penalty recovers, and the penalized
  * small rate against the tuned rate. Context for (b), not part of its verdict.
  */
-function gapShare(recovered: PairedEffect, gap: PairedEffect | null, versusTuned: PairedEffect | null): string {
+function gapShare(
+  recovered: PairedEffect,
+  gap: PairedEffect | null,
+  versusTuned: PairedEffect | null,
+): string {
   const tuned = versusTuned ? ` Small lr + FP − tuned lr: ${describePoints(versusTuned)}.` : '';
   if (!gap) return `No tuned-lr runs to compare with.${tuned}`;
-  if (gap.mean <= 0) return `There is no small-lr gap to recover (tuned − small ${describePoints(gap)}).${tuned}`;
+  if (gap.mean <= 0)
+    return `There is no small-lr gap to recover (tuned − small ${describePoints(gap)}).${tuned}`;
   const share = ratioOfPairedMeans(recovered, gap);
   const se = share.stdErr === null ? '' : ` ± ${(100 * share.stdErr).toFixed(0)}%`;
   return `FP recovers ${(100 * share.value).toFixed(0)}%${se} of the small-lr gap of ${describePoints(gap)}.${tuned}`;
@@ -190,7 +195,7 @@ export function demoFindings(runs: RunsByArm, labels: Record<DemoArm, string>): 
   // (b) At the small rate, the penalty lowers Tr(F) and raises test accuracy. Its verdict is these
   // two effects alone; how much of (a)'s gap that recovers, and how it compares with the tuned
   // rate, are printed beside it (they depend on (a) holding, which is (a)'s claim, not (b)'s).
-  const titleB = "(b) At the small learning rate, the Fisher penalty lowers Tr(F) and raises test accuracy";
+  const titleB = '(b) At the small learning rate, the Fisher penalty lowers Tr(F) and raises test accuracy';
   const recovered = effect(runs, 'small+FP', 'small', testAcc, 'positive');
   const traceCut = effect(
     runs,
