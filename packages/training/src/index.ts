@@ -9,6 +9,7 @@ export {
   type TrainerState,
   writeCheckpoint,
 } from './checkpoint.js';
+export { mergeConfig, readConfigFile, setPath } from './config-file.js';
 export {
   type EvaluationResult,
   evaluateSplit,

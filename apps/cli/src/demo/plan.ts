@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { type PlannedRun, runId, type SweepPlan } from '@fisherlab/sweeps';
 import { parseRunConfig, type RunConfig } from '@fisherlab/training';
-import { type PlannedRun, runId, type SweepPlan } from '../sweep/plan.js';
 
 /**
  * The demo's protocol (PAPER.md, "What the paper shows" and "Method notes"), on the real

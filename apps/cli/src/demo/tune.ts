@@ -2,10 +2,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { composeReport, meanSpread, type RunSummary, readRuns } from '@fisherlab/analysis';
+import { createPoolDisplay, type PlannedRun, runId, runLocalPool, writePlan } from '@fisherlab/sweeps';
 import { UserError } from '../errors.js';
 import { writeFileAtomic } from '../run/files.js';
-import { createPoolDisplay, runLocalPool } from '../sweep/local-pool.js';
-import { type PlannedRun, runId, writePlan } from '../sweep/plan.js';
 import { DEMO_SCALES, type DemoTuning, type GridRow, protocolConfig, TUNING_FILE } from './plan.js';
 
 /** The grids `fisherlab demo --tune` searches, on the demo's own protocol and budgets. */

@@ -71,7 +71,10 @@ describe('sweep emit k8s', () => {
     // first matching rule wins: a user error fails the index; an interruption (130) or a disruption is retried free
     expect(spec.podFailurePolicy.rules).toEqual([
       { action: 'FailIndex', onExitCodes: { containerName: 'fisherlab', operator: 'In', values: [2] } },
-      { action: 'Ignore', onExitCodes: { containerName: 'fisherlab', operator: 'In', values: [130] } },
+      {
+        action: 'Ignore',
+        onExitCodes: { containerName: 'fisherlab', operator: 'In', values: [130, 143] },
+      },
       { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
     ]);
     const slow = kubernetesJob(plan, { image: 'i', pvc: 'sweeps', gracePeriodSeconds: 600 });

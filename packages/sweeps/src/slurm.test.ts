@@ -191,7 +191,13 @@ describe('Slurm: the emitted job array on a one-node cluster', () => {
 
     const status = await fisherlab(['sweep', 'status', dir, '--json']);
     expect(status.code, status.stderr).toBe(0);
-    expect(JSON.parse(status.stdout).summary).toEqual({ done: 4, running: 0, failed: 0, pending: 0 });
+    expect(JSON.parse(status.stdout).summary).toEqual({
+      done: 4,
+      running: 0,
+      failed: 0,
+      pending: 0,
+      damaged: 0,
+    });
     const reportFile = path.join(scratch, 'report.html');
     const report = await fisherlab(['report', dir, '--out', reportFile]);
     expect(report.code, report.stderr).toBe(0);
