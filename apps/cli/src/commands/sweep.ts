@@ -7,6 +7,7 @@ import {
   formatPoolSummary,
   formatSweepStatus,
   jsonProgressSink,
+  type KubernetesJobOptions,
   kubernetesJob,
   kubernetesJobYaml,
   loadSweepFile,
@@ -76,7 +77,7 @@ export function registerSweep(program: Command): void {
     .action(async (file: string, options: { out: string; dryRun?: boolean }) => {
       const plan = planSweep(loadSweepFile(file, { loadPreset }));
       if (options.dryRun) {
-        const { dryRun } = await import('../run/dry-run.js');
+        const { dryRun } = await import('@fisherlab/training');
         for (const run of plan.runs) {
           const report = await dryRun({
             ...run.config,
@@ -212,20 +213,8 @@ export function registerSweep(program: Command): void {
     .action(
       (
         dir: string,
-        options: {
-          image: string;
+        options: Omit<KubernetesJobOptions, 'env' | 'backoffLimitPerIndex' | 'gracePeriodSeconds'> & {
           out?: string;
-          name?: string;
-          namespace?: string;
-          parallelism?: number;
-          cpu?: string;
-          memory?: string;
-          gpus?: number;
-          gpuResource: string;
-          pvc?: string;
-          hostPath?: string;
-          mountPath: string;
-          dataPvc?: string;
           retries: number;
           gracePeriod: number;
           env?: string[];
