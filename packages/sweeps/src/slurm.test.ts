@@ -208,7 +208,7 @@ describe('Slurm: the emitted job array on a one-node cluster', () => {
     }
     expect(logOf(1)).toMatch(/the run stopped after SIGTERM; requeueing job \d+_1 /);
     expect(logOf(3)).toMatch(/the run stopped after SIGTERM; requeueing job \d+_3 /);
-    expect(logOf(2)).toMatch(/the run stopped after SIGTERM; Slurm is ending job \d+ \(state COMPLETING\)/);
+    expect(logOf(2)).toMatch(/the run stopped after SIGTERM; Slurm is ending job \d+_2 \(state COMPLETING\)/);
 
     const status = await fisherlab(['sweep', 'status', dir, '--json']);
     expect(status.code, status.stderr).toBe(0);
