@@ -104,7 +104,9 @@ describe('planSweep', () => {
       readFileSync(path.join(b, 'plan.json'), 'utf8'),
     );
   });
+});
 
+describe('planSweep over time and on the shipped examples', () => {
   it('keeps ids under re-planning: extended axes, reordered values, renamed sweep', () => {
     const first = planSweep(sweep({ grid: { 'optimizer.lr': [0.1, 0.01] }, seeds: [0] }));
     const dir = tmp();

@@ -102,7 +102,9 @@ describe('sweep status', () => {
     // a shorter staleness threshold turns the 1-minute-old heartbeat stale as well
     expect(sweepStatus(dir, { staleAfterMs: 30_000 }).counts.interrupted).toBe(4);
   });
+});
 
+describe('sweep status: damaged records, thresholds', () => {
   it('reports a run whose meta.json or config.json cannot be read as damaged, naming the file and why', async () => {
     const { dir, plan } = plannedSweep(4);
     const runDir = (i: number) => runDirOf(dir, plan.runs[i]!);
@@ -149,7 +151,9 @@ describe('sweep status', () => {
       expect(() => sweepStatus(dir, { staleAfterMs })).toThrow(/stale-after must be a positive duration/);
     }
   });
+});
 
+describe('run records and claims', () => {
   it('reads the real step from metrics.jsonl while meta.json still says the step the run started at', () => {
     const runDir = mkdtempSync(path.join(scratch, 'fisherlab-step-'));
     writeFileSync(path.join(runDir, 'meta.json'), meta('running', { step: 0 }));

@@ -122,7 +122,9 @@ describe('sweep local', () => {
       expect(trainSteps).toEqual(Array.from({ length: 25 }, (_, i) => 4 * (i + 1)));
     }
   }, 400_000);
+});
 
+describe('sweep local, sharing and resuming', () => {
   it('two pools on one plan share it: no run trained twice, none listed as failed, both exit 0', async () => {
     const { dir, plan: planned } = plan('two-pools', {
       base: { ...tinyBase, epochs: 6 },

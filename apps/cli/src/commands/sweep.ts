@@ -64,7 +64,14 @@ export function registerSweep(program: Command): void {
     .description(
       'plan a grid of runs once, then run it here (a pool), on Kubernetes (Indexed Job) or on Slurm (job array)',
     );
+  registerPlan(sweep);
+  registerRun(sweep);
+  registerLocal(sweep);
+  registerEmit(sweep.command('emit').description('write what a cluster engine needs to run the plan'));
+  registerStatus(sweep);
+}
 
+function registerPlan(sweep: Command): void {
   sweep
     .command('plan')
     .description('expand a sweep file into numbered run configs with stable ids (DIR/plan.json)')
@@ -98,7 +105,9 @@ export function registerSweep(program: Command): void {
         );
       }
     });
+}
 
+function registerRun(sweep: Command): void {
   sweep
     .command('run')
     .description(
@@ -141,7 +150,9 @@ export function registerSweep(program: Command): void {
         progress.done();
       }
     });
+}
 
+function registerLocal(sweep: Command): void {
   sweep
     .command('local')
     .description(
@@ -180,8 +191,9 @@ export function registerSweep(program: Command): void {
         process.off('SIGTERM', onSignal);
       }
     });
+}
 
-  const emit = sweep.command('emit').description('write what a cluster engine needs to run the plan');
+function registerEmit(emit: Command): void {
   emit
     .command('k8s')
     .description('a Kubernetes Indexed Job manifest (completions = runs), validated against the Job schema')
@@ -238,6 +250,7 @@ export function registerSweep(program: Command): void {
         writeOutput(kubernetesJobYaml(job, plan, path.resolve(dir)), out, 'Kubernetes Job manifest');
       },
     );
+
   emit
     .command('slurm')
     .description('an sbatch script: a job array over the runs with a concurrency limit')
@@ -272,7 +285,9 @@ export function registerSweep(program: Command): void {
       ensureDirectory(logDir); // Slurm does not create the --output directory
       writeOutput(script, out, 'sbatch script');
     });
+}
 
+function registerStatus(sweep: Command): void {
   sweep
     .command('status')
     .description('count done/running/failed/pending runs from the run records alone')
