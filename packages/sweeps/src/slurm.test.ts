@@ -161,7 +161,8 @@ describe('Slurm: the emitted job array on a one-node cluster', () => {
     // starting up: it must end requeued and completed like the others, never FAILED
     const taskState = (index: number) =>
       slurm.run('squeue', ['--noheader', '--jobs', `${jobId}_${index}`, '--format', '%T']).trim();
-    await waitFor('task 3 to start', () => taskState(3) === 'RUNNING', 240_000);
+    // it starts once a CPU is free: after task 0 ends, or a stopped task gives its CPU back
+    await waitFor('task 3 to start', () => taskState(3) === 'RUNNING', 900_000);
     await new Promise((resolve) => setTimeout(resolve, 300));
     const early = spawnSync('timeout', ['3', 'scancel', '--batch', '--signal=TERM', `${jobId}_3`], {
       env: slurm.env,
@@ -172,7 +173,7 @@ describe('Slurm: the emitted job array on a one-node cluster', () => {
     await waitFor(
       `job array ${jobId} to finish`,
       () => slurm.run('squeue', ['--noheader', '--jobs', jobId]).trim() === '',
-      240_000,
+      900_000,
     );
 
     // Slurm's own account: every task completed, the two stopped ones after exactly one requeue
@@ -246,5 +247,5 @@ describe('Slurm: the emitted job array on a one-node cluster', () => {
         metricsWithoutTime(runDirOf(reference, readPlan(reference).runs[index]!)),
       );
     }
-  }, 600_000);
+  }, 1_800_000);
 });

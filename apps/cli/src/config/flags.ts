@@ -168,7 +168,7 @@ function parseNumber(spec: FlagSpec, raw: string): number {
   const value = Number(raw);
   if (raw.trim() === '' || !Number.isFinite(value) || (spec.parse === 'int' && !Number.isInteger(value))) {
     throw new InvalidArgumentError(
-      `expected ${spec.parse === 'int' ? 'an integer' : 'a number'}, got '${raw}'`,
+      `expected ${spec.parse === 'int' ? 'an integer' : 'a number'} for ${spec.key}, got '${raw}'`,
     );
   }
   // the range the run config allows for the key (e.g. a positive integer, a fraction below 1)
