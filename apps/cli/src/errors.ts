@@ -35,6 +35,8 @@ const INPUT_ERRORS = new Set([
   'WriteError',
   'IntegrityError',
   'LockHeldError',
+  'SweepError',
+  'RunDataError',
 ]);
 
 /** Operating-system errors on a path the user named or the machine controls (not bugs). */

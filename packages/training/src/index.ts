@@ -9,6 +9,7 @@ export {
   type TrainerState,
   writeCheckpoint,
 } from './checkpoint.js';
+export { mergeConfig, readConfigFile, setPath } from './config-file.js';
 export {
   type EvaluationResult,
   evaluateSplit,
@@ -17,6 +18,7 @@ export {
   scoreSplit,
   type TensorBatch,
 } from './data.js';
+export { dryRun } from './dry-run.js';
 export { TrainingError } from './errors.js';
 export {
   type DueEvents,
@@ -48,6 +50,12 @@ export { OPTIMIZER_NAMES, Optimizer, type OptimizerSettings } from './optimizer.
 // The run directory: one writer of config.json, meta.json, metrics.jsonl and the checkpoints
 export { ATTEMPT_FILES, RunDirectory } from './run-directory.js';
 export { type HeldLock, lockRun } from './run-lock.js';
+export {
+  evaluateSavedModel,
+  loadSavedModel,
+  type SavedModelMeasurement,
+  traceOfSavedModel,
+} from './saved-model.js';
 export { learningRateAt, SCHEDULE_KINDS, type ScheduleSettings } from './schedule.js';
 // The run spec (a run config) and its parts
 export {

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { type PlannedRun, runId, type SweepPlan } from '@fisherlab/sweeps';
 import { parseRunConfig, type RunConfig } from '@fisherlab/training';
 import { UserError } from '../errors.js';
-import { type PlannedRun, runId, type SweepPlan } from '../sweep/plan.js';
 
 /**
  * The demo's protocol (PAPER.md, "What the paper shows" and "Method notes"), on the real

@@ -1,5 +1,5 @@
+import type { PoolRunResult } from '@fisherlab/sweeps';
 import { describe, expect, it } from 'vitest';
-import type { PoolRunResult } from '../sweep/local-pool.js';
 import { createDemoEta } from './progress.js';
 
 const end = (index: number, status: PoolRunResult['status']) =>

@@ -9,11 +9,10 @@ import {
   type RunSummary,
   readRuns,
 } from '@fisherlab/analysis';
+import { createPoolDisplay, type PoolSummary, runLocalPool, writePlan } from '@fisherlab/sweeps';
 import type { RunConfig } from '@fisherlab/training';
 import { UserError } from '../errors.js';
 import { formatDuration } from '../run/progress.js';
-import { createPoolDisplay, type PoolSummary, runLocalPool } from '../sweep/local-pool.js';
-import { writePlan } from '../sweep/plan.js';
 import { type DemoEvidence, demoFindings, type Finding, groupByArm, type RunsByArm } from './findings.js';
 import {
   armLabel,

@@ -2,11 +2,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { composeReport, meanSpread, type RunInfo, type RunSummary, readRuns } from '@fisherlab/analysis';
+import { createPoolDisplay, type PlannedRun, runId, runLocalPool, writePlan } from '@fisherlab/sweeps';
 import type { RunConfig } from '@fisherlab/training';
 import { UserError } from '../errors.js';
 import { writeFileAtomic } from '../run/files.js';
-import { createPoolDisplay, runLocalPool } from '../sweep/local-pool.js';
-import { type PlannedRun, runId, writePlan } from '../sweep/plan.js';
 import { fitBudget, fitEpochOf } from './fit.js';
 import {
   DEMO_SCALES,

@@ -4,8 +4,9 @@ import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IVolume } from 'kubernetes-models/v1/Volume';
 import type { IVolumeMount } from 'kubernetes-models/v1/VolumeMount';
 import YAML from 'yaml';
-import { EXIT, UserError } from '../errors.js';
+import { SweepError, WORKER_EXIT } from './errors.js';
 import type { SweepPlan } from './plan.js';
+import { NATIVE_THREADS_ENV, threadEnvironment } from './threads.js';
 
 /**
  * A Kubernetes Indexed Job for a planned sweep: completions = runs, each pod runs
@@ -54,21 +55,21 @@ export function kubernetesJob(plan: SweepPlan, options: KubernetesJobOptions): I
   const runs = plan.runs.length;
   const name = options.name ?? `fisherlab-${plan.sweep}`;
   if (!DNS_LABEL.test(name) || name.length > 63) {
-    throw new UserError(
+    throw new SweepError(
       `Job name '${name}' is not a DNS label (lower-case letters, digits, dashes, at most 63): pass --name`,
     );
   }
   if (options.pvc && options.hostPath) {
-    throw new UserError('pass either --pvc or --host-path for the sweep directory, not both');
+    throw new SweepError('pass either --pvc or --host-path for the sweep directory, not both');
   }
   if (!options.pvc && !options.hostPath) {
-    throw new UserError(
+    throw new SweepError(
       'the pods need the sweep directory on a shared volume: pass --pvc CLAIM (a ReadWriteMany PersistentVolumeClaim holding the directory) or --host-path DIR (single-node clusters)',
     );
   }
   const gracePeriodSeconds = options.gracePeriodSeconds ?? 120;
   if (!Number.isInteger(gracePeriodSeconds) || gracePeriodSeconds < 1) {
-    throw new UserError(`--grace-period must be a positive number of seconds, got ${gracePeriodSeconds}`);
+    throw new SweepError(`--grace-period must be a positive number of seconds, got ${gracePeriodSeconds}`);
   }
   const mountPath = options.mountPath ?? '/sweep';
   const volumes: IVolume[] = [
@@ -83,7 +84,13 @@ export function kubernetesJob(plan: SweepPlan, options: KubernetesJobOptions): I
     volumeMounts.push({ name: 'data', mountPath: '/data', readOnly: true });
     env.push({ name: 'FISHERLAB_DATA', value: '/data' });
   }
-  for (const [key, value] of Object.entries(options.env ?? {})) env.push({ name: key, value });
+  if (options.env?.[NATIVE_THREADS_ENV] !== undefined) {
+    throw new SweepError(
+      `--env ${NATIVE_THREADS_ENV}: the plan sets the thread count of its runs (threads: in the sweep file, then re-plan); drop it from --env`,
+    );
+  }
+  for (const [key, value] of Object.entries({ ...options.env, ...threadEnvironment(plan) }))
+    env.push({ name: key, value });
 
   const resources: Record<string, string | number> = {};
   if (options.cpu) resources['cpu'] = options.cpu;
@@ -114,12 +121,17 @@ export function kubernetesJob(plan: SweepPlan, options: KubernetesJobOptions): I
           // A config or data error (exit 2) fails again on every retry: give up on that index at once.
           {
             action: 'FailIndex',
-            onExitCodes: { containerName: CONTAINER, operator: 'In', values: [EXIT.usage] },
+            onExitCodes: { containerName: CONTAINER, operator: 'In', values: [WORKER_EXIT.userError] },
           },
-          // Interrupted by SIGTERM after a checkpoint: retry without counting it (it resumes).
+          // Interrupted by SIGTERM after a checkpoint (130), or killed by it while node was still
+          // starting, before anything was written (143): retry without counting it (it resumes).
           {
             action: 'Ignore',
-            onExitCodes: { containerName: CONTAINER, operator: 'In', values: [EXIT.interrupted] },
+            onExitCodes: {
+              containerName: CONTAINER,
+              operator: 'In',
+              values: [WORKER_EXIT.interrupted, WORKER_EXIT.killedByTerm],
+            },
           },
           // Preemption or eviction is not the run's fault, even when the pod had to be killed.
           { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
@@ -143,7 +155,7 @@ export function validateKubernetesJob(job: IJob): void {
   try {
     new Job(job).validate();
   } catch (error) {
-    throw new UserError(
+    throw new SweepError(
       `the Job manifest does not validate against the Kubernetes schema: ${(error as Error).message}`,
     );
   }

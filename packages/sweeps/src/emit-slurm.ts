@@ -1,6 +1,7 @@
 import path from 'node:path';
-import { UserError } from '../errors.js';
+import { SweepError } from './errors.js';
 import type { SweepPlan } from './plan.js';
+import { NATIVE_THREADS_ENV, nativeThreadsOf } from './threads.js';
 
 /**
  * An sbatch script for a planned sweep: a job array 0..N-1 with a concurrency limit, each task
@@ -19,6 +20,7 @@ export interface SlurmOptions {
   jobName?: string;
   /** Array tasks running at once (the %N of --array); default 4. */
   concurrency?: number;
+  /** Default: the plan's native thread count (every run uses that many threads, whatever is asked). */
   cpusPerTask?: number;
   /** e.g. '16G'. */
   mem?: string;
@@ -50,11 +52,11 @@ export function slurmScript(plan: SweepPlan, planDir: string, options: SlurmOpti
   const logDir = path.resolve(options.logDir ?? path.join(dir, 'logs'));
   const concurrency = options.concurrency ?? 4;
   if (!Number.isInteger(concurrency) || concurrency < 1) {
-    throw new UserError(`--concurrency must be a positive integer, got ${concurrency}`);
+    throw new SweepError(`--concurrency must be a positive integer, got ${concurrency}`);
   }
   const signalBefore = options.signalBefore ?? 120;
   if (!Number.isInteger(signalBefore) || signalBefore < 1) {
-    throw new UserError(`--signal-before must be a positive number of seconds, got ${signalBefore}`);
+    throw new SweepError(`--signal-before must be a positive number of seconds, got ${signalBefore}`);
   }
   const directives: [string, string | number | true | undefined][] = [
     ['job-name', options.jobName ?? `fisherlab-${plan.sweep}`],
@@ -62,7 +64,7 @@ export function slurmScript(plan: SweepPlan, planDir: string, options: SlurmOpti
     ['output', path.join(logDir, '%x-%A_%a.out')],
     // a requeued task appends to its log instead of truncating the earlier attempt's output
     ['open-mode', 'append'],
-    ['cpus-per-task', options.cpusPerTask],
+    ['cpus-per-task', options.cpusPerTask ?? nativeThreadsOf(plan)],
     ['mem', options.mem],
     ['time', options.time],
     ['gres', options.gpus ? `gpu:${options.gpus}` : undefined],
@@ -89,36 +91,59 @@ export function slurmScript(plan: SweepPlan, planDir: string, options: SlurmOpti
     }
     const text = String(value);
     if (!SAFE_DIRECTIVE.test(text))
-      throw new UserError(`--${key} must be one line without '#', got ${JSON.stringify(text)}`);
+      throw new SweepError(`--${key} must be one line without '#', got ${JSON.stringify(text)}`);
     lines.push(`#SBATCH --${key}=${/\s/.test(text) ? shellQuote(text) : text}`);
   }
-  lines.push('', 'set -euo pipefail', ...(options.setup ?? []));
-  lines.push(
-    // bash runs a trap only between commands: the run goes to the background and the shell waits
-    `${options.command ?? 'fisherlab'} sweep run ${shellQuote(dir)} &`,
-    'run=$!',
+  lines.push('', ...taskLines(plan, dir, options));
+  return lines.join('\n');
+}
+
+/**
+ * The task: the run in the background (bash runs a trap only between commands, so the shell
+ * waits for it), SIGTERM/SIGINT passed on to it, and a requeue after it checkpointed. The trap
+ * comes first, so a signal before the run starts is not lost: the run is then not started, and the
+ * task requeues as after any interruption.
+ */
+function taskLines(plan: SweepPlan, dir: string, options: SlurmOptions): string[] {
+  return [
     'signals=0',
-    `trap 'signals=$((signals + 1)); kill -TERM "$run" 2>/dev/null || true' TERM INT`,
-    'handled=0',
-    'while :; do',
-    '  status=0',
-    '  wait "$run" || status=$?',
-    '  # a signal cuts the wait short: wait again for the exit status of the run itself',
-    '  [ "$handled" -eq "$signals" ] && break',
-    '  handled=$signals',
-    'done',
+    'run=',
+    `trap 'signals=$((signals + 1)); if [ -n "$run" ]; then kill -TERM "$run" 2>/dev/null || true; fi' TERM INT`,
+    'set -euo pipefail',
+    ...(options.setup ?? []),
+    "# the plan's thread count: one run id gives the same numbers on every engine",
+    `export ${NATIVE_THREADS_ENV}=${nativeThreadsOf(plan)}`,
+    'status=130',
+    'if [ "$signals" -eq 0 ]; then',
+    `  ${options.command ?? 'fisherlab'} sweep run ${shellQuote(dir)} &`,
+    '  run=$!',
+    '  handled=0',
+    '  while :; do',
+    '    status=0',
+    '    wait "$run" || status=$?',
+    '    # a signal cuts the wait short: wait again for the exit status of the run itself',
+    '    [ "$handled" -eq "$signals" ] && break',
+    '    handled=$signals',
+    '  done',
+    '  # killed by the SIGTERM itself: it came while node was still starting, before fisherlab',
+    '  # could handle it, so nothing was written yet: an interruption like any other',
+    '  if [ "$status" -eq 143 ] && [ "$signals" -gt 0 ]; then status=130; fi',
+    'fi',
+    "# the task itself: an array task's SLURM_JOB_ID is the whole array's id for its last task",
     'job=$(printenv SLURM_JOB_ID || true)',
+    'if [ -n "$(printenv SLURM_ARRAY_JOB_ID || true)" ]; then',
+    '  job="$(printenv SLURM_ARRAY_JOB_ID)_$(printenv SLURM_ARRAY_TASK_ID)"',
+    'fi',
     'if [ "$status" -eq 130 ] && [ -n "$job" ]; then',
     '  state=$(squeue --noheader --jobs "$job" --format %T 2>/dev/null || true)',
     '  if [ "$state" = RUNNING ]; then',
-    '    echo "fisherlab: the run checkpointed after SIGTERM; requeueing job $job (task $(printenv SLURM_ARRAY_TASK_ID)) to resume it" >&2',
+    '    echo "fisherlab: the run stopped after SIGTERM; requeueing job $job to resume it from its last checkpoint" >&2',
     '    scontrol requeue "$job"',
     '  else',
-    '    echo "fisherlab: the run checkpointed after SIGTERM; Slurm is ending job $job (state $state): it resumes if Slurm requeues it, or when this script is submitted again" >&2',
+    '    echo "fisherlab: the run stopped after SIGTERM; Slurm is ending job $job (state $state): it resumes if Slurm requeues it, or when this script is submitted again" >&2',
     '  fi',
     'fi',
     'exit "$status"',
     '',
-  );
-  return lines.join('\n');
+  ];
 }

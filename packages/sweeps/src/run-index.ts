@@ -1,4 +1,4 @@
-import { UserError } from '../errors.js';
+import { SweepError } from './errors.js';
 
 /**
  * Where `sweep run` takes its run index from, in order: the --index flag, then the variables the
@@ -33,13 +33,13 @@ export function resolveRunIndex(
     }
   }
   if (raw === undefined) {
-    throw new UserError(
+    throw new SweepError(
       `no run index: pass --index I (0 to ${runCount - 1} for ${planDir}), or run under an engine that sets ${INDEX_VARIABLES.join(' or ')}`,
     );
   }
   const index = Number(raw.trim());
   if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(index) || index >= runCount) {
-    throw new UserError(
+    throw new SweepError(
       `run index ${JSON.stringify(raw)} (from ${from}) is out of range: the plan ${planDir} has runs 0 to ${runCount - 1}. ` +
         (from === 'SLURM_ARRAY_TASK_ID'
           ? `Submit the array as --array=0-${runCount - 1} (the script from \`fisherlab sweep emit slurm\` does)`

@@ -1,4 +1,4 @@
-import type { ProgressSink } from '../run/progress.js';
+import type { RunProgress } from './runner.js';
 
 /**
  * How a `sweep run` worker tells its parent `sweep local` about progress: with PROGRESS_ENV set to
@@ -9,7 +9,7 @@ export const PROGRESS_ENV = 'FISHERLAB_SWEEP_PROGRESS';
 
 export function jsonProgressSink(
   write: (line: string) => void = (l) => process.stdout.write(l),
-): ProgressSink {
+): RunProgress {
   let last = 0;
   return {
     update(step, totalSteps, epoch, figures) {
@@ -21,6 +21,5 @@ export function jsonProgressSink(
     log(message) {
       write(`${message}\n`);
     },
-    done() {},
   };
 }

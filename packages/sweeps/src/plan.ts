@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseRunConfig, type RunConfig } from '@fisherlab/training';
-import { mergeConfig, setPath } from '../config/load.js';
-import { UserError } from '../errors.js';
-import { ensureDirectory, writeJsonAtomic } from '../run/files.js';
+import { ensureDirectory, writeJsonAtomic } from '@fisherlab/storage';
+import { mergeConfig, parseRunConfig, type RunConfig, setPath } from '@fisherlab/training';
+import { SweepError } from './errors.js';
 import type { SweepSpec } from './spec.js';
 
 /**
@@ -36,6 +35,8 @@ export interface SweepPlan {
   description: string;
   source: string;
   axes: { label: string; size: number }[];
+  /** Native CPU threads of every run on every engine (see threads.ts); plans without it ran 1. */
+  nativeThreads?: number;
   runs: PlannedRun[];
 }
 
@@ -98,7 +99,7 @@ export function planSweep(spec: SweepSpec): SweepPlan {
     const id = runId(config);
     const twin = indexById.get(id);
     if (twin !== undefined) {
-      throw new UserError(
+      throw new SweepError(
         `sweep ${spec.source || spec.name}: runs ${twin} (${runs[twin]!.name}) and ${index} (${name}) resolve to the same config (id ${id}); remove the duplicate value, or vary a key that changes the run (e.g. seeds)`,
       );
     }
@@ -114,6 +115,7 @@ export function planSweep(spec: SweepSpec): SweepPlan {
     description: spec.description,
     source: spec.source,
     axes: spec.axes.map((axis) => ({ label: axis.label, size: axis.points.length })),
+    nativeThreads: spec.threads,
     runs,
   };
 }
@@ -136,7 +138,7 @@ export function writePlan(dir: string, plan: SweepPlan): PlanWriteSummary {
   try {
     ensureDirectory(path.join(planDir, RUNS_DIR));
   } catch (error) {
-    throw new UserError(
+    throw new SweepError(
       `cannot create the sweep directory ${planDir}: ${(error as Error).message}; choose a writable --out`,
     );
   }
@@ -158,14 +160,14 @@ export function readPlan(dir: string): SweepPlan {
     plan = JSON.parse(readFileSync(file, 'utf8')) as SweepPlan;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new UserError(
+    throw new SweepError(
       code === 'ENOENT'
         ? `${file} not found: ${dir} is not a planned sweep. Run \`fisherlab sweep plan SWEEP.yaml --out ${dir}\` first`
         : `cannot read ${file}: ${(error as Error).message}. Re-plan with \`fisherlab sweep plan SWEEP.yaml --out ${dir}\``,
     );
   }
   if (plan?.format !== PLAN_FORMAT || plan.version !== PLAN_VERSION || !Array.isArray(plan.runs)) {
-    throw new UserError(
+    throw new SweepError(
       `${file}: expected a FisherLab sweep plan (format ${PLAN_FORMAT}, version ${PLAN_VERSION}), found format ${String(plan?.format)} version ${String(plan?.version)}. Re-plan it with this version of fisherlab`,
     );
   }

@@ -5,8 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { kubernetesJob, kubernetesJobYaml, validateKubernetesJob } from './emit-k8s.js';
-import { ensureBuiltCli, runCli as runBuiltCli } from './fixtures/built-cli.js';
-import { builtCliPath } from './local-pool.js';
+import { builtCliPath, ensureBuiltCli, runCli as runBuiltCli } from './fixtures/built-cli.js';
 import { planSweep, readPlan, runDirOf, writePlan } from './plan.js';
 import { parseSweep } from './spec.js';
 import { sweepStatus } from './status.js';
@@ -85,7 +84,7 @@ describe('sweep local', () => {
       'fashion-mnist',
     );
 
-    expect(sweepStatus(dir).summary).toEqual({ done: 4, running: 0, failed: 1, pending: 0 });
+    expect(sweepStatus(dir).summary).toEqual({ done: 4, running: 0, failed: 1, pending: 0, damaged: 0 });
     // running it again starts only the failed run (the completed ones are skipped without a worker)
     const again = await runCli(['sweep', 'local', dir, '--workers', '2']);
     expect(again.stdout).toContain('ran 1: 0 completed, 0 diverged, 1 failed, 0 interrupted; 4 not started');
@@ -123,7 +122,9 @@ describe('sweep local', () => {
       expect(trainSteps).toEqual(Array.from({ length: 25 }, (_, i) => 4 * (i + 1)));
     }
   }, 400_000);
+});
 
+describe('sweep local, sharing and resuming', () => {
   it('two pools on one plan share it: no run trained twice, none listed as failed, both exit 0', async () => {
     const { dir, plan: planned } = plan('two-pools', {
       base: { ...tinyBase, epochs: 6 },

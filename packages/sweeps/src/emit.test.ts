@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Job } from 'kubernetes-models/batch/v1/Job';
@@ -8,7 +8,7 @@ import YAML from 'yaml';
 import { kubernetesJob, kubernetesJobYaml, validateKubernetesJob } from './emit-k8s.js';
 import { shellQuote, slurmScript } from './emit-slurm.js';
 import { planSweep } from './plan.js';
-import { parseSweep } from './spec.js';
+import { loadSweepFile, parseSweep } from './spec.js';
 
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'fisherlab-emit-test-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -71,7 +71,10 @@ describe('sweep emit k8s', () => {
     // first matching rule wins: a user error fails the index; an interruption (130) or a disruption is retried free
     expect(spec.podFailurePolicy.rules).toEqual([
       { action: 'FailIndex', onExitCodes: { containerName: 'fisherlab', operator: 'In', values: [2] } },
-      { action: 'Ignore', onExitCodes: { containerName: 'fisherlab', operator: 'In', values: [130] } },
+      {
+        action: 'Ignore',
+        onExitCodes: { containerName: 'fisherlab', operator: 'In', values: [130, 143] },
+      },
       { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
     ]);
     const slow = kubernetesJob(plan, { image: 'i', pvc: 'sweeps', gracePeriodSeconds: 600 });
@@ -122,7 +125,7 @@ describe('sweep emit slurm', () => {
     expect(script).toContain('#SBATCH --signal=B:TERM@120\n');
     expect(script).toContain('#SBATCH --requeue\n');
     expect(script).toContain('#SBATCH --open-mode=append\n');
-    expect(script).toContain(`\nfisherlab sweep run ${shellQuote(dir)} &\n`);
+    expect(script).toContain(`\n  fisherlab sweep run ${shellQuote(dir)} &\n`);
     expect(script).toContain('scontrol requeue "$job"');
     const file = path.join(dir, 'job.sbatch');
     writeFileSync(file, script);
@@ -146,5 +149,30 @@ describe('sweep emit slurm', () => {
 
   it('asks for SIGTERM as long before the time limit as --signal-before says', () => {
     expect(slurmScript(plan, '/d', { signalBefore: 600 })).toContain('#SBATCH --signal=B:TERM@600\n');
+  });
+});
+
+describe('docs/sweeps.md names what the emitters emit', () => {
+  const repo = path.resolve(import.meta.dirname, '../../..');
+  const docs = readFileSync(path.join(repo, 'docs/sweeps.md'), 'utf8');
+  const loadPreset = (name: string) =>
+    JSON.parse(readFileSync(path.join(repo, 'apps/cli/presets', `${name}.json`), 'utf8')).config;
+  const planOf = (example: string) =>
+    planSweep(loadSweepFile(path.join(repo, 'examples/sweeps', example), { loadPreset }));
+
+  it("the Kubernetes example's kubectl lines select the Job the emitter names", () => {
+    const job = kubernetesJob(planOf('paper-fig2-vgg11-cifar100.yaml'), { image: 'i', pvc: 'p' });
+    const selected = [...docs.matchAll(/kubectl get pods -l job-name=(\S+)/g)].map((m) => m[1]);
+    expect(selected.length).toBeGreaterThan(0);
+    for (const name of selected) expect(name).toBe(job.metadata?.name);
+    expect(docs).toContain(`job.batch/${job.metadata?.name} created`);
+  });
+
+  it("the Slurm example's log file is named after the emitted job name", () => {
+    const script = slurmScript(planOf('tiny-grid.yaml'), '/shared/sweeps/tiny');
+    const jobName = /#SBATCH --job-name=(\S+)/.exec(script)?.[1];
+    const logs = [...docs.matchAll(/\/shared\/sweeps\/tiny\/logs\/(\S+)-1234_\d\.out/g)].map((m) => m[1]);
+    expect(logs.length).toBeGreaterThan(0);
+    for (const name of logs) expect(name).toBe(jobName);
   });
 });

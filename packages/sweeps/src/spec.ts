@@ -1,9 +1,7 @@
 import path from 'node:path';
-import { formatConfigIssues } from '@fisherlab/training';
+import { formatConfigIssues, mergeConfig, readConfigFile } from '@fisherlab/training';
 import { z } from 'zod';
-import { mergeConfig, readConfigFile } from '../config/load.js';
-import { loadPreset } from '../config/presets.js';
-import { UserError } from '../errors.js';
+import { SweepError } from './errors.js';
 
 /**
  * The sweep file: a base run config and the axes that vary it. Keys of the axes are dotted run
@@ -50,6 +48,11 @@ export const SweepFileSchema = z.strictObject({
     .optional(),
   /** Added to every run's tags (besides `sweep:<name>`). */
   tags: z.array(z.string()).default([]),
+  /**
+   * Threads of the native CPU kernels in every run (FISHERLAB_NATIVE_THREADS), on every engine:
+   * results depend on the thread count in their last digits, so a run id gets one.
+   */
+  threads: z.number().int().min(1).max(256).default(1),
 });
 
 export type SweepFile = z.output<typeof SweepFileSchema>;
@@ -70,13 +73,20 @@ export interface SweepSpec {
   /** Outermost first: the last axis varies fastest between consecutive run indices. */
   axes: Axis[];
   tags: string[];
+  /** Native CPU threads per run, the same on every engine. */
+  threads: number;
+}
+
+export interface SweepFileOptions {
+  /** Resolves the sweep file's `preset:` key (the CLI passes its shipped presets). */
+  loadPreset?: (name: string) => Record<string, unknown>;
 }
 
 /** Validates a sweep object and turns it into axes; `source` names the file in errors. */
-export function parseSweep(input: unknown, source: string): SweepSpec {
+export function parseSweep(input: unknown, source: string, options: SweepFileOptions = {}): SweepSpec {
   const result = SweepFileSchema.safeParse(input);
   if (!result.success) {
-    throw new UserError(
+    throw new SweepError(
       formatConfigIssues(result.error, source, SweepFileSchema).replace(
         'invalid run config',
         'invalid sweep file',
@@ -88,7 +98,7 @@ export function parseSweep(input: unknown, source: string): SweepSpec {
     typeof file.base === 'string'
       ? readConfigFile(path.resolve(source ? path.dirname(source) : process.cwd(), file.base))
       : file.base;
-  const base = file.preset ? mergeConfig(loadPreset(file.preset), own) : own;
+  const base = file.preset ? mergeConfig(presetOf(file.preset, source, options), own) : own;
 
   const axes: Axis[] = [];
   if (file.seeds !== undefined) {
@@ -96,7 +106,7 @@ export function parseSweep(input: unknown, source: string): SweepSpec {
       ? file.seeds
       : Array.from({ length: file.seeds.count }, (_, i) => (file.seeds as { start: number }).start + i);
     if (new Set(seeds).size !== seeds.length) {
-      throw new UserError(
+      throw new SweepError(
         `sweep file ${source}: seeds lists a seed twice (${seeds.join(', ')}); list each seed once`,
       );
     }
@@ -110,7 +120,7 @@ export function parseSweep(input: unknown, source: string): SweepSpec {
     const lengths = entries.map(([, values]) => values.length);
     if (new Set(lengths).size > 1) {
       const found = entries.map(([key, values]) => `${key}: ${values.length}`).join(', ');
-      throw new UserError(
+      throw new SweepError(
         `sweep file ${source}: zip[${g}] zips lists of different lengths (${found}); give every key in one zip entry the same number of values`,
       );
     }
@@ -123,7 +133,17 @@ export function parseSweep(input: unknown, source: string): SweepSpec {
     axes.push({ label: 'variants', points: file.variants.map((variant) => ({ ...variant })) });
   }
   checkAxisKeys(axes, source);
-  return { name: file.name, description: file.description, source, base, axes, tags: file.tags };
+  const { name, description, tags, threads } = file;
+  return { name, description, source, base, axes, tags, threads };
+}
+
+function presetOf(name: string, source: string, options: SweepFileOptions): Record<string, unknown> {
+  if (!options.loadPreset) {
+    throw new SweepError(
+      `sweep file ${source}: preset '${name}' cannot be resolved here (no preset loader was given); put the preset's settings under base:, or plan it with \`fisherlab sweep plan\``,
+    );
+  }
+  return options.loadPreset(name);
 }
 
 /** Two axes setting the same key (or one a parent of the other) would make the result depend on order. */
@@ -134,7 +154,7 @@ function checkAxisKeys(axes: Axis[], source: string): void {
     for (const key of keys) {
       for (const [other, otherAxis] of owner) {
         if (other === key || other.startsWith(`${key}.`) || key.startsWith(`${other}.`)) {
-          throw new UserError(
+          throw new SweepError(
             `sweep file ${source}: key ${key} (axis ${axis.label}) overlaps ${other} (axis ${otherAxis}); each config key may be varied by one axis only: move the values into one axis`,
           );
         }
@@ -145,7 +165,7 @@ function checkAxisKeys(axes: Axis[], source: string): void {
 }
 
 /** Reads and validates a sweep file (YAML or JSON). */
-export function loadSweepFile(file: string): SweepSpec {
+export function loadSweepFile(file: string, options: SweepFileOptions = {}): SweepSpec {
   const absolute = path.resolve(file);
-  return parseSweep(readConfigFile(absolute), absolute);
+  return parseSweep(readConfigFile(absolute), absolute, options);
 }

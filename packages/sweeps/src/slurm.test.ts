@@ -13,7 +13,8 @@ import { readPlan, runDirOf } from './plan.js';
  * cluster started on this machine (2 CPUs). Two array tasks are stopped mid-run the two ways a
  * cluster stops work: SIGTERM to the batch shell (what `--signal=B:TERM@N` sends before the time
  * limit), after which the script requeues its own task, and `scontrol requeue` (what an admin or a
- * preempting scheduler does). Both must resume from their checkpoints to exactly the metrics of an
+ * preempting scheduler does); a third gets the batch shell's SIGTERM 0.3 s after it starts, while
+ * fisherlab is still starting. All must resume (or start again) to exactly the metrics of an
  * uninterrupted run. Skipped where Slurm cannot start; under CI=true that is a failure.
  */
 
@@ -128,7 +129,7 @@ describe('the emitted sbatch script, run by bash alone (no Slurm needed)', () =>
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toMatch(/resuming from step \d+/);
     expect(again.stderr).toContain('): completed');
-  }, 120_000);
+  }, 300_000);
 });
 
 describe('Slurm: the emitted job array on a one-node cluster', () => {
@@ -156,26 +157,48 @@ describe('Slurm: the emitted job array on a one-node cluster', () => {
     // task 2: requeued by Slurm itself, which sends SIGTERM to the task's processes and restarts it later
     await waitFor('run 2 to write its first checkpoint', () => checkpointed(2), 120_000);
     slurm.run('scontrol', ['requeue', `${jobId}_2`]);
+    // task 3: SIGTERM to the batch shell 0.3 s after Slurm starts it, while fisherlab is still
+    // starting up: it must end requeued and completed like the others, never FAILED
+    const taskState = (index: number) =>
+      slurm.run('squeue', ['--noheader', '--jobs', `${jobId}_${index}`, '--format', '%T']).trim();
+    // it starts once a CPU is free: after task 0 ends, or a stopped task gives its CPU back
+    await waitFor('task 3 to start', () => taskState(3) === 'RUNNING', 900_000);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const early = spawnSync('timeout', ['3', 'scancel', '--batch', '--signal=TERM', `${jobId}_3`], {
+      env: slurm.env,
+      encoding: 'utf8',
+    });
+    expect([0, 124], early.stderr).toContain(early.status);
 
     await waitFor(
       `job array ${jobId} to finish`,
       () => slurm.run('squeue', ['--noheader', '--jobs', jobId]).trim() === '',
-      240_000,
+      900_000,
     );
 
     // Slurm's own account: every task completed, the two stopped ones after exactly one requeue
     for (const index of [0, 1, 2, 3]) {
       const job = slurm.run('scontrol', ['show', 'job', '--oneliner', `${jobId}_${index}`]);
       expect(job, `task ${index}`).toContain('JobState=COMPLETED');
-      expect(job, `task ${index}`).toContain(`Restarts=${index === 1 || index === 2 ? 1 : 0}`);
+      expect(job, `task ${index}`).toContain(`Restarts=${index === 0 ? 0 : 1}`);
     }
     // each task's log (appended to across attempts): one start, and one resume for the stopped tasks
     const logOf = (index: number) =>
       readFileSync(path.join(dir, 'logs', `fisherlab-slurm-test-${jobId}_${index}.out`), 'utf8');
     for (const index of [0, 1, 2, 3]) {
       const log = logOf(index);
-      expect(log.match(/: starting$/gm), log).toHaveLength(1);
       const resumes = [...log.matchAll(/resuming from step (\d+)/g)].map((m) => Number(m[1]));
+      if (index === 3) {
+        // stopped during start-up: before its run began (nothing written; it starts again), or
+        // just after (a checkpoint at step 0; it resumes from there)
+        expect((log.match(/: starting$/gm) ?? []).length + resumes.length, log).toBeLessThanOrEqual(2);
+        expect(
+          resumes.every((step) => step === 0),
+          log,
+        ).toBe(true);
+        continue;
+      }
+      expect(log.match(/: starting$/gm), log).toHaveLength(1);
       if (index === 1 || index === 2) {
         expect(resumes, log).toHaveLength(1);
         expect(resumes[0]).toBeGreaterThan(0);
@@ -184,14 +207,19 @@ describe('Slurm: the emitted job array on a one-node cluster', () => {
         expect(resumes, log).toEqual([]);
       }
     }
-    expect(logOf(1)).toMatch(/the run checkpointed after SIGTERM; requeueing job \d+ \(task 1\)/);
-    expect(logOf(2)).toMatch(
-      /the run checkpointed after SIGTERM; Slurm is ending job \d+ \(state COMPLETING\)/,
-    );
+    expect(logOf(1)).toMatch(/the run stopped after SIGTERM; requeueing job \d+_1 /);
+    expect(logOf(3)).toMatch(/the run stopped after SIGTERM; requeueing job \d+_3 /);
+    expect(logOf(2)).toMatch(/the run stopped after SIGTERM; Slurm is ending job \d+_2 \(state COMPLETING\)/);
 
     const status = await fisherlab(['sweep', 'status', dir, '--json']);
     expect(status.code, status.stderr).toBe(0);
-    expect(JSON.parse(status.stdout).summary).toEqual({ done: 4, running: 0, failed: 0, pending: 0 });
+    expect(JSON.parse(status.stdout).summary).toEqual({
+      done: 4,
+      running: 0,
+      failed: 0,
+      pending: 0,
+      damaged: 0,
+    });
     const reportFile = path.join(scratch, 'report.html');
     const report = await fisherlab(['report', dir, '--out', reportFile]);
     expect(report.code, report.stderr).toBe(0);
@@ -211,13 +239,13 @@ describe('Slurm: the emitted job array on a one-node cluster', () => {
     const reference = path.join(scratch, 'reference');
     expect((await fisherlab(['sweep', 'plan', file, '--out', reference])).code).toBe(0);
     const uninterrupted = await Promise.all(
-      [1, 2].map((index) => fisherlab(['sweep', 'run', reference, '--index', String(index)])),
+      [1, 2, 3].map((index) => fisherlab(['sweep', 'run', reference, '--index', String(index)])),
     );
     for (const run of uninterrupted) expect(run.code, run.stderr).toBe(0);
-    for (const index of [1, 2]) {
+    for (const index of [1, 2, 3]) {
       expect(metricsWithoutTime(runDirs[index]!)).toEqual(
         metricsWithoutTime(runDirOf(reference, readPlan(reference).runs[index]!)),
       );
     }
-  }, 600_000);
+  }, 1_800_000);
 });

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -11,6 +11,8 @@ const claimRun = (runDir: string, options: { takeOverOtherHosts?: boolean } = {}
   lockRun(runDir, { purpose: 'fisherlab sweep run', ...options });
 
 import { lockRun } from '@fisherlab/training';
+import { runLocalPool } from './local-pool.js';
+import { runPlannedRun } from './runner.js';
 import { parseSweep } from './spec.js';
 import { formatSweepStatus, sweepStatus } from './status.js';
 
@@ -73,7 +75,7 @@ describe('sweep status', () => {
     // run 8: never started
 
     const report = sweepStatus(dir);
-    expect(report.summary).toEqual({ done: 2, running: 2, failed: 1, pending: 4 });
+    expect(report.summary).toEqual({ done: 2, running: 2, failed: 1, pending: 4, damaged: 0 });
     expect(report.counts).toEqual({
       completed: 1,
       diverged: 1,
@@ -81,6 +83,7 @@ describe('sweep status', () => {
       failed: 1,
       interrupted: 3,
       pending: 1,
+      damaged: 0,
     });
     const state = (i: number) => report.runs[i]!;
     expect(state(1).detail).toBe('loss became NaN at step 7 (step 7)');
@@ -99,7 +102,58 @@ describe('sweep status', () => {
     // a shorter staleness threshold turns the 1-minute-old heartbeat stale as well
     expect(sweepStatus(dir, { staleAfterMs: 30_000 }).counts.interrupted).toBe(4);
   });
+});
 
+describe('sweep status: damaged records, thresholds', () => {
+  it('reports a run whose meta.json or config.json cannot be read as damaged, naming the file and why', async () => {
+    const { dir, plan } = plannedSweep(4);
+    const runDir = (i: number) => runDirOf(dir, plan.runs[i]!);
+    const write = (i: number, name: string, text: string) => {
+      mkdirSync(runDir(i), { recursive: true });
+      writeFileSync(path.join(runDir(i), name), text);
+    };
+    write(0, 'meta.json', meta('completed').slice(0, 40)); // a completed run, its meta.json cut short
+    write(1, 'meta.json', JSON.stringify({ id: 'x', status: 'finished' }));
+    write(2, 'meta.json', meta('completed'));
+    write(2, 'config.json', '{"optimizer": {"lr": 0.1');
+    write(3, 'meta.json', meta('completed'));
+
+    const report = sweepStatus(dir);
+    expect(report.summary).toEqual({ done: 1, running: 0, failed: 0, pending: 0, damaged: 3 });
+    expect(report.runs[0]).toMatchObject({
+      state: 'damaged',
+      damaged: { file: path.join(runDir(0), 'meta.json'), reason: expect.stringMatching(/^not valid JSON/) },
+    });
+    expect(report.runs[1]!.damaged).toEqual({
+      file: path.join(runDir(1), 'meta.json'),
+      reason: 'its status "finished" is not one of running, completed, diverged, failed, interrupted',
+    });
+    expect(report.runs[2]!.damaged?.file).toBe(path.join(runDir(2), 'config.json'));
+    const text = formatSweepStatus(report);
+    expect(text).toContain('DAMAGED 3');
+    expect(text).toContain(`${path.join(runDir(0), 'meta.json')} is not valid JSON`);
+
+    // the runner refuses it (exit 2 in the CLI) and changes nothing; the pool does not start it
+    const before = readFileSync(path.join(runDir(0), 'meta.json'), 'utf8');
+    await expect(runPlannedRun(dir, 0)).rejects.toThrow(/meta\.json is not valid JSON.*restore it/);
+    expect(readFileSync(path.join(runDir(0), 'meta.json'), 'utf8')).toBe(before);
+    const pool = await runLocalPool(dir, { workers: 1, indices: [0, 1], workerCommand: ['false'] });
+    expect(pool.results).toEqual([]);
+    expect(pool.skipped.map((s) => s.reason)).toEqual([
+      expect.stringMatching(/^damaged: .*meta\.json is not valid JSON/),
+      expect.stringMatching(/^damaged: .*meta\.json is its status "finished"/),
+    ]);
+  });
+
+  it('refuses a stale-after that would make every live worker look gone', () => {
+    const { dir } = plannedSweep(1);
+    for (const staleAfterMs of [-300_000, 0, Number.NaN]) {
+      expect(() => sweepStatus(dir, { staleAfterMs })).toThrow(/stale-after must be a positive duration/);
+    }
+  });
+});
+
+describe('run records and claims', () => {
   it('reads the real step from metrics.jsonl while meta.json still says the step the run started at', () => {
     const runDir = mkdtempSync(path.join(scratch, 'fisherlab-step-'));
     writeFileSync(path.join(runDir, 'meta.json'), meta('running', { step: 0 }));

@@ -1,13 +1,8 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import {
-  createPoolDisplay,
-  formatPoolSummary,
-  nativeThreadsPerWorker,
-  type PoolEvent,
-  type PoolRunResult,
-} from './local-pool.js';
+import type { PoolEvent, PoolRunResult } from './local-pool.js';
 import type { PlannedRun } from './plan.js';
+import { createPoolDisplay, formatPoolSummary } from './pool-display.js';
 
 const run = (index: number, name: string) => ({ index, id: `id${index}`, name }) as PlannedRun;
 const ended = (index: number, status: PoolRunResult['status'], error?: string): PoolEvent => ({
@@ -78,7 +73,7 @@ describe('sweep local display', () => {
     };
     expect(formatPoolSummary(summary, 'sweeps/s')).toBe(
       [
-        'ran 2: 1 completed, 0 diverged, 1 failed, 0 interrupted; 1 not started (done already or running elsewhere)',
+        'ran 2: 1 completed, 0 diverged, 1 failed, 0 interrupted; 1 not started (done already, running elsewhere or damaged)',
         '',
         'Failed runs:',
         '  #1 id1 r1',
@@ -89,15 +84,5 @@ describe('sweep local display', () => {
         'Fix the cause and run `fisherlab sweep local sweeps/s` again: finished runs are skipped, the rest resume.',
       ].join('\n'),
     );
-  });
-});
-
-describe('native threads per worker', () => {
-  it('shares the cores among the workers, at least one each, unless the user chose', () => {
-    expect(nativeThreadsPerWorker(2, {}, 2)).toBe('1');
-    expect(nativeThreadsPerWorker(1, {}, 2)).toBe('2');
-    expect(nativeThreadsPerWorker(3, {}, 8)).toBe('2');
-    expect(nativeThreadsPerWorker(4, {}, 2)).toBe('1');
-    expect(nativeThreadsPerWorker(2, { FISHERLAB_NATIVE_THREADS: '2' }, 2)).toBe('2');
   });
 });
