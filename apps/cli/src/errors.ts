@@ -35,6 +35,12 @@ const INPUT_ERRORS = new Set([
   'WriteError',
   'IntegrityError',
   'LockHeldError',
+  'RunDirectoryError',
+  'ResumeRefusedError',
+  'RunInUseError',
+  'CheckpointError',
+  'BackendError',
+  'EnvironmentSettingError',
 ]);
 
 /** Operating-system errors on a path the user named or the machine controls (not bugs). */

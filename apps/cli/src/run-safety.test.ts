@@ -321,7 +321,7 @@ describe('runs that end early', () => {
     expect(readJson(path.join(out, 'meta.json')).status).toBe('failed');
     const again = fisherlab('train', ...args);
     expect(again.code, again.err).toBe(0);
-    expect(again.err).toMatch(/the previous attempt \(failed\) left no checkpoint; starting over/);
+    expect(again.err).toMatch(/the previous attempt \(failed\) left no records; starting over/);
 
     // a first start that fails on a setting: --resume with that setting fixed starts it (no checkpoint yet)
     const out2 = path.join(root, 'failed-start-resume');

@@ -57,7 +57,7 @@ export { OPTIMIZER_NAMES, Optimizer, type OptimizerSettings } from './optimizer.
 // What a resume may change
 export { configDifferences, RESUME_SAFE_KEYS } from './resume-policy.js';
 // The run directory: train() is the one writer of its files; these are for tools that run it
-export { clearFailedAttempt, recordRunFailure } from './run-directory.js';
+export { checkRunDirectory, clearFailedAttempt, recordRunFailure } from './run-directory.js';
 export { type HeldLock, lockRun } from './run-lock.js';
 export { learningRateAt, SCHEDULE_KINDS, type ScheduleSettings } from './schedule.js';
 // The run spec (a run config) and its parts

@@ -76,7 +76,7 @@ export class RunDirectory {
 
   private constructor(
     readonly path: string,
-    private readonly lock: HeldLock,
+    private readonly lock: HeldLock | undefined,
     private readonly ownsLock: boolean,
     private readonly created: boolean,
   ) {}
@@ -103,18 +103,23 @@ export class RunDirectory {
     return new RunDirectory(runDir, lock ?? lockRun(runDir), lock === undefined, created);
   }
 
+  /** A view for plan() alone (checkRunDirectory): no lock, so it must never write. */
+  static unlocked(runDir: string): RunDirectory {
+    return new RunDirectory(runDir, undefined, false, false);
+  }
+
   get id(): string {
     return path.basename(this.path);
   }
 
   /** Tells other processes the run is alive (the lock's heartbeat). */
   beat(): void {
-    this.lock.beat();
+    this.lock?.beat();
   }
 
   /** Releases the lock (if this directory took it); a directory this call created and left empty is removed. */
   release(): void {
-    if (this.ownsLock) this.lock.release();
+    if (this.ownsLock) this.lock?.release();
     if (this.created) {
       try {
         rmdirSync(this.path);
@@ -208,6 +213,10 @@ export class RunDirectory {
       if (checkpoint.recovered) log(checkpoint.recovered);
       const unsafe = unsafeChanges(changes);
       if (unsafe.length > 0) throw new ResumeRefusedError(this.path, unsafe, RESUME_SAFE_KEYS);
+      for (const c of changes)
+        log(
+          `resuming with ${c.key} ${JSON.stringify(c.from)} → ${JSON.stringify(c.to)} (recorded in meta.json)`,
+        );
       return {
         config,
         resume: true,
@@ -346,6 +355,28 @@ function checkLockIsFor(runDir: string, lock: HeldLock): void {
  * over (what a sweep worker does before it restarts such a run). The caller holds the run's lock
  * (`lockRun(runDir)`). A run with a checkpoint that verifies is refused: resume it instead.
  */
+/**
+ * Checks, without writing anything or taking the lock, that train(spec, { resume, overwrite })
+ * could start in spec.output: throws the RunDirectoryError or ResumeRefusedError train() would.
+ * A dry run's check; train() itself checks again under the lock.
+ */
+export function checkRunDirectory(
+  config: RunConfig,
+  options: { resume?: boolean; overwrite?: boolean } = {},
+): void {
+  const runDir = path.resolve(config.output);
+  if (!existsSync(runDir)) {
+    if (options.resume)
+      throw new RunDirectoryError(
+        runDir,
+        'not-a-run',
+        `cannot resume: ${runDir} does not exist; train it without resume`,
+      );
+    return;
+  }
+  RunDirectory.unlocked(runDir).plan(config, options.resume === true, options.overwrite === true, () => {});
+}
+
 export function clearFailedAttempt(runDir: string, lock: HeldLock): void {
   const dir = path.resolve(runDir);
   checkLockIsFor(dir, lock);

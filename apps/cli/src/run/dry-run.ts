@@ -1,8 +1,16 @@
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { tf } from '@fisherlab/engine';
-import { buildRunModel, prepareData, type RunConfig, runLength, startBackend } from '@fisherlab/training';
+import {
+  buildRunModel,
+  checkRunDirectory,
+  prepareData,
+  type RunConfig,
+  runLength,
+  startBackend,
+} from '@fisherlab/training';
 import { UserError } from '../errors.js';
+import { inCommandTerms } from './trainer.js';
 
 /** The first existing ancestor of a path (where a new directory would be created). */
 function existingAncestor(dir: string): string {
@@ -16,7 +24,10 @@ function existingAncestor(dir: string): string {
  * the data (loaded, noise applied), the model (built, one forward pass), the output directory
  * (writable, not holding another run). Creates nothing that stays behind.
  */
-export async function dryRun(config: RunConfig): Promise<string> {
+export async function dryRun(
+  config: RunConfig,
+  options: { resume?: boolean; overwrite?: boolean } = {},
+): Promise<string> {
   const lines: string[] = ['config: valid'];
   const backend = await startBackend(config.backend);
   lines.push(`backend: ${backend.choice}`);
@@ -35,21 +46,10 @@ export async function dryRun(config: RunConfig): Promise<string> {
   const { stepsPerEpoch, totalSteps } = runLength(config, data.train.count);
   lines.push(`length: ${totalSteps} steps (${stepsPerEpoch} per epoch)`);
   const runDir = path.resolve(config.output);
-  if (existsSync(path.join(runDir, 'checkpoint.json'))) {
-    throw new UserError(
-      `${runDir} already holds a run with a checkpoint; choose another --output or use --resume`,
-    );
-  }
-  let status: string | undefined;
   try {
-    status = (JSON.parse(readFileSync(path.join(runDir, 'meta.json'), 'utf8')) as { status?: string }).status;
-  } catch {
-    // no meta.json (or an unreadable one): nothing finished to protect
-  }
-  if (status === 'completed' || status === 'diverged') {
-    throw new UserError(
-      `${runDir} holds a ${status} run; choose another --output (a finished run is never overwritten)`,
-    );
+    checkRunDirectory(config, options); // what train would refuse (a finished run, records, a changed resume)
+  } catch (error) {
+    throw inCommandTerms(error);
   }
   const ancestor = existingAncestor(runDir);
   try {

@@ -1,13 +1,20 @@
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { RunMeta } from '@fisherlab/analysis';
-import { ATTEMPT_FILES, latestCheckpoint, lockRun, parseRunConfig } from '@fisherlab/training';
+import { ATTEMPT_FILES } from '@fisherlab/storage';
+import {
+  clearFailedAttempt,
+  latestCheckpoint,
+  lockRun,
+  parseRunConfig,
+  recordRunFailure,
+} from '@fisherlab/training';
 import { EXIT, explainError, UserError } from '../errors.js';
-import { ensureDirectory, writeJsonAtomic } from '../run/files.js';
+import { ensureDirectory } from '../run/files.js';
 import { createProgress, type ProgressSink } from '../run/progress.js';
 import { trainRun } from '../run/trainer.js';
 import { PLAN_FILE, type PlannedRun, readPlan, runDirOf } from './plan.js';
-import { readMeta, readRunState } from './run-state.js';
+import { readRunState } from './run-state.js';
 
 /**
  * `sweep run DIR --index I`: the unit of work every engine executes. Idempotent: a completed (or
@@ -93,7 +100,7 @@ export async function runPlannedRun(
       action = 'resumed';
     } else if (ATTEMPT_FILES.some((f) => existsSync(path.join(runDir, f)))) {
       action = 'restarted';
-      for (const f of ATTEMPT_FILES) rmSync(path.join(runDir, f), { recursive: true, force: true });
+      clearFailedAttempt(runDir, lock);
     }
     log(
       `run ${index} (${run.id}, ${run.name}): ${action === 'resumed' ? `resuming from step ${checkpoint!.step}` : action === 'restarted' ? 'restarting (the last attempt left no checkpoint)' : 'starting'}`,
@@ -105,28 +112,10 @@ export async function runPlannedRun(
       return result(action, outcome.status, exitCode, outcome.error?.message);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      recordFailure(runDir, run, message);
+      recordRunFailure(runDir, { id: run.id, name: run.name, message });
       return result(action, 'failed', explainError(error)?.exitCode ?? EXIT.internal, message);
     }
   } finally {
     lock.release();
   }
-}
-
-/** The trainer records failures after it has written meta.json; earlier ones (bad data, bad model) are recorded here. */
-function recordFailure(runDir: string, run: PlannedRun, message: string): void {
-  const meta = readMeta(runDir);
-  if (meta?.status === 'failed') return;
-  const now = new Date().toISOString();
-  writeJsonAtomic(path.join(runDir, 'meta.json'), {
-    id: run.id,
-    name: run.name,
-    backend: 'unknown',
-    versions: {},
-    startedAt: now,
-    ...meta,
-    status: 'failed',
-    endedAt: now,
-    error: { message, ...(meta?.step !== undefined ? { step: meta.step } : {}) },
-  } satisfies RunMeta);
 }
