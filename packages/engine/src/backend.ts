@@ -301,7 +301,17 @@ export function memoryCeilingOf(choice: BackendChoice, device: BackendDevice): M
 export function prepareActiveBackend(): void {
   installGradients();
   if (tf.getBackend() === 'wasm') registerWasmKernels();
+  if (!active && !announcedUnmanagedBackend) {
+    // Never a silent fallback: tfjs on its own picks its JavaScript cpu backend, tens of times slower.
+    announcedUnmanagedBackend = true;
+    console.warn(
+      `fisherlab: running on tfjs's '${tf.getBackend()}' backend, set up without initBackend() ` +
+        '(not called, or not awaited yet); `await initBackend()` first to get the fastest backend that works here',
+    );
+  }
 }
+
+let announcedUnmanagedBackend = false;
 
 export type { MemoryCeiling };
 

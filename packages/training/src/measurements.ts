@@ -46,6 +46,9 @@ export function createPenalizedStep(config: RunConfig, runModel: RunModel): Pena
     excludeBatchNorm: config.penalty.excludeBatchNorm,
     method: config.penalty.method,
     seed: deriveSeed(config.seed, STREAM.penaltyLabels),
+    // The trainer checks the loss, the penalty and the gradient itself (a non-finite one ends the
+    // run as 'diverged'), and its batches come from checked data.
+    checkFinite: false,
   });
   return (x, y, step) => {
     const result = penalty.step(runModel.model, x, y, step);

@@ -87,7 +87,10 @@ export interface TrainOptions {
   /**
    * Trains a model of your own (any LayersModel that outputs logits) instead of the zoo's
    * `spec.model`; config.json then records `model.arch: 'custom'`. Called once per train() call,
-   * so a resume must build the same architecture (the checkpoint is checked against it).
+   * so a resume must build the same architecture (the checkpoint is checked against it). It runs
+   * with Math.random seeded from spec.seed, so tfjs's initializers are seeded without asking; any
+   * other randomness it draws must come from the `seed` it receives. Its output width must equal
+   * the dataset's class count and its input the images' shape (InputError before training).
    */
   model?: (inputs: ModelInputs) => tf.LayersModel;
 }
@@ -130,7 +133,8 @@ const finiteOrThrow = (quantity: string, step: number, value: number): number =>
  * writing config.json, meta.json, metrics.jsonl and checkpoints into `spec.output`, and returns
  * how it ended: 'completed', 'diverged' (a non-finite loss, gradient, penalty or Tr(F); the last
  * good checkpoint is kept) or 'interrupted' (aborted; a checkpoint was written). Errors a caller
- * can fix throw TrainingError. Deterministic given the seed on one backend: every random choice
+ * can fix throw InputError (a bad spec, model or dataset) or TrainingError (a run directory in the
+ * wrong state). Deterministic given the seed on one backend: every random choice
  * is drawn from a stream derived from (seed, purpose, step) (see STREAM), so a resumed run replays
  * the same choices and ends with the same numbers as one never stopped.
  */
@@ -160,7 +164,7 @@ async function trainIn(run: RunDirectory, config: RunConfig, options: TrainOptio
   let runModel: RunModel;
   try {
     data = await prepareData(config);
-    runModel = options.model ? customRunModel(options.model, data) : buildRunModel(config, data);
+    runModel = options.model ? customRunModel(options.model, data, config) : buildRunModel(config, data);
   } catch (error) {
     // Leave a record that says why: a run directory without meta.json reads as "never started".
     const at = new Date().toISOString();
