@@ -1,7 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../backend.js';
-import { firstDirectional, hessianVector, randomTensors, type ScalarFn } from './fixtures/finite_differences.js';
+import {
+  firstDirectional,
+  hessianVector,
+  randomTensors,
+  type ScalarFn,
+} from './fixtures/finite_differences.js';
 import { installGradients } from './index.js';
 
 beforeAll(async () => {
@@ -9,7 +14,13 @@ beforeAll(async () => {
   installGradients();
 });
 
-const cases: { stride: number; pad: 'valid' | 'same'; kernel: number; channels: number; multiplier: number }[] = [
+const cases: {
+  stride: number;
+  pad: 'valid' | 'same';
+  kernel: number;
+  channels: number;
+  multiplier: number;
+}[] = [
   { stride: 1, pad: 'same', kernel: 3, channels: 3, multiplier: 1 },
   { stride: 2, pad: 'same', kernel: 3, channels: 2, multiplier: 2 },
   { stride: 1, pad: 'valid', kernel: 3, channels: 2, multiplier: 1 },

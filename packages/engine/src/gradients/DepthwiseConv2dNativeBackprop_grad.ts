@@ -1,24 +1,33 @@
 import * as tf from '@tensorflow/tfjs';
 
-type DepthwiseAttrs = tf.DepthwiseConv2dNativeBackpropFilterAttrs & tf.DepthwiseConv2dNativeBackpropInputAttrs;
+type DepthwiseAttrs = tf.DepthwiseConv2dNativeBackpropFilterAttrs &
+  tf.DepthwiseConv2dNativeBackpropInputAttrs;
 
 const filterGradient = (x: tf.Tensor4D, dy: tf.Tensor4D, filterShape: number[], attrs: DepthwiseAttrs) =>
-  tf.engine().runKernel(tf.DepthwiseConv2dNativeBackpropFilter, { x, dy } as unknown as tf.NamedTensorMap, {
-    strides: attrs.strides,
-    pad: attrs.pad,
-    dilations: attrs.dilations,
-    dimRoundingMode: attrs.dimRoundingMode,
-    filterShape,
-  } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+  tf.engine().runKernel(
+    tf.DepthwiseConv2dNativeBackpropFilter,
+    { x, dy } as unknown as tf.NamedTensorMap,
+    {
+      strides: attrs.strides,
+      pad: attrs.pad,
+      dilations: attrs.dilations,
+      dimRoundingMode: attrs.dimRoundingMode,
+      filterShape,
+    } as unknown as tf.NamedAttrMap,
+  ) as tf.Tensor4D;
 
 const inputGradient = (dy: tf.Tensor4D, filter: tf.Tensor4D, inputShape: number[], attrs: DepthwiseAttrs) =>
-  tf.engine().runKernel(tf.DepthwiseConv2dNativeBackpropInput, { dy, filter } as unknown as tf.NamedTensorMap, {
-    strides: attrs.strides,
-    pad: attrs.pad,
-    dilations: attrs.dilations,
-    dimRoundingMode: attrs.dimRoundingMode,
-    inputShape,
-  } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+  tf.engine().runKernel(
+    tf.DepthwiseConv2dNativeBackpropInput,
+    { dy, filter } as unknown as tf.NamedTensorMap,
+    {
+      strides: attrs.strides,
+      pad: attrs.pad,
+      dilations: attrs.dilations,
+      dimRoundingMode: attrs.dimRoundingMode,
+      inputShape,
+    } as unknown as tf.NamedAttrMap,
+  ) as tf.Tensor4D;
 
 const forward = (x: tf.Tensor4D, filter: tf.Tensor4D, attrs: DepthwiseAttrs) =>
   tf.depthwiseConv2d(
