@@ -28,6 +28,8 @@ export async function measureFisherTrace(
       estimator: config.tracking.estimator,
       batchSize: 128,
       seed: deriveSeed(config.seed, STREAM.traceLabels, step),
+      // A non-finite Tr(F) ends the run as 'diverged' (the trainer checks it); the inputs are checked data.
+      checkFinite: false,
     },
   );
 }

@@ -125,7 +125,7 @@ describe('train', () => {
         ],
       });
     await expect(train(spec('custom-softmax'), { model: softmax })).rejects.toThrow(
-      /train\(\) options\.model: .* outputs probabilities/,
+      /train\(\) options\.model: .*found probabilities/,
     );
   });
 });
