@@ -71,7 +71,9 @@ describe('IDX loaders (fashion-mnist, mnist)', () => {
     const labels = join(at, 't10k-labels-idx1-ubyte.gz');
     await rename(labels, `${labels}.away`);
     await expect(loadDataset('fashion-mnist', { dir: at })).rejects.toThrow(
-      new RegExp(`${labels}: expected the file to exist, found no such file\\. Fix: download it again with downloadDataset`),
+      new RegExp(
+        `${labels}: expected the file to exist, found no such file\\. Fix: download it again with downloadDataset`,
+      ),
     );
     await rename(`${labels}.away`, labels);
 

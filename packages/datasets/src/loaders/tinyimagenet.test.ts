@@ -147,7 +147,9 @@ describe('TinyImageNet-200', () => {
     const broken = join(bad, 'train', 'n08000000', 'images', 'n08000000_0.JPEG');
     await writeFile(broken, Buffer.from('this is not a jpeg at all'));
     await expect(loadDataset('tinyimagenet', { dir: bad, cache: false })).rejects.toThrow(
-      new RegExp(`${broken}: expected a decodable JPEG, found an undecodable file .*Fix: download it again with downloadDataset`),
+      new RegExp(
+        `${broken}: expected a decodable JPEG, found an undecodable file .*Fix: download it again with downloadDataset`,
+      ),
     );
     await rm(broken);
     await writeFile(annotations, 'val_0.JPEG\tn09000000\t0\t0\t1\t1\nval_9.JPEG\tn09000000\t0\t0\t1\t1\n');

@@ -86,7 +86,8 @@ for (const { name, build, shape } of cases) {
     checkInputBatch(model, x, 'bench');
     checkClassLabels(model, labels, batch, 'bench').dispose();
   });
-  // Checked and unchecked steps alternate, so drift on a shared machine hits both alike. every: 2
+  // Checked and unchecked steps alternate (which goes first alternates too), so drift on a shared
+  // machine hits both alike. every: 2
   // makes odd steps plain (one forward and backward) and even steps penalized.
   const steps = (penalized: boolean) => {
     const checked = new FisherPenalty({ kind: 'fisher', alpha: 0.1, every: 2 });

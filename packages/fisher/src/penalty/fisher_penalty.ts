@@ -20,7 +20,7 @@ export interface FisherPenaltyOptions {
   /**
    * Leave BatchNormalization gamma/beta out of ‖ḡ‖² (their gradients are still updated). Default
    * EXCLUDE_BATCH_NORM_DEFAULT (false): ‖ḡ‖² then runs over the same weights as the Tr(F) it stands
-   * for (the estimators sum over every trainable weight), as in the paper's reference code.
+   * for (the estimators sum over every trainable weight).
    */
   excludeBatchNorm?: boolean;
   /** 'exact' (double backprop, default) or 'finite-difference' (check it first: checkFiniteDifferenceHvp). */
