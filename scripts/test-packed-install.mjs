@@ -120,6 +120,17 @@ try {
       `expected one @tensorflow/tfjs-core in the app, found ${cores.length}: ${cores.join(', ')}`,
     );
 
+  // FisherLab's declarations name only what a user's project can resolve: no deep paths into tfjs.
+  for (const name of PACKAGES) {
+    const dist = path.join(app, 'node_modules', '@fisherlab', name, 'dist');
+    for (const file of readdirSync(dist, { recursive: true }).filter((f) => String(f).endsWith('.d.ts'))) {
+      const deep = /["']@tensorflow\/[a-z-]+\/dist\/[^"']*["']/.exec(
+        readFileSync(path.join(dist, String(file)), 'utf8'),
+      );
+      if (deep) failures.push(`@fisherlab/${name}/dist/${file} imports a deep path: ${deep[0]}`);
+    }
+  }
+
   // 3. Every README example, type-checked with tsc --strict and no skipLibCheck.
   const readmes = [
     ['root-readme', path.join(repo, 'README.md')],

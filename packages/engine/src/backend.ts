@@ -240,7 +240,7 @@ export async function initBackend(
       if (requested !== 'auto') {
         throw new Error(
           `backend '${requested}' was requested but failed: ${attempts.at(-1)?.reason}. ` +
-            `Use --backend auto (or unset FISHERLAB_BACKEND) to fall back to what works.`,
+            `Request 'auto' (initBackend() with no backend, and FISHERLAB_BACKEND unset) to fall back to what works.`,
         );
       }
     }
