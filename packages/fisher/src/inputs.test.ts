@@ -223,4 +223,13 @@ describe('estimateFisherTrace refuses bad input', () => {
     ).toBe(1);
     model.dispose();
   });
+
+  it('a Tr(F) that overflows throws NonFiniteError naming Tr(F)', () => {
+    const model = mlp();
+    model.setWeights(model.getWeights().map((w) => tf.fill(w.shape, 3e38)));
+    expect(() => estimateFisherTrace(model, { x: batch() }, { estimator: 'exact' })).toThrow(NonFiniteError);
+    const unchecked = estimateFisherTrace(model, { x: batch() }, { estimator: 'exact', checkFinite: false });
+    expect(Number.isFinite(unchecked.value)).toBe(false);
+    model.dispose();
+  });
 });

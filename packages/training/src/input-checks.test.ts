@@ -3,11 +3,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { InputError } from '@fisherlab/core';
 import { tf } from '@fisherlab/engine';
+import { FisherPenalty } from '@fisherlab/fisher';
 import type { MetricRecord } from '@fisherlab/storage';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readMetrics } from './metrics-log.js';
 import type { ModelInputs } from './model.js';
-import type { RunConfigInput } from './spec.js';
+import { parseRunConfig, type RunConfigInput } from './spec.js';
 import { train } from './train.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'fisherlab-input-checks-'));
@@ -76,6 +77,18 @@ describe('train() with a model of your own', () => {
     expect(strip(readMetrics(path.join(other.runDir, 'metrics.jsonl')))).not.toEqual(a);
     expect(JSON.parse(readFileSync(path.join(first.runDir, 'config.json'), 'utf8')).model.arch).toBe(
       'custom',
+    );
+  });
+
+  it('excludeBatchNorm has one default: the spec leaves BatchNorm in the norm, as FisherPenalty does', () => {
+    const spec = parseRunConfig({
+      optimizer: { lr: 0.1 },
+      epochs: 1,
+      penalty: { kind: 'fisher', alpha: 0.1 },
+    });
+    expect(spec.penalty.excludeBatchNorm).toBe(false);
+    expect(new FisherPenalty({ kind: 'fisher', alpha: 0.1 }).excludeBatchNorm).toBe(
+      spec.penalty.excludeBatchNorm,
     );
   });
 });
