@@ -1,10 +1,13 @@
 #!/usr/bin/env node
-// Installs FisherLab the way a user outside this repository does, and runs the READMEs' examples:
-// packs the eight library packages (pnpm pack: workspace ranges become versions), installs the
-// tarballs with npm into a scratch project that has no overrides, from npm's cache where it can
-// (--offline, or --prefer-offline when the cache lacks something: the registry only for that), compiles each package README's
-// first TypeScript example and the root README's library example with tsc, and runs them. Fails
-// when a tarball lacks its LICENSE, README, types or (engine) the addon's sources, when a packed
+// Installs FisherLab the way a user outside this repository does, and runs the READMEs' examples
+// exactly as printed: packs the library packages (pnpm pack: workspace ranges become versions),
+// makes a scratch project with `npm init -y` (CommonJS, no overrides) and installs the tarballs and
+// tsx into it with npm, from npm's cache where it can (--offline, or --prefer-offline when the
+// cache lacks something: the registry only for that). Every ```ts block of README.md and of each
+// package's README is written to its own .mts file, type-checked with tsc --strict WITHOUT
+// skipLibCheck (an error in an example or in a FisherLab declaration fails; other libraries' own
+// declarations are reported, not failed), and run with `npx tsx`, as the READMEs say. Fails when
+// a tarball lacks its LICENSE, README, types or (engine) the addon's sources, when a packed
 // manifest still says workspace:, when the app ends up with two copies of tfjs-core, when tfjs
 // prints "already registered", or when an example fails. Needs `pnpm build` first.
 // FISHERLAB_KEEP_SCRATCH=1 keeps the scratch folder.
@@ -23,7 +26,18 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const PACKAGES = ['storage', 'engine', 'datasets', 'models', 'fisher', 'training', 'analysis', 'sweeps'];
+const PACKAGES = [
+  'core',
+  'storage',
+  'engine',
+  'datasets',
+  'models',
+  'fisher',
+  'training',
+  'analysis',
+  'sweeps',
+];
+const TSX_VERSION = '4.23.15'; // the workspace's tsx
 const started = Date.now();
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'fisherlab-packed-'));
 const tarballs = path.join(scratch, 'tarballs');
@@ -43,14 +57,9 @@ function run(command, args, cwd, options = {}) {
   return output;
 }
 
-/** The first ```ts block after `heading` (or the first in the file), as the user would copy it. */
-function example(readme, heading) {
-  const text = readFileSync(readme, 'utf8');
-  const from = heading ? text.indexOf(heading) : 0;
-  if (from < 0) throw new Error(`${readme}: no '${heading}' section`);
-  const match = /```ts\n([\s\S]*?)```/.exec(text.slice(from));
-  if (!match) throw new Error(`${readme}: no \`\`\`ts example${heading ? ` under '${heading}'` : ''}`);
-  return match[1];
+/** Every ```ts block of a README, as the user would copy it. */
+function examples(readme) {
+  return [...readFileSync(readme, 'utf8').matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
 }
 
 try {
@@ -78,18 +87,21 @@ try {
   }
   log(`packed ${Object.values(files).join(', ')}`);
 
-  // 2. Install into an app that knows nothing of the monorepo: no overrides, no workspace.
-  mkdirSync(path.join(app, 'src'), { recursive: true });
-  const dependencies = Object.fromEntries(
-    PACKAGES.map((name) => [`@fisherlab/${name}`, `file:../tarballs/${files[name]}`]),
-  );
-  Object.assign(dependencies, { '@tensorflow/tfjs': '^4.22.0', '@tensorflow/tfjs-backend-wasm': '^4.22.0' });
-  writeFileSync(
-    path.join(app, 'package.json'),
-    `${JSON.stringify({ name: 'fisherlab-outside-app', private: true, type: 'module', dependencies }, null, 2)}\n`,
-  );
+  // 2. Install into an app that knows nothing of the monorepo: `npm init -y`, no overrides, no workspace.
+  mkdirSync(app, { recursive: true });
+  run('npm', ['init', '-y'], app);
+  const specs = [
+    ...PACKAGES.map((name) => path.join(tarballs, files[name])),
+    '@tensorflow/tfjs@^4.22.0',
+    '@tensorflow/tfjs-backend-wasm@^4.22.0',
+    `tsx@${TSX_VERSION}`,
+  ];
   const npmInstall = (mode) =>
-    run('npm', ['install', mode, '--no-audit', '--no-fund', '--foreground-scripts', '--loglevel=error'], app);
+    run(
+      'npm',
+      ['install', ...specs, mode, '--no-audit', '--no-fund', '--foreground-scripts', '--loglevel=error'],
+      app,
+    );
   let install;
   try {
     install = npmInstall('--offline');
@@ -99,6 +111,8 @@ try {
     rmSync(path.join(app, 'node_modules'), { recursive: true, force: true });
     install = npmInstall('--prefer-offline');
   }
+  const appType = JSON.parse(readFileSync(path.join(app, 'package.json'), 'utf8')).type ?? 'commonjs';
+  if (appType !== 'commonjs') failures.push(`npm init -y made a '${appType}' project, expected commonjs`);
   const nativeLine = install.split('\n').find((l) => l.startsWith('fisherlab native tier'));
   log(`npm install done; engine install script: ${nativeLine ?? '(printed nothing)'}`);
   if (!nativeLine) failures.push('the engine install script printed no line saying which tier runs');
@@ -116,15 +130,32 @@ try {
       `expected one @tensorflow/tfjs-core in the app, found ${cores.length}: ${cores.join(', ')}`,
     );
 
-  // 3. The examples, compiled with tsc (strict) against the installed packages' own types.
-  const examples = {
-    ...Object.fromEntries(
-      PACKAGES.map((name) => [name, example(path.join(repo, 'packages', name, 'README.md'))]),
-    ),
-    'root-readme': example(path.join(repo, 'README.md'), '## Use as a library'),
-  };
-  for (const [name, code] of Object.entries(examples))
-    writeFileSync(path.join(app, 'src', `${name}.ts`), code);
+  // FisherLab's declarations name only what a user's project can resolve: no deep paths into tfjs.
+  for (const name of PACKAGES) {
+    const dist = path.join(app, 'node_modules', '@fisherlab', name, 'dist');
+    for (const file of readdirSync(dist, { recursive: true }).filter((f) => String(f).endsWith('.d.ts'))) {
+      const deep = /["']@tensorflow\/[a-z-]+\/dist\/[^"']*["']/.exec(
+        readFileSync(path.join(dist, String(file)), 'utf8'),
+      );
+      if (deep) failures.push(`@fisherlab/${name}/dist/${file} imports a deep path: ${deep[0]}`);
+    }
+  }
+
+  // 3. Every README example, type-checked with tsc --strict and no skipLibCheck.
+  const readmes = [
+    ['root-readme', path.join(repo, 'README.md')],
+    ...PACKAGES.map((name) => [name, path.join(repo, 'packages', name, 'README.md')]),
+  ];
+  const exampleFiles = [];
+  for (const [name, readme] of readmes) {
+    const blocks = examples(readme);
+    if (blocks.length === 0) failures.push(`${path.relative(repo, readme)}: no \`\`\`ts example`);
+    blocks.forEach((code, i) => {
+      const file = `${name}${blocks.length > 1 ? `-${i + 1}` : ''}.mts`;
+      writeFileSync(path.join(app, file), code);
+      exampleFiles.push(file);
+    });
+  }
   writeFileSync(
     path.join(app, 'tsconfig.json'),
     JSON.stringify({
@@ -134,21 +165,28 @@ try {
         moduleResolution: 'NodeNext',
         lib: ['ES2022', 'DOM'],
         strict: true,
-        skipLibCheck: true,
+        skipLibCheck: false,
+        noEmit: true,
         types: ['node'],
         typeRoots: [path.join(repo, 'node_modules', '@types')],
-        outDir: 'dist',
-        rootDir: 'src',
       },
-      include: ['src'],
+      files: exampleFiles,
     }),
   );
-  run(
+  const tsc = spawnSync(
     process.execPath,
     [path.join(repo, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'],
-    app,
+    { cwd: app, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 },
   );
-  log(`compiled ${Object.keys(examples).length} examples with tsc`);
+  const tscErrors = `${tsc.stdout}${tsc.stderr}`.split('\n').filter((l) => /error TS\d+/.test(l));
+  const ours = tscErrors.filter(
+    (l) => !l.startsWith('node_modules/') || l.startsWith('node_modules/@fisherlab/'),
+  );
+  log(
+    `tsc --strict (no skipLibCheck) on ${exampleFiles.length} examples: ${ours.length} errors in the examples ` +
+      `or FisherLab's declarations, ${tscErrors.length - ours.length} in other libraries' declarations`,
+  );
+  if (ours.length > 0) failures.push(`tsc --strict on the README examples:\n${ours.join('\n')}`);
 
   // The analysis example reads run directories: make one the way users do, with `fisherlab train`.
   run(
@@ -180,26 +218,27 @@ try {
     repo,
   );
 
+  // 4. Run each example the way the READMEs say: npx tsx <file>.mts.
   const outputs = {};
-  for (const name of Object.keys(examples)) {
-    const result = spawnSync(process.execPath, [path.join('dist', `${name}.js`)], {
+  for (const file of exampleFiles) {
+    const result = spawnSync('npx', ['--no-install', 'tsx', file], {
       cwd: app,
       encoding: 'utf8',
-      timeout: 120_000,
+      timeout: 180_000,
     });
     const output = `${result.stdout}${result.stderr}`;
-    outputs[name] = output;
+    outputs[file] = output;
     const printed = output
       .split('\n')
       .filter((l) => l.trim() && !/TensorFlow\.js in Node|tfjs-node|={5,}|^Hi,|speed things up/.test(l))
       .join(' | ');
-    log(`example ${name}: exit ${result.status}${printed ? `: ${printed.slice(0, 300)}` : ''}`);
+    log(`example ${file}: exit ${result.status}${printed ? `: ${printed.slice(0, 300)}` : ''}`);
     if (result.status !== 0)
-      failures.push(`example ${name} failed (exit ${result.status}):\n${output.slice(-3000)}`);
+      failures.push(`example ${file} failed (exit ${result.status}):\n${output.slice(-3000)}`);
     if (/already registered/.test(output))
-      failures.push(`example ${name}: tfjs printed "already registered" (two copies of tfjs?)`);
+      failures.push(`example ${file}: tfjs printed "already registered" (two copies of tfjs?)`);
   }
-  if (canBuildNative && !/native kernels on/.test(outputs.engine ?? '')) {
+  if (canBuildNative && !/native kernels on/.test(outputs['engine.mts'] ?? '')) {
     failures.push(
       'the engine example does not report the native kernels on, although they were built at install',
     );

@@ -1,4 +1,6 @@
 import { WRITE_ERROR_HINTS } from '@fisherlab/storage';
+import { type InputError, isInputError } from '@fisherlab/training';
+import { TRAIN_FLAGS } from './config/flags.js';
 
 /**
  * Errors a user can act on. The CLI prints `message` (which names the thing, what was expected,
@@ -29,7 +31,6 @@ export const EXIT = {
 
 /** Error classes of the packages that mean bad input or a bad environment, never a bug. */
 const INPUT_ERRORS = new Set([
-  'DatasetError',
   'TrainingError',
   'NativeTierError',
   'WriteError',
@@ -60,6 +61,7 @@ const ENVIRONMENT_CODES: Record<string, string> = {
  */
 export function explainError(error: unknown): { message: string; exitCode: number } | undefined {
   if (error instanceof UserError) return { message: error.message, exitCode: error.exitCode };
+  if (isInputError(error)) return { message: withFlag(error), exitCode: EXIT.usage };
   if (!(error instanceof Error)) return undefined;
   if (INPUT_ERRORS.has(error.name)) return { message: error.message, exitCode: EXIT.usage };
   const errno = error as NodeJS.ErrnoException;
@@ -71,4 +73,10 @@ export function explainError(error: unknown): { message: string; exitCode: numbe
     };
   }
   return undefined;
+}
+
+/** A library InputError's message, plus the flag that sets its key where `fisherlab train` has one. */
+function withFlag(error: InputError): string {
+  const flag = TRAIN_FLAGS.find((f) => f.key === error.key)?.flag.split(' ')[0];
+  return flag ? `${error.message} (on the command line: ${flag})` : error.message;
 }

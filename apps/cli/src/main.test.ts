@@ -1,4 +1,5 @@
 import { IntegrityError, LockHeldError, WriteError } from '@fisherlab/storage';
+import { InputError } from '@fisherlab/training';
 import { describe, expect, it } from 'vitest';
 import { UserError } from './errors.js';
 import { explainError } from './main.js';
@@ -29,13 +30,22 @@ describe('explainError', () => {
       heartbeatAt: 's',
     };
     expect(explainError(new LockHeldError('/r/run.lock', holder, 'alive'))?.exitCode).toBe(2);
-    const dataset = Object.assign(
-      new Error('/data/x.gz: expected IDX, found gzip garbage. Fix: re-download'),
-      {
-        name: 'DatasetError',
-      },
-    );
-    expect(explainError(dataset)?.exitCode).toBe(2);
+    const dataset = new InputError({
+      file: '/data/x.gz',
+      expected: 'IDX',
+      found: 'gzip garbage',
+      fix: 'download it again',
+    });
+    expect(explainError(dataset)).toEqual({ message: dataset.message, exitCode: 2 });
+    // A library error's key is mapped to the flag that sets it.
+    const lr = new InputError({
+      where: 'train()',
+      key: 'optimizer.lr',
+      expected: 'a number > 0',
+      found: '0',
+      fix: 'set optimizer.lr',
+    });
+    expect(explainError(lr)).toEqual({ message: `${lr.message} (on the command line: --lr)`, exitCode: 2 });
   });
 
   it('names the path of a raw operating-system error (a full disk, a missing file)', () => {

@@ -254,7 +254,7 @@ describe('bad input and a bad environment exit 2, naming the file or key and the
   it('train without --lr says that --lr is required', () => {
     expectInputError(
       fisherlab('train', ...tiny, '--epochs', '1', '--output', path.join(root, 'no-lr')),
-      /optimizer\.lr is required .*pass --lr, e\.g\. --lr 0\.01/,
+      /optimizer\.lr is required [\s\S]*\(on the command line: --lr\)/,
     );
   });
 
@@ -394,7 +394,9 @@ describe('runs that end early', () => {
     const args2 = ['--arch', 'mlp', ...tinyModel, '--lr', '0.1', '--epochs', '1', '--output', out2];
     const tooMany = fisherlab('train', ...args2, '--train-subset', '100000');
     expect(tooMany.code).toBe(2);
-    expect(tooMany.err).toMatch(/dataset\.trainSubset is 100000/);
+    expect(tooMany.err).toMatch(
+      /dataset\.trainSubset: expected at most .*, found 100000.*\(on the command line: --train-subset\)/,
+    );
     const resumed = fisherlab('train', '--resume', out2, '--train-subset', '100');
     expect(resumed.code, resumed.err).toBe(0);
     expect(readJson(path.join(out2, 'meta.json')).status).toBe('completed');

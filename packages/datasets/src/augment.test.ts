@@ -1,6 +1,6 @@
+import { Rng } from '@fisherlab/core';
 import { describe, expect, it } from 'vitest';
 import { normalizationTable, writeExample } from './augment.js';
-import { Rng } from './rng.js';
 
 /** The textbook version: zero-pad, crop at (dy, dx), flip left-right, then normalize. */
 function reference(

@@ -1,5 +1,7 @@
+import { InputError } from '@fisherlab/core';
 import { describe, expect, it } from 'vitest';
 import { BatchIterator } from './batches.js';
+import { classBalancedSubset, validationSplit } from './subsets.js';
 import type { ImageSplit } from './types.js';
 
 /** 8x8x1 images: pixel (y, x) = 1 + 8y + x + i (mod 256, never 0 for i < 190), label i % 3. */
@@ -142,5 +144,21 @@ describe('BatchIterator', () => {
     expect(
       () => new BatchIterator(split, { batchSize: 2, seed: 1, position: { epoch: 0, index: 11 } }),
     ).toThrow(/position\.index: expected 0\.\.10/);
+  });
+
+  it('takes what classBalancedSubset returns (its .split), and refuses an object that is not a split', () => {
+    const subset = classBalancedSubset(makeSplit(30), { size: 9, numClasses: 3, seed: 2 });
+    const batches = [...new BatchIterator(subset, { batchSize: 4, seed: 1 }).epoch()];
+    expect(batches.map((b) => b.shape)).toEqual([
+      [4, 8, 8, 1],
+      [4, 8, 8, 1],
+      [1, 8, 8, 1],
+    ]);
+    const held = validationSplit(makeSplit(30), { size: 6, seed: 1 });
+    expect(() => new BatchIterator(held as unknown as ImageSplit, { batchSize: 4, seed: 1 })).toThrow(
+      /BatchIterator: split: expected an ImageSplit .*found an object with keys train, validation, trainIndices, validationIndices\. Fix: .*\.split/,
+    );
+    const broken = { ...makeSplit(5), count: 6 };
+    expect(() => new BatchIterator(broken, { batchSize: 4, seed: 1 })).toThrow(InputError);
   });
 });

@@ -1,3 +1,4 @@
+import { deriveSeed, InputError, Rng } from '@fisherlab/core';
 import {
   type AugmentOptions,
   type CropFlip,
@@ -5,7 +6,6 @@ import {
   normalizationTable,
   writeExample,
 } from './augment.js';
-import { deriveSeed, Rng } from './rng.js';
 import { type ImageSplit, imageSize } from './types.js';
 
 /** Where an iterator is: `index` examples of epoch `epoch`'s order have been served. Save it in checkpoints. */
@@ -64,7 +64,12 @@ export class BatchIterator {
   private order: Int32Array | null = null;
   private orderEpoch = -1;
 
-  constructor(split: ImageSplit, options: BatchIteratorOptions) {
+  /**
+   * `split` is an ImageSplit, or anything that holds one as `.split` (what classBalancedSubset and
+   * loaders' `{ split, indices }` results return); a value that is neither is refused.
+   */
+  constructor(source: ImageSplit | { split: ImageSplit }, options: BatchIteratorOptions) {
+    const split = checkedSplit(source);
     const { batchSize, seed } = options;
     if (!Number.isInteger(batchSize) || batchSize < 1) {
       throw new RangeError(`batchSize: expected an integer >= 1, found ${batchSize}`);
@@ -201,6 +206,45 @@ export class BatchIterator {
   }
 }
 
-export function createBatchIterator(split: ImageSplit, options: BatchIteratorOptions): BatchIterator {
+export function createBatchIterator(
+  split: ImageSplit | { split: ImageSplit },
+  options: BatchIteratorOptions,
+): BatchIterator {
   return new BatchIterator(split, options);
+}
+
+const SPLIT_FIELDS = ['count', 'height', 'width', 'channels'] as const;
+
+/** The ImageSplit in `source` (itself, or its `.split`), refused unless its fields agree with each other. */
+function checkedSplit(source: ImageSplit | { split: ImageSplit }): ImageSplit {
+  const split = (
+    source && typeof source === 'object' && 'split' in source && !('images' in source) ? source.split : source
+  ) as ImageSplit;
+  const refuse = (found: string, fix: string): never => {
+    throw new InputError({
+      where: 'BatchIterator',
+      key: 'split',
+      expected: 'an ImageSplit { images: Uint8Array, labels: Int32Array, count, height, width, channels }',
+      found,
+      fix,
+    });
+  };
+  if (!split || typeof split !== 'object')
+    return refuse(String(split), 'pass a split of a loaded dataset (dataset.train)');
+  const missing = SPLIT_FIELDS.filter(
+    (k) => !Number.isInteger((split as ImageSplit)[k]) || (split as ImageSplit)[k] < 0,
+  );
+  if (!(split.images instanceof Uint8Array) || !(split.labels instanceof Int32Array) || missing.length > 0) {
+    return refuse(
+      `an object with keys ${Object.keys(split).join(', ')}`,
+      'pass dataset.train / dataset.test, or the `.split` of what classBalancedSubset or validationSplit returns',
+    );
+  }
+  if (split.images.length !== split.count * imageSize(split) || split.labels.length !== split.count) {
+    return refuse(
+      `count ${split.count} with ${split.images.length} image bytes (${split.count * imageSize(split)} expected) and ${split.labels.length} labels`,
+      'build splits with selectExamples or the subset functions, which keep the fields consistent',
+    );
+  }
+  return split;
 }

@@ -1,4 +1,4 @@
-import { DatasetError } from './errors.js';
+import { InputError } from '@fisherlab/core';
 /**
  * What FisherLab knows about each dataset: shape, classes, published counts, where the official
  * archives live and their published md5 checksums, and which folder an archive unpacks to.
@@ -222,12 +222,12 @@ export function resolveDatasetName(name: string): DatasetName {
   if ((DATASET_NAMES as readonly string[]).includes(key)) return key as DatasetName;
   const alias = ALIASES[key];
   if (alias) return alias;
-  throw new DatasetError(
-    'dataset name',
-    `one of ${[...DATASET_NAMES, 'default'].join(', ')}`,
-    `'${name}'`,
-    'use one of those names (`fisherlab data info` lists them).',
-  );
+  throw new InputError({
+    key: 'name',
+    expected: `a dataset name, one of ${[...DATASET_NAMES, 'default'].join(', ')}`,
+    found: `'${name}'`,
+    fix: 'use one of those names (DATASET_NAMES lists them)',
+  });
 }
 
 export function describeDataset(name: string): DatasetDescriptor {

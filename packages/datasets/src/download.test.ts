@@ -114,7 +114,7 @@ describe('downloadDataset against a local HTTP server', () => {
     expect(existsSync(join(root, 'cifar10'))).toBe(false);
     await expect(
       loadDataset('cifar10', { env: { FISHERLAB_DATA: root }, homeDir: join(work, 'home') }),
-    ).rejects.toThrow(/dataset 'cifar10' not found/);
+    ).rejects.toThrow(/dir: expected dataset 'cifar10' [\s\S]*found none of them/);
     const result = await downloadDataset('cifar10', options);
     expect(result.files[0]!.resumedFrom).toBeGreaterThan(0);
     expect(result.files[0]!.resumedFrom).toBeLessThanOrEqual(cut);
@@ -204,7 +204,7 @@ describe('downloadDataset against a local HTTP server', () => {
     server.routes.set('/files/cifar-10-binary.tar.gz', { body: cifarArchive });
     const options = { root, baseUrl: server.baseUrl, resources: [cifarResource(cifarArchive)] };
     await expect(downloadDataset('cifar10', options)).rejects.toThrow(
-      /cifar10: expected no folder, or one installed by `fisherlab data download`, found a folder without \.fisherlab-download\.json\. Fix: .*--force/,
+      /cifar10: expected no folder, or one installed by downloadDataset\(\), found a folder without \.fisherlab-download\.json\. Fix: .*options\.force/,
     );
     expect(existsSync(join(root, 'cifar10', 'data_batch_1.bin'))).toBe(true);
     const forced = await downloadDataset('cifar10', { ...options, force: true });

@@ -3,10 +3,11 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, normalize, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { InputError } from '@fisherlab/core';
 import * as tar from 'tar';
 import yauzl from 'yauzl';
 import { CATALOG, type DatasetName, type DownloadResource, resolveDatasetName } from './catalog.js';
-import { DatasetError, errnoCode } from './errors.js';
+import { errnoCode, fileError } from './errors.js';
 import { defaultDataRoot, type LocateOptions } from './locate.js';
 
 export interface DownloadProgress {
@@ -113,11 +114,11 @@ async function fetchResource(
     response = await fetchImpl(url, { headers, signal: abort.signal });
   } catch (error) {
     clearTimeout(stallTimer);
-    throw new DatasetError(
+    throw fileError(
       url,
       'an HTTP response',
       `a network error (${describeError(error)})`,
-      `check the network or use a mirror (--base-url); ${resumeFix}`,
+      `check the network or use a mirror (options.baseUrl); ${resumeFix}`,
     );
   }
   let total: number | null = null;
@@ -137,11 +138,11 @@ async function fetchResource(
   } else {
     clearTimeout(stallTimer);
     await response.body?.cancel();
-    throw new DatasetError(
+    throw fileError(
       url,
       'HTTP 200 (or 206 for a resumed download)',
       `HTTP ${response.status} ${response.statusText}`,
-      `check the URL or use a mirror (--base-url); ${resumeFix}`,
+      `check the URL or use a mirror (options.baseUrl); ${resumeFix}`,
     );
   }
 
@@ -159,7 +160,7 @@ async function fetchResource(
         }
       }
     } catch (error) {
-      throw new DatasetError(
+      throw fileError(
         url,
         `${total ?? 'all the'} bytes`,
         `the connection ended after ${received} bytes (${describeError(error)})`,
@@ -172,17 +173,17 @@ async function fetchResource(
   }
   clearTimeout(stallTimer);
   if (total !== null && received !== total) {
-    throw new DatasetError(url, `${total} bytes`, `${received} bytes (truncated transfer)`, resumeFix);
+    throw fileError(url, `${total} bytes`, `${received} bytes (truncated transfer)`, resumeFix);
   }
   progress({ phase: 'verify', file: resource.filename, received, total });
   const md5 = await md5OfFile(partPath);
   if (md5 !== resource.md5) {
     await rm(partPath, { force: true });
-    throw new DatasetError(
+    throw fileError(
       url,
       `md5 ${resource.md5} (the published checksum)`,
       `md5 ${md5} over ${received} bytes`,
-      'the file was corrupt or not the published one and has been deleted; download again, or from another mirror (--base-url)',
+      'the file was corrupt or not the published one and has been deleted; download again, or from another mirror (options.baseUrl)',
     );
   }
   return { filename: resource.filename, url, md5, bytes: received, resumedFrom };
@@ -199,7 +200,7 @@ function describeError(error: unknown): string {
 function safeJoin(dir: string, entryName: string, archive: string): string {
   const cleaned = normalize(entryName);
   if (cleaned.startsWith('..') || cleaned.startsWith(sep) || /^[a-zA-Z]:/.test(cleaned)) {
-    throw new DatasetError(
+    throw fileError(
       archive,
       'entries inside the archive folder',
       `an entry '${entryName}' outside it`,
@@ -251,8 +252,8 @@ async function install(resource: DownloadResource, partPath: string, staging: st
       await rename(partPath, join(staging, resource.filename));
     }
   } catch (error) {
-    if (error instanceof DatasetError) throw error;
-    throw new DatasetError(
+    if (error instanceof InputError) throw error;
+    throw fileError(
       resource.filename,
       `a readable ${resource.kind} archive`,
       `an extraction error (${(error as Error).message})`,
@@ -290,11 +291,11 @@ export async function downloadDataset(name: string, options: DownloadOptions = {
     return { name: canonical, dir: target, files: marker.files, alreadyPresent: true };
   if (!marker && !options.force && (await stat(target).catch(() => null)) !== null) {
     // Files FisherLab did not install (copied there by hand?): never replaced without being asked.
-    throw new DatasetError(
+    throw fileError(
       target,
-      'no folder, or one installed by `fisherlab data download`',
+      'no folder, or one installed by downloadDataset()',
       `a folder without ${INSTALL_MARKER}`,
-      'use it as it is (`fisherlab data verify` checks it), move it away, or download with --force to replace it',
+      'use it as it is (verifyDataset() checks it), move it away, or download with options.force to replace it',
     );
   }
 

@@ -1,23 +1,16 @@
+import { InputError } from '@fisherlab/core';
+
 /**
- * Every bad-input error in this package says the same four things: which file (or key), what was
- * expected, what was found, and how to fix it. Callers (the CLI) can print `message` as is, or use
- * the fields to build their own.
+ * A dataset file that is not what it must be: every bad-input error of this package is an
+ * InputError naming the file (or option), what was expected, what was found and the fix.
  */
-export class DatasetError extends Error {
-  override readonly name = 'DatasetError';
-  constructor(
-    readonly file: string,
-    readonly expected: string,
-    readonly found: string,
-    readonly fix: string,
-  ) {
-    super(`${file}: expected ${expected}, found ${found}. Fix: ${fix}`);
-  }
+export function fileError(file: string, expected: string, found: string, fix: string): InputError {
+  return new InputError({ file, expected, found, fix });
 }
 
 /** The usual fix for a dataset file that is damaged: fetch it again. */
 export function redownloadFix(datasetName: string): string {
-  return `re-download it with \`fisherlab data download ${datasetName}\` (or point --data-dir / FISHERLAB_DATA at a good copy)`;
+  return `download it again with downloadDataset('${datasetName}'), or point the \`dir\` option or FISHERLAB_DATA at a good copy`;
 }
 
 /** Node's error code for a failed fs call, or undefined. */

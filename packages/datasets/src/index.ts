@@ -3,6 +3,9 @@
  * splits, augmentation and seeded, resumable batching. No TensorFlow.js here: batches are
  * Float32Array + shape, which the caller wraps in tensors.
  */
+
+export type { RngState } from '@fisherlab/core';
+export { deriveSeed, InputError, Rng } from '@fisherlab/core';
 export type { AugmentOptions, CropFlip, Normalization } from './augment.js';
 export { normalizationTable, writeExample } from './augment.js';
 export type { Batch, BatchIteratorOptions, BatchPosition } from './batches.js';
@@ -18,7 +21,6 @@ export type {
 } from './download.js';
 export { downloadDataset, INSTALL_MARKER } from './download.js';
 export { EMBEDDED_DATA_DIR } from './embedded.js';
-export { DatasetError } from './errors.js';
 export { parseCifarRecords } from './formats/cifar.js';
 export { encodeIdxImages, encodeIdxLabels, parseIdxImages, parseIdxLabels } from './formats/idx.js';
 export type { DataDerivation, DataIdentity } from './identity.js';
@@ -33,8 +35,6 @@ export type { DataCandidate, DataSource, LocateOptions, LocateResult } from './l
 export { DATA_ENV_VAR, defaultDataRoot, homeCacheRoot } from './locate.js';
 export type { LabelNoiseResult, LabelNoiseSpec } from './noise.js';
 export { applyLabelNoise, formatNoiseSpec, parseNoiseSpec, RANDOM_NOISE_MODES } from './noise.js';
-export type { RngState } from './rng.js';
-export { deriveSeed, Rng } from './rng.js';
 export { channelStats } from './stats.js';
 export type { ValidationSplit, ValidationSplitOptions } from './subsets.js';
 export {

@@ -3,7 +3,7 @@ import { EMBEDDED_DATA_DIR } from './embedded.js';
 import { type Cifar100LabelKind, loadCifar10, loadCifar100 } from './loaders/cifar.js';
 import { loadIdxDataset } from './loaders/idx.js';
 import { loadTinyImageNet, type TinyImageNetOptions } from './loaders/tinyimagenet.js';
-import { type LocateOptions, type LocateResult, locateDataset, notFoundMessage } from './locate.js';
+import { type LocateOptions, type LocateResult, locateDataset, notFoundError } from './locate.js';
 import type { Dataset } from './types.js';
 
 export interface LoadOptions extends LocateOptions, TinyImageNetOptions {
@@ -26,14 +26,14 @@ export function findDataset(name: string, options: LocateOptions = {}): LocateRe
 
 /**
  * Loads a dataset by name ('default' = the embedded Fashion-MNIST subset): uint8 NHWC images, int32
- * labels, class names and metadata for train and test. Throws a DatasetError naming the file for
+ * labels, class names and metadata for train and test. Throws an InputError naming the file for
  * damaged data, and an Error listing every place searched when the data is not found.
  */
 export async function loadDataset(name: string, options: LoadOptions = {}): Promise<Dataset> {
   const canonical: DatasetName = resolveDatasetName(name);
   const descriptor = CATALOG[canonical];
   const found = findDataset(canonical, options);
-  if (found.dir === null) throw new Error(notFoundMessage(canonical, found));
+  if (found.dir === null) throw notFoundError(canonical, found);
   switch (canonical) {
     case 'fashion-mnist-embedded':
     case 'fashion-mnist':

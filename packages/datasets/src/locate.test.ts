@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CATALOG, resolveDatasetName } from './catalog.js';
 import { makeTempDir } from './fixtures/write.js';
-import { candidateDirs, defaultDataRoot, locateDataset, notFoundMessage } from './locate.js';
+import { candidateDirs, defaultDataRoot, locateDataset, notFoundError } from './locate.js';
 
 let root: string;
 let cleanup: () => Promise<void>;
@@ -58,18 +58,20 @@ describe('where data is found', () => {
     // An explicit directory is authoritative: not there means not found, even though env has it.
     const explicit = locateDataset('cifar10', { dir: join(root, 'nowhere'), env, homeDir: home });
     expect(explicit.dir).toBeNull();
-    const message = notFoundMessage('cifar10', explicit);
-    expect(message).toContain(join(root, 'nowhere'));
-    expect(message).toMatch(
-      /expected data_batch_1\.bin in one of\n[\s\S]*Fix: run `fisherlab data download cifar10`/,
+    const error = notFoundError('cifar10', explicit);
+    expect(error.key).toBe('dir');
+    expect(error.message).toContain(join(root, 'nowhere'));
+    expect(error.message).toMatch(
+      /expected dataset 'cifar10' \(data_batch_1\.bin\) in one of\n[\s\S]*Fix: download it with downloadDataset\('cifar10'\)/,
     );
+    expect(error.message).not.toMatch(/--|fisherlab data/);
   });
 
   it('resolves names and aliases, and refuses unknown names with the list', () => {
     expect(resolveDatasetName('default')).toBe('fashion-mnist-embedded');
     expect(resolveDatasetName('Tiny-ImageNet-200')).toBe('tinyimagenet');
     expect(() => resolveDatasetName('imagenet')).toThrow(
-      /expected one of fashion-mnist-embedded, .*found 'imagenet'/,
+      /expected a dataset name, one of fashion-mnist-embedded, .*found 'imagenet'/,
     );
   });
 });

@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { InputError } from '@fisherlab/core';
 import { type DatasetDescriptor, describeDataset } from './catalog.js';
 
 /** Environment variable naming the root folder that holds one sub-folder per dataset. */
@@ -70,14 +71,17 @@ export function locateDataset(name: string, options: LocateOptions = {}): Locate
   return { dir: null, source: null, searched };
 }
 
-/** The "not found" message: every place searched, and the two fixes. */
-export function notFoundMessage(name: string, result: LocateResult): string {
+/** The "not found" error: every place searched, and the fixes. */
+export function notFoundError(name: string, result: LocateResult): InputError {
   const descriptor = describeDataset(name);
   const markers = descriptor.markerFiles.join(' or ');
   const places = result.searched.map((c) => `  ${c.path} (${c.source})`).join('\n');
-  return (
-    `dataset '${descriptor.name}' not found: expected ${markers} in one of\n${places}\n` +
-    `Fix: run \`fisherlab data download ${descriptor.name}\`, or pass the directory holding the files ` +
-    `(--data-dir), or set ${DATA_ENV_VAR} to a folder containing '${descriptor.name}/'.`
-  );
+  return new InputError({
+    key: 'dir',
+    expected: `dataset '${descriptor.name}' (${markers}) in one of\n${places}\n`,
+    found: 'none of them',
+    fix:
+      `download it with downloadDataset('${descriptor.name}'), or pass the directory holding the files ` +
+      `as the \`dir\` option, or set ${DATA_ENV_VAR} to a folder containing '${descriptor.name}/'`,
+  });
 }

@@ -1,4 +1,4 @@
-import { Rng } from './rng.js';
+import { InputError, Rng } from '@fisherlab/core';
 
 /**
  * Label noise for memorization studies. A fraction p of the training examples is picked (exactly
@@ -142,10 +142,13 @@ export function parseNoiseSpec(text: string): LabelNoiseSpec | null {
   const trimmed = text.trim();
   if (trimmed === '' || trimmed === 'none') return null;
   const fail = (why: string): never => {
-    throw new Error(
-      `label noise: expected 'none', 'symmetric:p=<fraction>[:seed=<int>]', 'uniform:p=...' or ` +
-        `'flip:p=...:map=<from>><to>,...', found '${text}' (${why}). Fix: e.g. --label-noise symmetric:p=0.2:seed=0`,
-    );
+    throw new InputError({
+      key: 'label noise',
+      expected:
+        "'none', 'symmetric:p=<fraction>[:seed=<int>]', 'uniform:p=...' or 'flip:p=...:map=<from>><to>,...'",
+      found: `'${text}' (${why})`,
+      fix: "write it like 'symmetric:p=0.2:seed=0'",
+    });
   };
   const [mode, ...fields] = trimmed.split(':');
   if (mode !== 'symmetric' && mode !== 'uniform' && mode !== 'flip') return fail(`unknown mode '${mode}'`);

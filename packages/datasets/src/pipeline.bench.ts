@@ -6,11 +6,11 @@
 import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
+import { Rng } from '@fisherlab/core';
 import { BatchIterator, type BatchIteratorOptions } from './batches.js';
 import { CATALOG } from './catalog.js';
 import { makeTempDir, writeTinyImageNet } from './fixtures/write.js';
 import { loadDataset } from './load.js';
-import { Rng } from './rng.js';
 import { type ImageSplit, imageSize } from './types.js';
 
 const format = (n: number): string => Math.round(n).toLocaleString('en-US');

@@ -1,4 +1,4 @@
-import { Rng } from './rng.js';
+import { Rng } from '@fisherlab/core';
 import { type ImageSplit, imageSize } from './types.js';
 
 /** A split made of the given examples of `split`, in the given order (pixels copied). */

@@ -276,7 +276,7 @@ export async function initBackend(
       if (requested !== 'auto') {
         throw new Error(
           `backend '${requested}' was requested but failed: ${attempts.at(-1)?.reason}. ` +
-            `Use --backend auto (or unset FISHERLAB_BACKEND) to fall back to what works.`,
+            `Request 'auto' (initBackend() with no backend, and FISHERLAB_BACKEND unset) to fall back to what works.`,
         );
       }
     }
@@ -337,7 +337,17 @@ export function memoryCeilingOf(choice: BackendChoice, device: BackendDevice): M
 export function prepareActiveBackend(): void {
   installGradients();
   if (tf.getBackend() === 'wasm') registerWasmKernels();
+  if (!active && !announcedUnmanagedBackend) {
+    // Never a silent fallback: tfjs on its own picks its JavaScript cpu backend, tens of times slower.
+    announcedUnmanagedBackend = true;
+    console.warn(
+      `fisherlab: running on tfjs's '${tf.getBackend()}' backend, set up without initBackend() ` +
+        '(not called, or not awaited yet); `await initBackend()` first to get the fastest backend that works here',
+    );
+  }
 }
+
+let announcedUnmanagedBackend = false;
 
 export type { MemoryCeiling };
 

@@ -99,7 +99,7 @@ describe('every public estimator and penalty refuses a model that outputs probab
         const model = build();
         expect(() => call(model)).toThrow(
           new RegExp(
-            `^${entry.replace('.', '\\.')}: model '.*' outputs probabilities \\(its output layer '.*' applies a softmax\\), but logits are expected.*activation 'linear'`,
+            `^${entry.replace('.', '\\.')}: model '.*': expected logits .*, found probabilities \\(its output layer '.*' applies a softmax\\).*activation 'linear'`,
           ),
         );
         model.dispose();
@@ -131,7 +131,7 @@ describe('every public estimator and penalty refuses a model that outputs probab
         0,
       ),
     ).toThrow(
-      /^FisherPenalty\.step: model '.*' must map one input to one output of shape \[batch, classes\] \(logits\); found 1 input\(s\) and output\(s\) \[,2\], \[,2\]/,
+      /^FisherPenalty\.step: model '.*': expected one input mapped to one output of shape \[batch, classes\] \(logits\), found 1 input\(s\) and output\(s\) \[,2\], \[,2\]/,
     );
   });
 });

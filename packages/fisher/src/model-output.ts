@@ -1,3 +1,4 @@
+import { InputError } from '@fisherlab/core';
 import { prepareActiveBackend, type tf } from '@fisherlab/engine';
 
 type Layer = tf.layers.Layer;
@@ -25,20 +26,25 @@ function appliesSoftmax(layer: Layer): boolean {
 export function assertLogitsModel(model: tf.LayersModel, where: string): void {
   const shape = model.outputs[0]?.shape;
   if (model.inputs.length !== 1 || model.outputs.length !== 1 || shape?.length !== 2) {
-    throw new Error(
-      `${where}: model '${model.name}' must map one input to one output of shape [batch, classes] (logits); ` +
-        `found ${model.inputs.length} input(s) and output(s) ${model.outputs.map((o) => `[${o.shape}]`).join(', ')}. ` +
-        'Wrap it so it maps one batch to one logits tensor (flatten the output or pick the logits head)',
-    );
+    throw new InputError({
+      where,
+      key: `model '${model.name}'`,
+      expected: 'one input mapped to one output of shape [batch, classes] (logits)',
+      found: `${model.inputs.length} input(s) and output(s) ${model.outputs.map((o) => `[${o.shape}]`).join(', ')}`,
+      fix: 'wrap it so it maps one batch to one logits tensor (flatten the output or pick the logits head)',
+    });
   }
   const last = outputLayer(model);
   if (last && appliesSoftmax(last)) {
-    throw new Error(
-      `${where}: model '${model.name}' outputs probabilities (its output layer '${last.name}' applies a softmax), ` +
-        'but logits are expected: the Fisher code applies the softmax itself. Build the model without the final ' +
-        "softmax (activation 'linear'), or pass the logits: tf.model({ inputs: model.inputs, outputs: " +
-        '<the last layer before the softmax>.output })',
-    );
+    throw new InputError({
+      where,
+      key: `model '${model.name}'`,
+      expected: 'logits (the Fisher code applies the softmax itself)',
+      found: `probabilities (its output layer '${last.name}' applies a softmax)`,
+      fix:
+        "build the model without the final softmax (activation 'linear'), or pass the logits: " +
+        'tf.model({ inputs: model.inputs, outputs: <the last layer before the softmax>.output })',
+    });
   }
 }
 

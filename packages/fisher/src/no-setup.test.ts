@@ -1,7 +1,7 @@
 // Runs in its own process (vitest isolates files) and never calls initBackend() or
 // installGradients(): importing the package must be all the setup the penalty and the Hessian need.
 import { tf } from '@fisherlab/engine';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { checkFiniteDifferenceHvp, FisherPenalty, penaltyValueAndGradient } from './index.js';
 import { penaltyByFirstOrder, penaltyGradientErrors } from './penalty/fixtures/penalty_checks.js';
 import { reluMaxPoolConv, tanhMlp } from './penalty/fixtures/tiny_models.js';
@@ -12,7 +12,15 @@ describe('no hidden setup: importing @fisherlab/fisher is enough', () => {
     expect(tf.getBackend()).toBe('cpu');
     const c = reluMaxPoolConv();
     const none = new Set<string>();
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     const step = new FisherPenalty({ kind: 'gradnorm', alpha: 1 }).step(c.model, c.x, c.labels, 0);
+    // Not silent: one line says which backend runs and how to get the fast one.
+    expect(warn.mock.calls.map((call) => String(call[0]))).toEqual([
+      expect.stringMatching(
+        /running on tfjs's 'cpu' backend, set up without initBackend\(\).*await initBackend\(\)/,
+      ),
+    ]);
+    warn.mockRestore();
     expect(step.penalty).toBeCloseTo(penaltyByFirstOrder(c, none), 5);
     const { grads } = penaltyValueAndGradient(c.model, c.x, c.labels);
     const errors = penaltyGradientErrors(c, grads, none);

@@ -40,8 +40,11 @@ const seedFor = (ctx: InitContext, name: string): number | undefined =>
 /** The shape facts an initializer needs: conv kernels know their window and output channels. */
 export type KernelShape = { type: 'conv'; kernelSize: number; filters: number } | { type: 'dense' };
 
+/** What tf.initializers.* return (a type tfjs exports only from a deep path, so it is named this way). */
+export type Initializer = ReturnType<typeof tf.initializers.zeros>;
+
 /** Initializer for a conv or dense kernel of a layer named `layerName`. */
-export function kernelInitializer(ctx: InitContext, layerName: string, shape: KernelShape) {
+export function kernelInitializer(ctx: InitContext, layerName: string, shape: KernelShape): Initializer {
   const seed = seedFor(ctx, `${layerName}/kernel`);
   if (ctx.scheme === 'kaimingNormalFanOut' && shape.type === 'conv') {
     // W ~ N(0, 2/n), n = kh·kw·out_channels (kaiming normal, fan_out, ReLU gain), not truncated.
@@ -56,7 +59,7 @@ export function kernelInitializer(ctx: InitContext, layerName: string, shape: Ke
 }
 
 /** Initializer for the bias of a conv or dense layer whose kernel has `fanIn` inputs per output. */
-export function biasInitializer(ctx: InitContext, layerName: string, fanIn: number) {
+export function biasInitializer(ctx: InitContext, layerName: string, fanIn: number): Initializer {
   if (ctx.scheme === 'pytorch') {
     const bound = 1 / Math.sqrt(fanIn);
     return tf.initializers.randomUniform({

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { InputError } from '@fisherlab/core';
 import { writeJsonAtomic } from './write.js';
 
 /**
@@ -21,16 +22,15 @@ export interface Manifest {
 
 export const MANIFEST_FILE = 'manifest.json';
 
-/** A file that is missing, of the wrong length, or not what was written. */
-export class IntegrityError extends Error {
-  override readonly name = 'IntegrityError';
-  constructor(
-    readonly file: string,
-    readonly expected: string,
-    readonly found: string,
-    readonly fix: string,
-  ) {
-    super(`${file}: expected ${expected}, found ${found}. Fix: ${fix}`);
+/**
+ * A file that is missing, of the wrong length, or not what was written: the InputError of a damaged
+ * file (same fields and message), kept as its own name so a caller can tell damage from a bad value.
+ */
+export class IntegrityError extends InputError {
+  override name = 'IntegrityError';
+  declare readonly file: string;
+  constructor(file: string, expected: string, found: string, fix: string) {
+    super({ file, expected, found, fix });
   }
 }
 

@@ -1,9 +1,9 @@
+import { InputError, isInputError } from '@fisherlab/core';
 import {
   applyLabelNoise,
   BatchIterator,
   classBalancedSubset,
   type Dataset,
-  DatasetError,
   deriveSeed,
   firstN,
   type ImageSplit,
@@ -60,9 +60,21 @@ async function loadRunDataset(c: RunConfig['dataset']): Promise<Dataset> {
       ...(c.name === 'cifar100' ? { labels: c.coarseLabels ? 'coarse' : 'fine' } : {}),
     });
   } catch (error) {
-    if (error instanceof DatasetError || error instanceof Error) {
-      throw new TrainingError(`dataset '${c.name}': ${error.message}`);
+    if (isInputError(error)) {
+      // The loader's option names, as spec keys (its `dir` is the spec's dataset.dir).
+      throw new InputError(
+        {
+          where: `train(): dataset '${c.name}'`,
+          ...(error.key ? { key: `dataset.${error.key}` } : {}),
+          ...(error.file ? { file: error.file } : {}),
+          expected: error.expected,
+          found: error.found,
+          fix: error.fix.replace('the `dir` option', 'spec.dataset.dir'),
+        },
+        { cause: error },
+      );
     }
+    if (error instanceof Error) throw new TrainingError(`dataset '${c.name}': ${error.message}`);
     throw error;
   }
 }
@@ -74,9 +86,13 @@ export async function prepareData(config: RunConfig): Promise<PreparedData> {
   let train = dataset.train;
   if (c.trainSubset !== undefined) {
     if (c.trainSubset > train.count) {
-      throw new TrainingError(
-        `dataset.trainSubset is ${c.trainSubset} but ${c.name} has ${train.count} training examples`,
-      );
+      throw new InputError({
+        where: 'train()',
+        key: 'dataset.trainSubset',
+        expected: `at most ${train.count} (the training examples of ${c.name})`,
+        found: String(c.trainSubset),
+        fix: 'ask for a smaller subset, or leave dataset.trainSubset out to train on all of them',
+      });
     }
     train = classBalancedSubset(train, {
       size: c.trainSubset,

@@ -1,5 +1,6 @@
 // Training a run as `fisherlab train` does: train(spec, { onRecord, signal }).
 
+export { InputError, isInputError, NonFiniteError } from '@fisherlab/core';
 export type { ConfigChange } from '@fisherlab/storage';
 export { collectVersions, gitCommit, startBackend } from './backend-settings.js';
 export {
@@ -37,6 +38,7 @@ export {
   type RunLength,
   runLength,
 } from './events.js';
+export { checkModelFitsData, type DataShape } from './input-checks.js';
 export {
   type CurvatureMeasurement,
   createPenalizedStep,

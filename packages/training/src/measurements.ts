@@ -28,6 +28,8 @@ export async function measureFisherTrace(
       estimator: config.tracking.estimator,
       batchSize: 128,
       seed: deriveSeed(config.seed, STREAM.traceLabels, step),
+      // A non-finite Tr(F) ends the run as 'diverged' (the trainer checks it); the inputs are checked data.
+      checkFinite: false,
     },
   );
 }
@@ -46,6 +48,9 @@ export function createPenalizedStep(config: RunConfig, runModel: RunModel): Pena
     excludeBatchNorm: config.penalty.excludeBatchNorm,
     method: config.penalty.method,
     seed: deriveSeed(config.seed, STREAM.penaltyLabels),
+    // The trainer checks the loss, the penalty and the gradient itself (a non-finite one ends the
+    // run as 'diverged'), and its batches come from checked data.
+    checkFinite: false,
   });
   return (x, y, step) => {
     const result = penalty.step(runModel.model, x, y, step);

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { deriveSeed } from '@fisherlab/datasets';
+import { deriveSeed, seededUniform } from '@fisherlab/core';
 import type { tf } from '@fisherlab/engine';
 import { assertLogitsModel } from '@fisherlab/fisher';
 import { createModel, decayableVariables, type ModelSpec } from '@fisherlab/models';
 import type { PreparedData } from './data.js';
 import { TrainingError } from './errors.js';
+import { checkModelFitsData, withSeededMathRandom } from './input-checks.js';
 import type { RunConfig } from './spec.js';
 import { STREAM } from './streams.js';
 
@@ -40,23 +41,34 @@ export function buildRunModel(
   };
 }
 
-/** What a caller-built model is given: the data's image shape and class count. */
+/** What a caller-built model is given: the data's image shape and class count, and the run's model seed. */
 export interface ModelInputs {
   inputShape: [number, number, number];
   numClasses: number;
+  /** deriveSeed(spec.seed, STREAM.init): for initializers or other randomness the factory seeds itself. */
+  seed: number;
 }
 
-/** A model the caller built (any LayersModel with logits), with the weight sets training needs. */
+/**
+ * A model the caller built (any LayersModel with logits), with the weight sets training needs. The
+ * factory runs with Math.random seeded from spec.seed (see withSeededMathRandom), so tfjs's unseeded
+ * initializers give the same weights on every run; the model must fit the data.
+ */
 export function customRunModel(
   build: (inputs: ModelInputs) => tf.LayersModel,
   data: Pick<PreparedData, 'inputShape' | 'numClasses'>,
+  config: Pick<RunConfig, 'seed'>,
 ): RunModel {
-  const model = build({ inputShape: data.inputShape, numClasses: data.numClasses });
+  const seed = deriveSeed(config.seed, STREAM.init);
+  const model = withSeededMathRandom(seededUniform(seed), () =>
+    build({ inputShape: data.inputShape, numClasses: data.numClasses, seed }),
+  );
   try {
     assertLogitsModel(model, 'train() options.model');
+    checkModelFitsData(model, data, 'options.model');
   } catch (error) {
     model.dispose();
-    throw new TrainingError((error as Error).message);
+    throw error;
   }
   return {
     model,

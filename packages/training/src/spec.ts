@@ -1,8 +1,13 @@
+import { InputError } from '@fisherlab/core';
 import { DATASET_NAMES as CATALOG_DATASETS, RANDOM_NOISE_MODES } from '@fisherlab/datasets';
 import { BACKEND_PREFERENCE } from '@fisherlab/engine';
-import { PENALTY_KINDS, PENALTY_METHODS, TRACE_ESTIMATORS } from '@fisherlab/fisher';
+import {
+  EXCLUDE_BATCH_NORM_DEFAULT,
+  PENALTY_KINDS,
+  PENALTY_METHODS,
+  TRACE_ESTIMATORS,
+} from '@fisherlab/fisher';
 import { z } from 'zod';
-import { TrainingError } from './errors.js';
 import { OPTIMIZER_NAMES } from './optimizer.js';
 import { SCHEDULE_KINDS } from './schedule.js';
 
@@ -75,7 +80,11 @@ export const PenaltySchema = z.strictObject({
   every: positiveInt.default(1),
   /** exact: double backprop; finite-difference: two-point Hessian-vector product (checked first). */
   method: z.enum(PENALTY_METHODS).default('exact'),
-  excludeBatchNorm: z.boolean().default(true),
+  /**
+   * Leave BatchNorm's gamma/beta out of ‖ḡ‖². Default false, as in FisherPenalty (one constant,
+   * EXCLUDE_BATCH_NORM_DEFAULT): the penalty then covers the same weights as the tracked Tr(F).
+   */
+  excludeBatchNorm: z.boolean().default(EXCLUDE_BATCH_NORM_DEFAULT),
 });
 
 export const TrackingSchema = z.strictObject({
@@ -205,16 +214,31 @@ export function formatConfigIssues(
     }
     const missing = issue.code === 'invalid_type' && /received undefined/.test(issue.message);
     if (missing && (where === 'optimizer' || where === 'optimizer.lr')) {
-      return 'optimizer.lr is required (the learning rate has no default: it is what the experiments vary): pass --lr, e.g. --lr 0.01, or set optimizer.lr in the config (a --config file, or the spec given to train())';
+      return 'optimizer.lr is required (the learning rate has no default: it is what the experiments vary): set optimizer.lr, e.g. { optimizer: { lr: 0.01 } }';
     }
     return `${where}: ${issue.message}`;
   });
   return `invalid run config (${source}):\n  ${lines.join('\n  ')}`;
 }
 
-/** Validates a run config (from a file, a preset, flags or code), filling in defaults; TrainingError lists every problem. */
+/**
+ * Validates a run config (from a file, a preset, flags or code), filling in defaults. An InputError
+ * lists every problem; its `key` is the first problem's key path (e.g. 'optimizer.lr').
+ */
 export function parseRunConfig(input: unknown, source = 'config'): RunConfig {
   const result = RunConfigSchema.safeParse(input);
-  if (!result.success) throw new TrainingError(formatConfigIssues(result.error, source));
+  if (!result.success) {
+    const [first] = result.error.issues;
+    const lrMissing = formatConfigIssues(result.error, source).includes('optimizer.lr is required');
+    const key = lrMissing ? 'optimizer.lr' : first?.path.length ? first.path.join('.') : undefined;
+    const problems = formatConfigIssues(result.error, source).split('\n').slice(1);
+    throw new InputError({
+      where: `invalid run config (${source})`,
+      ...(key ? { key } : {}),
+      expected: 'a run spec the schema accepts',
+      found: `${problems.length} problem(s):\n${problems.join('\n')}\n`,
+      fix: 'change the keys named above (every key left out has a default; unknown keys are refused)',
+    });
+  }
   return result.data;
 }

@@ -1,10 +1,10 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { InputError } from '@fisherlab/core';
 import { tf } from '@fisherlab/engine';
 import type { MetricRecord, RunMeta } from '@fisherlab/storage';
 import { afterAll, describe, expect, it } from 'vitest';
-import { TrainingError } from './errors.js';
 import { readMetrics } from './metrics-log.js';
 import type { RunConfigInput } from './spec.js';
 import { train } from './train.js';
@@ -76,7 +76,7 @@ describe('train', () => {
 
   it('refuses a spec with an unknown key or without a learning rate, listing each problem', async () => {
     const typo = { ...spec('typo'), optimiser: { lr: 0.1 } } as unknown as RunConfigInput;
-    await expect(train(typo)).rejects.toThrow(TrainingError);
+    await expect(train(typo)).rejects.toThrow(InputError);
     await expect(train(typo)).rejects.toThrow(/unknown key optimiser; allowed here: .*optimizer/);
     const { optimizer: _optimizer, ...noLr } = spec('no-lr');
     await expect(train(noLr as RunConfigInput)).rejects.toThrow(/optimizer\.lr is required/);
@@ -132,7 +132,7 @@ describe('train', () => {
         ],
       });
     await expect(train(spec('custom-softmax'), { model: softmax })).rejects.toThrow(
-      /train\(\) options\.model: .* outputs probabilities/,
+      /train\(\) options\.model: .*found probabilities/,
     );
   });
 });

@@ -54,7 +54,10 @@ export interface TrainOptions {
   /**
    * Trains a model of your own (any LayersModel that outputs logits) instead of the zoo's
    * `spec.model`; config.json then records `model.arch: 'custom'`. Called once per train() call,
-   * so a resume must build the same architecture (the checkpoint is checked against it).
+   * so a resume must build the same architecture (the checkpoint is checked against it). It runs
+   * with Math.random seeded from spec.seed, so tfjs's initializers are seeded without asking; any
+   * other randomness it draws must come from the `seed` it receives. Its output width must equal
+   * the dataset's class count and its input the images' shape (InputError before training).
    */
   model?: (inputs: ModelInputs) => tf.LayersModel;
 }
@@ -69,8 +72,9 @@ export interface TrainTestHooks {
  * Trains one run described by `spec` (a run config; defaults filled in, unknown keys refused),
  * writing config.json, meta.json, metrics.jsonl and checkpoints into `spec.output`, and returns
  * how it ended: 'completed', 'diverged' (a non-finite loss, gradient, penalty or Tr(F); the last
- * good checkpoint is kept) or 'interrupted' (aborted). Errors a caller can fix throw TrainingError
- * or a subclass with the facts as fields. Deterministic given the seed on one backend: every
+ * good checkpoint is kept) or 'interrupted' (aborted). Errors a caller can fix throw InputError
+ * (a bad spec, model or dataset) or TrainingError or a subclass (a run directory in the wrong
+ * state), with the facts as fields. Deterministic given the seed on one backend: every
  * random choice is drawn from a stream derived from (seed, purpose, step) (see STREAM), so a
  * resumed run replays the same choices and ends with the same numbers as one never stopped.
  */
@@ -148,7 +152,9 @@ async function buildParts(config: RunConfig, options: TrainOptions): Promise<Ses
   const data = await prepareData(config);
   const built: Partial<SessionParts> = { config, data, length: runLength(config, data.train.count) };
   try {
-    built.runModel = options.model ? customRunModel(options.model, data) : buildRunModel(config, data);
+    built.runModel = options.model
+      ? customRunModel(options.model, data, config)
+      : buildRunModel(config, data);
     built.optimizer = new Optimizer(config.optimizer, built.runModel.decayable);
     built.penalizedStep =
       config.penalty.kind === 'none' ? undefined : createPenalizedStep(config, built.runModel);

@@ -51,7 +51,11 @@ const BAD_CONFIGS: [string, unknown, RegExp[]][] = [
   ],
   ['no length', { optimizer: { lr: 0.1 } }, [/epochs: set either epochs or steps/]],
   ['both lengths', { ...base, steps: 10 }, [/steps: set epochs or steps, not both/]],
-  ['missing learning rate', { epochs: 1 }, [/optimizer\.lr is required .*pass --lr, e\.g\. --lr 0\.01/]],
+  [
+    'missing learning rate',
+    { epochs: 1 },
+    [/optimizer\.lr is required .*set optimizer\.lr, e\.g\. \{ optimizer: \{ lr: 0\.01 \} \}/],
+  ],
   ['momentum of 1', { ...base, optimizer: { lr: 0.1, momentum: 1 } }, [/optimizer\.momentum: Too big/]],
   [
     'coarse labels off CIFAR-100',

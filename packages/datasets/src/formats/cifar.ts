@@ -1,4 +1,4 @@
-import { DatasetError } from '../errors.js';
+import { fileError } from '../errors.js';
 
 /**
  * CIFAR binary records: `labelBytes` label bytes (CIFAR-10: 1, the class; CIFAR-100: 2, coarse then
@@ -31,7 +31,7 @@ export function parseCifarRecords(bytes: Uint8Array, options: CifarParseOptions)
   const recordSize = labelBytes + CIFAR_IMAGE_BYTES;
   if (bytes.length === 0 || bytes.length % recordSize !== 0) {
     const whole = Math.floor(bytes.length / recordSize);
-    throw new DatasetError(
+    throw fileError(
       path,
       `a whole number of ${recordSize}-byte records (${labelBytes} label byte${labelBytes > 1 ? 's' : ''} + 3072 pixels)`,
       `${bytes.length} bytes = ${whole} records + ${bytes.length - whole * recordSize} bytes (truncated or not a CIFAR binary file)`,
@@ -47,7 +47,7 @@ export function parseCifarRecords(bytes: Uint8Array, options: CifarParseOptions)
       const label = bytes[record + b]!;
       const classes = labelClasses[b]!;
       if (label >= classes) {
-        throw new DatasetError(path, `label byte ${b} in 0..${classes - 1}`, `${label} in record ${i}`, fix);
+        throw fileError(path, `label byte ${b} in 0..${classes - 1}`, `${label} in record ${i}`, fix);
       }
     }
     labels[i] = bytes[record + keep]!;

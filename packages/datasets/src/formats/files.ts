@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
-import { DatasetError, errnoCode } from '../errors.js';
+import { errnoCode, fileError } from '../errors.js';
 
 export function md5Hex(bytes: Uint8Array): string {
   return createHash('md5').update(bytes).digest('hex');
@@ -13,8 +13,8 @@ export async function readDataFile(path: string, fix: string): Promise<Buffer> {
     return await readFile(path);
   } catch (error) {
     const code = errnoCode(error);
-    if (code === 'ENOENT') throw new DatasetError(path, 'the file to exist', 'no such file', fix);
-    if (code === 'EISDIR') throw new DatasetError(path, 'a file', 'a directory', fix);
+    if (code === 'ENOENT') throw fileError(path, 'the file to exist', 'no such file', fix);
+    if (code === 'EISDIR') throw fileError(path, 'a file', 'a directory', fix);
     throw error;
   }
 }
@@ -27,7 +27,7 @@ export function maybeGunzip(bytes: Buffer, path: string, fix: string): Buffer {
   try {
     return gunzipSync(bytes);
   } catch (error) {
-    throw new DatasetError(
+    throw fileError(
       path,
       'a complete gzip stream',
       `a gzip stream that fails to decompress (${(error as Error).message}; truncated or corrupt)`,

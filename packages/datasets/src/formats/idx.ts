@@ -1,4 +1,4 @@
-import { DatasetError } from '../errors.js';
+import { fileError } from '../errors.js';
 
 /**
  * IDX, the (Fashion-)MNIST format: big-endian. Images: magic 0x00000803, count, rows, cols, then
@@ -12,14 +12,14 @@ const hex = (n: number): string => `0x${n.toString(16).padStart(8, '0')}`;
 function header(bytes: Uint8Array, path: string, fix: string, words: number, magic: number): number[] {
   const need = 4 * words;
   if (bytes.length < need) {
-    throw new DatasetError(path, `an IDX header of ${need} bytes`, `a file of ${bytes.length} bytes`, fix);
+    throw fileError(path, `an IDX header of ${need} bytes`, `a file of ${bytes.length} bytes`, fix);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const values: number[] = [];
   for (let i = 0; i < words; i++) values.push(view.getUint32(4 * i, false));
   if (values[0] !== magic) {
     const what = magic === IDX_IMAGES_MAGIC ? 'IDX images' : 'IDX labels';
-    throw new DatasetError(path, `${what} magic number ${hex(magic)}`, `${hex(values[0]!)}`, fix);
+    throw fileError(path, `${what} magic number ${hex(magic)}`, `${hex(values[0]!)}`, fix);
   }
   return values;
 }
@@ -41,7 +41,7 @@ export function parseIdxImages(bytes: Uint8Array, path: string, fix: string): Id
   ];
   const expected = 16 + count * rows * cols;
   if (bytes.length !== expected) {
-    throw new DatasetError(
+    throw fileError(
       path,
       `${expected} bytes (16-byte header + ${count} images of ${rows}x${cols})`,
       `${bytes.length} bytes (${bytes.length < expected ? 'truncated' : 'trailing data'})`,
@@ -58,7 +58,7 @@ export function parseIdxLabels(bytes: Uint8Array, path: string, fix: string, num
   const [, count] = header(bytes, path, fix, 2, IDX_LABELS_MAGIC) as [number, number];
   const expected = 8 + count;
   if (bytes.length !== expected) {
-    throw new DatasetError(
+    throw fileError(
       path,
       `${expected} bytes (8-byte header + ${count} labels)`,
       `${bytes.length} bytes (${bytes.length < expected ? 'truncated' : 'trailing data'})`,
@@ -69,7 +69,7 @@ export function parseIdxLabels(bytes: Uint8Array, path: string, fix: string, num
   for (let i = 0; i < count; i++) {
     const label = bytes[8 + i]!;
     if (label >= numClasses) {
-      throw new DatasetError(path, `labels in 0..${numClasses - 1}`, `label ${label} at index ${i}`, fix);
+      throw fileError(path, `labels in 0..${numClasses - 1}`, `label ${label} at index ${i}`, fix);
     }
     labels[i] = label;
   }

@@ -67,7 +67,7 @@ describe('CIFAR-10 binary', () => {
     await writeFile(file, bytes.subarray(0, 3073 + 1000));
     await expect(loadDataset('cifar10', { dir })).rejects.toThrow(
       new RegExp(
-        `${file}: expected a whole number of 3073-byte records .*, found 4073 bytes = 1 records \\+ 1000 bytes \\(truncated or not a CIFAR binary file\\)\\. Fix: re-download`,
+        `${file}: expected a whole number of 3073-byte records .*, found 4073 bytes = 1 records \\+ 1000 bytes \\(truncated or not a CIFAR binary file\\)\\. Fix: download it again with downloadDataset`,
       ),
     );
     await writeFile(file, bytes);

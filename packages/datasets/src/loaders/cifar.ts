@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { DatasetDescriptor } from '../catalog.js';
-import { DatasetError, redownloadFix } from '../errors.js';
+import { fileError, redownloadFix } from '../errors.js';
 import {
   CIFAR_IMAGE_BYTES,
   CIFAR_SIDE,
@@ -30,8 +30,7 @@ function concatRecords(parts: CifarRecords[]): ImageSplit {
 async function readNames(dir: string, file: string, expected: number, fix: string): Promise<string[]> {
   const path = join(dir, file);
   const names = parseNamesFile((await readDataFile(path, fix)).toString('utf8'));
-  if (names.length !== expected)
-    throw new DatasetError(path, `${expected} class names`, `${names.length}`, fix);
+  if (names.length !== expected) throw fileError(path, `${expected} class names`, `${names.length}`, fix);
   return names;
 }
 

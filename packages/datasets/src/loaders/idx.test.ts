@@ -1,8 +1,8 @@
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { InputError } from '@fisherlab/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DatasetError } from '../errors.js';
 import { idxPixel, makeTempDir, writeIdxDataset } from '../fixtures/write.js';
 import { loadDataset } from '../load.js';
 
@@ -71,7 +71,9 @@ describe('IDX loaders (fashion-mnist, mnist)', () => {
     const labels = join(at, 't10k-labels-idx1-ubyte.gz');
     await rename(labels, `${labels}.away`);
     await expect(loadDataset('fashion-mnist', { dir: at })).rejects.toThrow(
-      new RegExp(`${labels}: expected the file to exist, found no such file\\. Fix: re-download`),
+      new RegExp(
+        `${labels}: expected the file to exist, found no such file\\. Fix: download it again with downloadDataset`,
+      ),
     );
     await rename(`${labels}.away`, labels);
 
@@ -82,13 +84,13 @@ describe('IDX loaders (fashion-mnist, mnist)', () => {
     wrongMagic.writeUInt32BE(0x00000801, 0);
     await writeFile(images, gzipSync(wrongMagic));
     const magic = await loadDataset('fashion-mnist', { dir: at }).catch((e: unknown) => e);
-    expect(magic).toBeInstanceOf(DatasetError);
-    expect((magic as DatasetError).file).toBe(images);
+    expect(magic).toBeInstanceOf(InputError);
+    expect((magic as InputError).file).toBe(images);
     expect((magic as Error).message).toMatch(/expected IDX images magic number 0x00000803, found 0x00000801/);
 
     await writeFile(images, gzipSync(raw.subarray(0, raw.length - 100)));
     await expect(loadDataset('fashion-mnist', { dir: at })).rejects.toThrow(
-      /expected 3152 bytes \(16-byte header \+ 4 images of 28x28\), found 3052 bytes \(truncated\)\. Fix: re-download/,
+      /expected 3152 bytes \(16-byte header \+ 4 images of 28x28\), found 3052 bytes \(truncated\)\. Fix: download it again with downloadDataset/,
     );
 
     await writeFile(images, good.subarray(0, good.length - 50));

@@ -6,7 +6,7 @@ import {
   IDX_FILES,
   MNIST_CLASS_NAMES,
 } from '../catalog.js';
-import { DatasetError, redownloadFix } from '../errors.js';
+import { fileError, redownloadFix } from '../errors.js';
 import { maybeGunzip, md5Hex, readDataFile } from '../formats/files.js';
 import { parseIdxImages, parseIdxLabels } from '../formats/idx.js';
 import { channelStats } from '../stats.js';
@@ -45,7 +45,7 @@ async function readIdxSplit(
     descriptor.numClasses,
   );
   if (images.rows !== descriptor.height || images.cols !== descriptor.width) {
-    throw new DatasetError(
+    throw fileError(
       imagesPath,
       `${descriptor.height}x${descriptor.width} images`,
       `${images.rows}x${images.cols}`,
@@ -53,7 +53,7 @@ async function readIdxSplit(
     );
   }
   if (labels.length !== images.count) {
-    throw new DatasetError(
+    throw fileError(
       labelsPath,
       `${images.count} labels (one per image in ${imagesName})`,
       `${labels.length}`,

@@ -1,7 +1,7 @@
 import { mkdir, readdir, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { InputError } from '@fisherlab/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DatasetError } from '../errors.js';
 import { makeTempDir, type TinyFixture, writeTinyImageNet } from '../fixtures/write.js';
 import { loadDataset } from '../load.js';
 import type { ImageSplit } from '../types.js';
@@ -131,7 +131,7 @@ describe('TinyImageNet-200', () => {
     await writeTinyImageNet(bad, 2, 1);
     await mkdir(join(bad, 'train', 'n01234567', 'images'), { recursive: true });
     const stray = await loadDataset('tinyimagenet', { dir: bad }).catch((e: unknown) => e);
-    expect(stray).toBeInstanceOf(DatasetError);
+    expect(stray).toBeInstanceOf(InputError);
     expect((stray as Error).message).toMatch(
       /train\/n01234567: expected a class directory named in .*wnids\.txt \(2 ids\), found 'n01234567', which wnids\.txt does not list\. Fix: remove the stray directory, or re-extract/,
     );
@@ -147,7 +147,9 @@ describe('TinyImageNet-200', () => {
     const broken = join(bad, 'train', 'n08000000', 'images', 'n08000000_0.JPEG');
     await writeFile(broken, Buffer.from('this is not a jpeg at all'));
     await expect(loadDataset('tinyimagenet', { dir: bad, cache: false })).rejects.toThrow(
-      new RegExp(`${broken}: expected a decodable JPEG, found an undecodable file .*Fix: re-download`),
+      new RegExp(
+        `${broken}: expected a decodable JPEG, found an undecodable file .*Fix: download it again with downloadDataset`,
+      ),
     );
     await rm(broken);
     await writeFile(annotations, 'val_0.JPEG\tn09000000\t0\t0\t1\t1\nval_9.JPEG\tn09000000\t0\t0\t1\t1\n');

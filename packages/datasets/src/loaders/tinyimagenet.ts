@@ -4,7 +4,7 @@ import { availableParallelism, homedir } from 'node:os';
 import { join } from 'node:path';
 import sharp, { type OutputInfo } from 'sharp';
 import type { DatasetDescriptor } from '../catalog.js';
-import { DatasetError, errnoCode, redownloadFix } from '../errors.js';
+import { errnoCode, fileError, redownloadFix } from '../errors.js';
 import { md5Hex, readDataFile } from '../formats/files.js';
 import { channelStats } from '../stats.js';
 import type { Dataset, ImageSplit } from '../types.js';
@@ -51,7 +51,7 @@ async function listDir(path: string, fix: string): Promise<import('node:fs').Dir
   try {
     return await readdir(path, { withFileTypes: true });
   } catch (error) {
-    if (errnoCode(error) === 'ENOENT') throw new DatasetError(path, 'a directory', 'nothing there', fix);
+    if (errnoCode(error) === 'ENOENT') throw fileError(path, 'a directory', 'nothing there', fix);
     throw error;
   }
 }
@@ -67,10 +67,10 @@ export async function listTinyImageNet(dir: string, descriptor: DatasetDescripto
     .filter((l) => l.length > 0);
   const classIndex = new Map<string, number>();
   wnids.forEach((id, i) => {
-    if (classIndex.has(id)) throw new DatasetError(wnidsPath, 'unique WordNet ids', `'${id}' twice`, fix);
+    if (classIndex.has(id)) throw fileError(wnidsPath, 'unique WordNet ids', `'${id}' twice`, fix);
     classIndex.set(id, i);
   });
-  if (wnids.length === 0) throw new DatasetError(wnidsPath, 'one WordNet id per line', 'an empty file', fix);
+  if (wnids.length === 0) throw fileError(wnidsPath, 'one WordNet id per line', 'an empty file', fix);
 
   // Human-readable names from words.txt (wnid \t words); the wnid itself when absent.
   const words = new Map<string, string>();
@@ -88,7 +88,7 @@ export async function listTinyImageNet(dir: string, descriptor: DatasetDescripto
   const classDirs = (await listDir(trainDir, fix)).filter((e) => e.isDirectory()).map((e) => e.name);
   for (const name of classDirs) {
     if (!classIndex.has(name)) {
-      throw new DatasetError(
+      throw fileError(
         join(trainDir, name),
         `a class directory named in ${wnidsPath} (${wnids.length} ids)`,
         `'${name}', which wnids.txt does not list`,
@@ -119,7 +119,7 @@ export async function listTinyImageNet(dir: string, descriptor: DatasetDescripto
     const [file, wnid] = line.split('\t');
     const label = wnid === undefined ? undefined : classIndex.get(wnid);
     if (!file || label === undefined) {
-      throw new DatasetError(
+      throw fileError(
         `${annotationsPath} line ${lineNo + 1}`,
         'file<TAB>wnid<TAB>x0<TAB>y0<TAB>x1<TAB>y1 with a wnid listed in wnids.txt',
         `'${line}'`,
@@ -161,20 +161,20 @@ async function decodeInto(path: string, out: Uint8Array, offset: number, fix: st
   } catch (error) {
     const message = (error as Error).message.split('\n')[0];
     if (errnoCode(error) === 'ENOENT' || /missing|not exist/i.test(message ?? '')) {
-      throw new DatasetError(path, 'the file to exist', 'no such file', fix);
+      throw fileError(path, 'the file to exist', 'no such file', fix);
     }
-    throw new DatasetError(path, 'a decodable JPEG', `an undecodable file (${message})`, fix);
+    throw fileError(path, 'a decodable JPEG', `an undecodable file (${message})`, fix);
   }
   const { width, height, channels } = decoded.info;
   if (width !== SIDE || height !== SIDE) {
-    throw new DatasetError(path, `a ${SIDE}x${SIDE} image`, `${width}x${height}`, fix);
+    throw fileError(path, `a ${SIDE}x${SIDE} image`, `${width}x${height}`, fix);
   }
   if (channels === 3) {
     out.set(decoded.data, offset);
   } else if (channels === 1) {
     for (let p = 0; p < SIDE * SIDE; p++) out.fill(decoded.data[p]!, offset + 3 * p, offset + 3 * p + 3);
   } else {
-    throw new DatasetError(path, 'an RGB or grayscale JPEG', `${channels} channels after conversion`, fix);
+    throw fileError(path, 'an RGB or grayscale JPEG', `${channels} channels after conversion`, fix);
   }
 }
 

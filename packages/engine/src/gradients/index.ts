@@ -3,6 +3,10 @@ import { maxPoolSelectGradConfig } from '../kernels/native/MaxPoolSelect.js';
 import { avgPoolGradConfig } from './AvgPool_grad.js';
 import { avgPoolGradGradConfig } from './AvgPoolGrad_grad.js';
 import { conv2DBackpropFilterGradConfig } from './Conv2DBackpropFilter_grad.js';
+import {
+  depthwiseConv2dNativeBackpropFilterGradConfig,
+  depthwiseConv2dNativeBackpropInputGradConfig,
+} from './DepthwiseConv2dNativeBackprop_grad.js';
 import { equalGradConfig } from './Equal_grad.js';
 import { expGradConfig } from './Exp_grad.js';
 import { fusedBatchNormGradConfig } from './FusedBatchNorm_grad.js';
@@ -17,7 +21,7 @@ import { tileGradConfig } from './Tile_grad.js';
  * Gradient functions FisherLab registers on top of tfjs-core (every backend, GPU included), one
  * file each, listed here. Three reasons a kernel is here:
  * - it has no gradient, so double backprop through it throws (Conv2DBackpropFilter, MaxPoolGrad,
- *   AvgPoolGrad, Equal);
+ *   AvgPoolGrad, DepthwiseConv2dNativeBackpropFilter and BackpropInput, Equal);
  * - its stock gradient reads the op's saved output, which breaks second derivatives (Exp, Tanh,
  *   Sigmoid, Softmax; see ../secondorder/README.md);
  * - its stock gradient is too slow or too memory-hungry under double backprop (Tile,
@@ -28,6 +32,8 @@ export const GRADIENT_CONFIGS: tf.GradConfig[] = [
   avgPoolGradConfig,
   avgPoolGradGradConfig,
   conv2DBackpropFilterGradConfig,
+  depthwiseConv2dNativeBackpropFilterGradConfig,
+  depthwiseConv2dNativeBackpropInputGradConfig,
   equalGradConfig,
   expGradConfig,
   fusedBatchNormGradConfig,

@@ -62,4 +62,14 @@ describe('softmaxCrossEntropyPerExample', () => {
       /class indices/,
     );
   });
+
+  it('refuses a label outside [0, classes) instead of returning a loss of 0 (label 10 with 10 classes)', () => {
+    const logits = tf.randomNormal([3, 10], 0, 1, 'float32', 1) as tf.Tensor2D;
+    expect(() => softmaxCrossEntropyPerExample(logits, tf.tensor1d([0, 10, 2], 'int32'))).toThrow(
+      /softmaxCrossEntropy: labels: expected class indices in \[0, 10\).*found 10 at index 1/,
+    );
+    expect(() => softmaxCrossEntropyPerExample(logits, tf.tensor1d([0, -1, 2], 'int32'))).toThrow(
+      /found -1 at index 1/,
+    );
+  });
 });

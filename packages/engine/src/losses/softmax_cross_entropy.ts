@@ -1,3 +1,4 @@
+import { InputError } from '@fisherlab/core';
 import * as tf from '@tensorflow/tfjs';
 import { stopGradient } from '../secondorder/stop_gradient.js';
 
@@ -30,6 +31,20 @@ export function softmaxCrossEntropyPerExample(logits: tf.Tensor2D, labels: tf.Te
       `softmaxCrossEntropyPerExample: labels must be int32 [${batch}] (one class index per logits row), ` +
         `found ${labels.dtype} [${labels.shape}]; pass class indices, not one-hot rows`,
     );
+  }
+  // A label outside [0, C) would select a one-hot row of zeros: a loss of 0 and no error. Reading
+  // the B labels is one small transfer.
+  const values = labels.dataSync();
+  const bad = values.findIndex((y) => y < 0 || y >= classes);
+  if (bad >= 0) {
+    throw new InputError({
+      where: 'softmaxCrossEntropy',
+      key: 'labels',
+      expected: `class indices in [0, ${classes}) (the logits' width)`,
+      found: `${values[bad]} at index ${bad}`,
+      fix: `map the labels to 0..${classes - 1}, or give the model as many outputs as there are classes`,
+      index: bad,
+    });
   }
   return tf.tidy(() => {
     const picked = tf.sum(tf.mul(logSoftmaxExact(logits), tf.oneHot(labels, classes)), 1);

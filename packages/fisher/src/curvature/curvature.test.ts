@@ -1,5 +1,5 @@
+import { seededUniform } from '@fisherlab/core';
 import { initBackend, tf } from '@fisherlab/engine';
-import seedrandom from 'seedrandom';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { batchNormConv, type TinyCase, tanhMlp } from '../penalty/fixtures/tiny_models.js';
 import { FlatHessian } from './hessian.js';
@@ -51,7 +51,7 @@ describe.each([
   it('Hutchinson: each zᵀHz equals the explicit quadratic form, and the mean is within 4 SE of Tr(H)', () => {
     const estimate = hutchinsonHessianTrace(c.model, data, { probes: 40, seed: 3, batchSize: 4 });
     // The probes are the documented seeded Rademacher stream: rebuild them and evaluate zᵀHz exactly.
-    const uniform = seedrandom('fisherlab-hutchinson:3');
+    const uniform = seededUniform(3, 0x4855);
     for (const sample of estimate.samples) {
       const z = explicit.map(() => (uniform() < 0.5 ? -1 : 1));
       const quadratic = z.reduce(

@@ -1,5 +1,5 @@
+import { seededUniform } from '@fisherlab/core';
 import type { tf } from '@fisherlab/engine';
-import seedrandom from 'seedrandom';
 import type { LabelledBatch } from '../hvp/exact.js';
 import { preflight } from '../model-output.js';
 import { type CurvatureOptions, dot, FlatHessian } from './hessian.js';
@@ -36,7 +36,7 @@ export function hutchinsonHessianTrace(
     );
   }
   const hessian = new FlatHessian(model, data, options);
-  const uniform = seedrandom(`fisherlab-hutchinson:${options.seed ?? 0}`);
+  const uniform = seededUniform(options.seed ?? 0, 0x4855);
   const samples: number[] = [];
   try {
     for (let p = 0; p < probes; p++) {

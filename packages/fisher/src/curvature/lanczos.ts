@@ -1,5 +1,5 @@
+import { seededUniform } from '@fisherlab/core';
 import type { tf } from '@fisherlab/engine';
-import seedrandom from 'seedrandom';
 import type { LabelledBatch } from '../hvp/exact.js';
 import { preflight } from '../model-output.js';
 import { type CurvatureOptions, dot, FlatHessian } from './hessian.js';
@@ -37,7 +37,7 @@ export function topHessianEigenvalue(
   const tolerance = options.tolerance ?? 1e-3;
   const hessian = new FlatHessian(model, data, options);
   const maxIterations = Math.min(options.maxIterations ?? 30, hessian.size);
-  const uniform = seedrandom(`fisherlab-lanczos:${options.seed ?? 0}`);
+  const uniform = seededUniform(options.seed ?? 0, 0x4c41);
   const basis: Float64Array[] = [];
   const alpha: number[] = [];
   const beta: number[] = [];

@@ -1,8 +1,11 @@
+import { InputError } from '@fisherlab/core';
 import type { tf } from '@fisherlab/engine';
 import { trainableVariables } from '../hvp/parameters.js';
+import { type ClassLabels, checkClassLabels, checkFiniteScalar, checkInputBatch } from '../inputs.js';
+import { samplePenaltyLabels } from '../labels.js';
 import { preflight } from '../model-output.js';
-import { samplePenaltyLabels } from './labels.js';
 import { type PenaltyMethod, penalizedObjective } from './objective.js';
+import { assertExactPenaltySupported } from './supported-layers.js';
 
 export const PENALTY_KINDS = ['fisher', 'gradnorm'] as const;
 export type PenaltyKind = (typeof PENALTY_KINDS)[number];
@@ -14,7 +17,11 @@ export interface FisherPenaltyOptions {
   alpha: number;
   /** Apply the penalty every k-th step (steps 0, k, 2k, ...); other steps are plain. Default 1. */
   every?: number;
-  /** Leave BatchNormalization gamma/beta out of ‖ḡ‖² (their gradients are still updated). Default false. */
+  /**
+   * Leave BatchNormalization gamma/beta out of ‖ḡ‖² (their gradients are still updated). Default
+   * EXCLUDE_BATCH_NORM_DEFAULT (false): ‖ḡ‖² then runs over the same weights as the Tr(F) it stands
+   * for (the estimators sum over every trainable weight).
+   */
   excludeBatchNorm?: boolean;
   /** 'exact' (double backprop, default) or 'finite-difference' (check it first: checkFiniteDifferenceHvp). */
   method?: PenaltyMethod;
@@ -22,7 +29,16 @@ export interface FisherPenaltyOptions {
   seed?: number;
   /** Finite-difference step r (ε = r/‖ḡ‖). Default 1e-3. */
   radius?: number;
+  /**
+   * Scan x for NaN/±Infinity before the step and throw NonFiniteError when the loss or the penalty
+   * comes out non-finite. Default true; false skips the scan (one read of x per step) and returns
+   * NaN instead of throwing. Shape and label checks always run.
+   */
+  checkFinite?: boolean;
 }
+
+/** The one default of `excludeBatchNorm` (FisherPenalty, penaltyValueAndGradient and train()'s spec). */
+export const EXCLUDE_BATCH_NORM_DEFAULT = false;
 
 export interface PenalizedStep {
   /** (1/B) Σ ℓ(xᵢ, yᵢ) with the true labels. */
@@ -60,6 +76,7 @@ export class FisherPenalty {
   readonly method: PenaltyMethod;
   readonly seed: number;
   readonly radius: number;
+  readonly checkFinite: boolean;
 
   constructor(options: FisherPenaltyOptions) {
     if (options.kind !== 'fisher' && options.kind !== 'gradnorm') {
@@ -86,10 +103,11 @@ export class FisherPenalty {
     this.kind = options.kind;
     this.alpha = options.alpha;
     this.every = every;
-    this.excludeBatchNorm = options.excludeBatchNorm ?? false;
+    this.excludeBatchNorm = options.excludeBatchNorm ?? EXCLUDE_BATCH_NORM_DEFAULT;
     this.method = method;
     this.seed = options.seed ?? 0;
     this.radius = radius;
+    this.checkFinite = options.checkFinite ?? true;
   }
 
   /** Whether step `step` (0-based) is penalised. */
@@ -98,26 +116,57 @@ export class FisherPenalty {
   }
 
   /**
-   * Loss, accuracy, penalty and the gradient of the step's objective for one batch (x, int32 labels).
-   * Plain steps (not `appliesAt(step)`) cost one forward and one backward pass.
+   * Loss, accuracy, penalty and the gradient of the step's objective for one batch. `labels` are class
+   * indices of any array type or tensor (integers in [0, classes)); `step` (0-based) is required: it
+   * picks the penalized steps (`every`) and seeds ŷ. Plain steps (not `appliesAt(step)`) cost one
+   * forward and one backward pass. Bad input throws InputError before any kernel runs; a
+   * non-finite loss or penalty throws NonFiniteError (unless `checkFinite: false`).
    */
-  step(model: tf.LayersModel, x: tf.Tensor, labels: tf.Tensor1D, step: number): PenalizedStep {
-    preflight(model, 'FisherPenalty.step');
+  step(model: tf.LayersModel, x: tf.Tensor, labels: ClassLabels, step: number): PenalizedStep {
+    const where = 'FisherPenalty.step';
+    preflight(model, where);
+    if (!Number.isInteger(step) || step < 0) {
+      throw new InputError({
+        where,
+        key: 'step',
+        expected: 'the 0-based index of the training step (an integer ≥ 0)',
+        found: String(step),
+        fix: 'pass your step counter as the fourth argument: penalty.step(model, x, labels, step)',
+      });
+    }
+    checkInputBatch(model, x, where, { finite: this.checkFinite });
+    if (this.method === 'exact') assertExactPenaltySupported(model, where);
+    const checked = checkClassLabels(model, labels, x.shape[0] as number, where);
     const applied = this.appliesAt(step);
-    const result = penalizedObjective(model, {
-      x,
-      lossLabels: labels,
-      penaltyLabels: !applied
-        ? undefined
-        : this.kind === 'gradnorm'
-          ? labels
-          : (probabilities, classes) => samplePenaltyLabels(probabilities, classes, this.seed, step),
-      alpha: this.alpha,
-      excludeBatchNorm: this.excludeBatchNorm,
-      method: this.method,
-      radius: this.radius,
-      training: true,
-    });
+    let result: ReturnType<typeof penalizedObjective>;
+    try {
+      result = penalizedObjective(model, {
+        x,
+        lossLabels: checked.tensor,
+        penaltyLabels: !applied
+          ? undefined
+          : this.kind === 'gradnorm'
+            ? checked.tensor
+            : (probabilities, classes) => samplePenaltyLabels(probabilities, classes, this.seed, step),
+        alpha: this.alpha,
+        excludeBatchNorm: this.excludeBatchNorm,
+        method: this.method,
+        radius: this.radius,
+        training: true,
+      });
+    } finally {
+      checked.dispose();
+    }
+    if (this.checkFinite) {
+      try {
+        const fix = 'lower the learning rate or alpha, or check the inputs';
+        checkFiniteScalar('loss', result.loss, where, fix);
+        checkFiniteScalar('penalty', applied ? result.penalty : null, where, fix);
+      } catch (error) {
+        for (const g of result.grads) g.dispose();
+        throw error;
+      }
+    }
     const namedGrads: tf.NamedTensorMap = {};
     trainableVariables(model).forEach((v, i) => {
       namedGrads[v.name] = result.grads[i] as tf.Tensor;

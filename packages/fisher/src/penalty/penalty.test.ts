@@ -2,7 +2,13 @@ import { initBackend, tf } from '@fisherlab/engine';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { batchNormVariableNames, trainableVariables } from '../hvp/parameters.js';
 import { penaltyByFirstOrder, penaltyGradientErrors } from './fixtures/penalty_checks.js';
-import { batchNormConv, reluMaxPoolConv, type TinyCase, tanhMlp } from './fixtures/tiny_models.js';
+import {
+  batchNormConv,
+  depthwiseConv,
+  reluMaxPoolConv,
+  type TinyCase,
+  tanhMlp,
+} from './fixtures/tiny_models.js';
 import { penaltyValueAndGradient } from './penalty.js';
 
 beforeAll(async () => {
@@ -14,6 +20,7 @@ describe('penaltyValueAndGradient: ∇‖ḡ‖² = 2Hḡ against finite differe
     ['MLP with tanh', tanhMlp, false],
     ['conv with relu + max pool', reluMaxPoolConv, false],
     ['conv with batch norm', batchNormConv, false],
+    ['depthwise and separable conv', depthwiseConv, false],
     ['conv with batch norm, BN weights excluded from the norm', batchNormConv, true],
   ];
   for (const [name, build, excludeBatchNorm] of cases) {

@@ -1,11 +1,14 @@
 import type { tf } from '@fisherlab/engine';
+import { type ClassLabels, checkClassLabels, checkInputBatch } from '../inputs.js';
 import { preflight } from '../model-output.js';
+import { EXCLUDE_BATCH_NORM_DEFAULT } from './fisher_penalty.js';
 import { type PenaltyMethod, penalizedObjective } from './objective.js';
+import { assertExactPenaltySupported } from './supported-layers.js';
 
 export interface PenaltyGradientOptions {
   /** Model mode while the penalty is formed. Default true: what a training step sees (BatchNorm on batch statistics). */
   training?: boolean;
-  /** Leave BatchNormalization weights (gamma, beta) out of ‖ḡ‖². Default false. */
+  /** Leave BatchNormalization weights (gamma, beta) out of ‖ḡ‖². Default EXCLUDE_BATCH_NORM_DEFAULT (false). */
   excludeBatchNorm?: boolean;
   /** Default 'exact' (double backprop). */
   method?: PenaltyMethod;
@@ -28,18 +31,27 @@ export interface PenaltyValueAndGradient {
 export function penaltyValueAndGradient(
   model: tf.LayersModel,
   x: tf.Tensor,
-  labels: tf.Tensor1D,
+  labels: ClassLabels,
   options: PenaltyGradientOptions = {},
 ): PenaltyValueAndGradient {
-  preflight(model, 'penaltyValueAndGradient');
-  const result = penalizedObjective(model, {
-    x,
-    penaltyLabels: labels,
-    alpha: 1,
-    excludeBatchNorm: options.excludeBatchNorm ?? false,
-    method: options.method ?? 'exact',
-    radius: options.radius ?? 1e-3,
-    training: options.training ?? true,
-  });
-  return { value: result.penalty ?? 0, grads: result.grads };
+  const where = 'penaltyValueAndGradient';
+  preflight(model, where);
+  checkInputBatch(model, x, where);
+  const method = options.method ?? 'exact';
+  if (method === 'exact') assertExactPenaltySupported(model, where);
+  const checked = checkClassLabels(model, labels, x.shape[0] as number, where);
+  try {
+    const result = penalizedObjective(model, {
+      x,
+      penaltyLabels: checked.tensor,
+      alpha: 1,
+      excludeBatchNorm: options.excludeBatchNorm ?? EXCLUDE_BATCH_NORM_DEFAULT,
+      method,
+      radius: options.radius ?? 1e-3,
+      training: options.training ?? true,
+    });
+    return { value: result.penalty ?? 0, grads: result.grads };
+  } finally {
+    checked.dispose();
+  }
 }

@@ -107,26 +107,26 @@ describe('Tr(F) of softmax regression against its closed form', () => {
 
   it('rejects bad input, naming the key, what it expected, what it found and the fix', () => {
     expect(() => estimateFisherTrace(model, { x }, { estimator: 'empirical' })).toThrow(
-      /data\.labels: estimator 'empirical' needs the true labels, found none; pass data\.labels/,
+      /data\.labels: expected the true labels \(estimator 'empirical' needs them\), found none\. Fix: pass data\.labels/,
     );
     expect(() =>
       estimateFisherTrace(model, { x, labels: new Int32Array(3) }, { estimator: 'empirical' }),
-    ).toThrow(/data\.labels: expected one label per example \(120\), found 3/);
+    ).toThrow(/data\.labels: expected one label per example \(120\), found 3 labels/);
     const wrong = Int32Array.from(labels);
     wrong[5] = classes;
     expect(() => estimateFisherTrace(model, { x, labels: wrong }, { estimator: 'empirical' })).toThrow(
-      /data\.labels\[5\]: expected a class index in \[0, 4\), found 4/,
+      /data\.labels: expected integer class indices in \[0, 4\) \(the model has 4 outputs\), found 4 at index 5/,
     );
     const fractional = tf.tensor1d(Array.from({ length: n }, (_, i) => (i === 7 ? 1.5 : 0)));
     expect(() => estimateFisherTrace(model, { x, labels: fractional }, { estimator: 'empirical' })).toThrow(
-      /data\.labels\[7\]: expected a class index in \[0, 4\), found 1\.5/,
+      /data\.labels: expected integer class indices in \[0, 4\).*, found 1\.5 at index 7/,
     );
     fractional.dispose();
     expect(() => estimateFisherTrace(model, { x }, { estimator: 'hutchinson' as 'mc' })).toThrow(
-      /options\.estimator: expected one of exact, mc, minibatch, empirical, found "hutchinson"/,
+      /options\.estimator: expected one of exact, mc, minibatch, empirical, found "hutchinson"\. Fix:/,
     );
     expect(() => estimateFisherTrace(model, { x }, { estimator: 'mc', batchSize: 0 })).toThrow(
-      /options\.batchSize: expected a positive integer, found 0/,
+      /options\.batchSize: expected a positive integer, found 0\. Fix: pass e\.g\. 64/,
     );
   });
 });

@@ -1,9 +1,11 @@
+import { InputError } from '@fisherlab/core';
 import type { tf } from '@fisherlab/engine';
+import { checkClassLabels, checkFiniteScalar, checkInputBatch } from '../inputs.js';
+import { traceUniform } from '../labels.js';
 import { preflight } from '../model-output.js';
 import { TraceAccumulator } from './accumulate.js';
 import { empiricalFisherTrace } from './empirical.js';
 import { exactTrace } from './exact.js';
-import { seededUniform } from './labels.js';
 import { monteCarloTrace } from './mc.js';
 import { minibatchTrace } from './minibatch.js';
 import { TRACE_ESTIMATORS, type TraceData, type TraceEstimate, type TraceOptions } from './types.js';
@@ -32,32 +34,37 @@ export function estimateFisherTrace(
   data: TraceData,
   options: TraceOptions,
 ): TraceEstimate {
-  preflight(model, 'estimateFisherTrace');
+  const where = 'estimateFisherTrace';
+  preflight(model, where);
   const started = performance.now();
   const { estimator } = options;
   if (!(TRACE_ESTIMATORS as readonly string[]).includes(estimator)) {
-    throw new Error(
-      `options.estimator: expected one of ${TRACE_ESTIMATORS.join(', ')}, found ${JSON.stringify(estimator)}; ` +
-        'pass a supported estimator name',
-    );
+    throw new InputError({
+      where,
+      key: 'options.estimator',
+      expected: `one of ${TRACE_ESTIMATORS.join(', ')}`,
+      found: JSON.stringify(estimator),
+      fix: "pass a supported estimator name ('mc' for Tr(F) at one backward pass per batch)",
+    });
   }
   const batchSize = positiveInteger('options.batchSize', options.batchSize ?? DEFAULT_BATCH_SIZE);
   const samples = positiveInteger('options.samples', options.samples ?? 1);
   const seed = options.seed ?? 0;
-  if (!Number.isFinite(seed)) {
-    throw new Error(`options.seed: expected a finite number, found ${seed}; pass an integer seed such as 0`);
+  if (!Number.isSafeInteger(seed)) {
+    throw new InputError({
+      where,
+      key: 'options.seed',
+      expected: 'an integer',
+      found: String(seed),
+      fix: 'pass an integer seed such as 0',
+    });
   }
   const { x } = data;
-  if (x.rank < 2 || x.shape[0] === 0) {
-    throw new Error(
-      `data.x: expected a tensor of shape [examples, ...features] with at least one example, found shape ` +
-        `[${x.shape}]; pass a batch of inputs with the example axis first`,
-    );
-  }
+  checkInputBatch(model, x, where, { key: 'data.x', finite: options.checkFinite ?? true });
   const examples = x.shape[0]!;
   const walker = new ModelWalker(model);
   const into = new TraceAccumulator();
-  const uniform = seededUniform(seed);
+  const uniform = traceUniform(seed);
   let usedSamples = 1;
 
   switch (estimator) {
@@ -77,6 +84,14 @@ export function estimateFisherTrace(
       break;
   }
   const { value, standardError, perLayer } = into.summary();
+  if (options.checkFinite ?? true) {
+    checkFiniteScalar(
+      'Tr(F)',
+      value,
+      where,
+      'the model overflows on these inputs (weights or logits too large)',
+    );
+  }
   return {
     value,
     standardError,
@@ -91,35 +106,28 @@ export function estimateFisherTrace(
 
 function positiveInteger(key: string, value: number): number {
   if (!Number.isInteger(value) || value < 1) {
-    throw new Error(`${key}: expected a positive integer, found ${value}; pass e.g. 64`);
+    throw new InputError({
+      where: 'estimateFisherTrace',
+      key,
+      expected: 'a positive integer',
+      found: String(value),
+      fix: 'pass e.g. 64',
+    });
   }
   return value;
 }
 
 function trueLabels(data: TraceData, examples: number, model: tf.LayersModel): Int32Array {
-  const { labels } = data;
-  if (labels === undefined) {
-    throw new Error(
-      "data.labels: estimator 'empirical' needs the true labels, found none; pass data.labels " +
-        "(Int32Array or int32 Tensor1D), or use estimator 'mc' for Tr(F), which needs no labels",
-    );
+  if (data.labels === undefined) {
+    throw new InputError({
+      where: 'estimateFisherTrace',
+      key: 'data.labels',
+      expected: "the true labels (estimator 'empirical' needs them)",
+      found: 'none',
+      fix: "pass data.labels (class indices, any array type or a tensor), or use estimator 'mc' for Tr(F), which needs no labels",
+    });
   }
-  const raw = labels instanceof Int32Array ? labels : labels.dataSync();
-  if (raw.length !== examples) {
-    throw new Error(
-      `data.labels: expected one label per example (${examples}), found ${raw.length}; pass labels aligned with data.x`,
-    );
-  }
-  const classes = model.outputs[0]?.shape[1];
-  const bad = Array.prototype.findIndex.call(
-    raw,
-    (y: number) => !Number.isInteger(y) || y < 0 || (typeof classes === 'number' && y >= classes),
-  );
-  if (bad >= 0) {
-    throw new Error(
-      `data.labels[${bad}]: expected a class index in [0, ${classes}), found ${raw[bad]}; ` +
-        'pass integer class indices, not one-hot vectors or raw dataset codes',
-    );
-  }
-  return raw instanceof Int32Array ? raw : Int32Array.from(raw);
+  const checked = checkClassLabels(model, data.labels, examples, 'estimateFisherTrace', 'data.labels');
+  checked.dispose();
+  return checked.values;
 }

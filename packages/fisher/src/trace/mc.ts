@@ -1,7 +1,7 @@
 import type { tf } from '@fisherlab/engine';
+import { sampleLabels, type Uniform } from '../labels.js';
 import type { TraceAccumulator } from './accumulate.js';
 import { forEachBatch } from './batches.js';
-import { sampleLabels, type Uniform } from './labels.js';
 import { perExampleSquaredGradNorms } from './per-example.js';
 import type { ModelWalker } from './walker.js';
 

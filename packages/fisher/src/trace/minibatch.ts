@@ -1,7 +1,7 @@
 import { leanVariableGrads, tf } from '@fisherlab/engine';
+import { sampleLabels, type Uniform } from '../labels.js';
 import type { TraceAccumulator } from './accumulate.js';
 import { forEachBatch } from './batches.js';
-import { sampleLabels, type Uniform } from './labels.js';
 import { summedCrossEntropy } from './loss.js';
 
 /**

@@ -1,5 +1,6 @@
 import { tf } from '@fisherlab/engine';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { sampleLabels, traceUniform as seededUniform } from '../labels.js';
 import { perExampleProductSquaredNorm } from './cells/outer-product.js';
 import {
   batchNormConvNet,
@@ -8,7 +9,6 @@ import {
   smallConvNet,
   softmaxRegression,
 } from './fixtures/models.js';
-import { sampleLabels, seededUniform } from './labels.js';
 import { perExampleSquaredGradNorms, perExampleSquaredGradNormsByLoop } from './per-example.js';
 import { ModelWalker } from './walker.js';
 

@@ -6,7 +6,8 @@ export type TraceEstimator = (typeof TRACE_ESTIMATORS)[number];
 /** The examples to estimate on: inputs with the batch first, and (for 'empirical') their true labels. */
 export interface TraceData {
   x: tf.Tensor4D | tf.Tensor2D | tf.Tensor;
-  labels?: Int32Array | tf.Tensor1D;
+  /** Class indices: any array type (Int32Array, Float32Array, number[]) or a 1-D tensor, integers in [0, classes). */
+  labels?: ArrayLike<number> | tf.Tensor;
 }
 
 export interface TraceOptions {
@@ -20,6 +21,11 @@ export interface TraceOptions {
    * with fresh draws (default 1). Ignored by 'exact' and 'empirical', which have no label noise.
    */
   samples?: number;
+  /**
+   * Scan data.x for NaN/±Infinity first (InputError naming the first one) and throw NonFiniteError
+   * on a non-finite result. Default true; false skips the scan (one read of x). Shape checks always run.
+   */
+  checkFinite?: boolean;
 }
 
 export interface LayerTraceEstimate {

@@ -53,7 +53,7 @@ export function setUpNativeTier(
   if (tf.getBackend() === NATIVE_BACKEND_NAME) {
     if (mode === 'off') {
       throw new NativeTierError(
-        'FISHERLAB_NATIVE=off but the native backend is active, and its kernels are the addon; use --backend wasm (FISHERLAB_BACKEND=wasm) for the wasm kernels alone',
+        'FISHERLAB_NATIVE=off but the native backend is active, and its kernels are the addon; use the wasm backend (initBackend({ backend: "wasm" }) or FISHERLAB_BACKEND=wasm) for the wasm kernels alone',
       );
     }
     const load = loadNativeAddon();

@@ -1,8 +1,10 @@
 /**
  * xoshiro128** (Blackman and Vigna, 2018), a small, fast 32-bit generator with a 128-bit state, seeded
  * through SplitMix32 so that nearby integer seeds give unrelated streams. Its state is four uint32
- * words, so a checkpoint can store it as JSON and resume the exact stream. The trainer should use
- * this same generator for anything it wants reproducible alongside the data pipeline.
+ * words, so a checkpoint can store it as JSON and resume the exact stream. It is FisherLab's one
+ * random generator family: every seeded draw in every package (shuffles, augmentation, label noise,
+ * subsets, the penalty's ŷ, Tr(F)'s ŷ, curvature probes) comes from a stream Rng.fromSeed(deriveSeed(...))
+ * names; the streams are listed in this package's README.
  */
 export interface RngState {
   algorithm: 'xoshiro128**';
@@ -132,4 +134,13 @@ export class Rng {
     for (let i = 0; i < n; i++) out[i] = i;
     return this.shuffle(out);
   }
+}
+
+/**
+ * A uniform [0, 1) source on the stream named by `parts` (seed, stream id, step, ...):
+ * Rng.fromSeed(deriveSeed(...parts)).nextFloat, for code that only needs floats.
+ */
+export function seededUniform(...parts: number[]): () => number {
+  const rng = Rng.fromSeed(deriveSeed(...parts));
+  return () => rng.nextFloat();
 }
