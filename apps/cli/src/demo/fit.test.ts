@@ -1,6 +1,6 @@
 import type { MetricRecord } from '@fisherlab/analysis';
 import { describe, expect, it } from 'vitest';
-import { fitBudget, fitEpochOf } from './fit.js';
+import { fitBudget, fitEpochOf, memorizationAreas } from './fit.js';
 
 const evals = (accuracies: number[]): MetricRecord[] =>
   accuracies.map((trainAccuracy, i) => ({
@@ -33,5 +33,23 @@ describe('when a run fit its training data', () => {
     expect(fitBudget([12, 20, 16], 1.25)).toBe(25);
     expect(fitBudget([12, null], 1.25)).toBeNull();
     expect(fitBudget([], 1.25)).toBeNull();
+  });
+});
+
+describe('the area under the memorization curves', () => {
+  it('averages clean and noisy training accuracy over the evaluations after step 0', () => {
+    const records: MetricRecord[] = [
+      { kind: 'eval', step: 0, epoch: 0, time: 0, trainCleanAccuracy: 0.1, trainNoisyAccuracy: 0.1 },
+      { kind: 'eval', step: 10, epoch: 1, time: 1, trainCleanAccuracy: 0.8, trainNoisyAccuracy: 0.2 },
+      { kind: 'eval', step: 20, epoch: 2, time: 2, trainCleanAccuracy: 1, trainNoisyAccuracy: 0.6 },
+      { kind: 'eval', step: 30, epoch: 3, time: 3, testAccuracy: 0.5 },
+    ];
+    const areas = memorizationAreas(records);
+    expect(areas.meanTrainCleanAccuracy).toBeCloseTo(0.9, 12);
+    expect(areas.meanTrainNoisyAccuracy).toBeCloseTo(0.4, 12);
+    expect(memorizationAreas(evals([1, 1]))).toEqual({
+      meanTrainCleanAccuracy: null,
+      meanTrainNoisyAccuracy: null,
+    });
   });
 });

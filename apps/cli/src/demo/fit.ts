@@ -31,3 +31,25 @@ export function fitBudget(fitEpochs: readonly (number | null)[], margin: number)
   if (fitEpochs.length === 0 || fitEpochs.some((e) => e === null)) return null;
   return Math.ceil(Math.max(...(fitEpochs as number[])) * margin);
 }
+
+/**
+ * A run's training accuracy on its clean and on its noisy-label examples, averaged over its
+ * evaluations after step 0: the area under its memorization curves, normalized by their length.
+ * Null where the run measured no such accuracy.
+ */
+export function memorizationAreas(records: readonly MetricRecord[]): {
+  meanTrainCleanAccuracy: number | null;
+  meanTrainNoisyAccuracy: number | null;
+} {
+  const evals = records.filter(
+    (r): r is Extract<MetricRecord, { kind: 'eval' }> => r.kind === 'eval' && r.step > 0,
+  );
+  const meanOf = (values: (number | undefined)[]): number | null => {
+    const measured = values.filter((v): v is number => typeof v === 'number');
+    return measured.length > 0 ? measured.reduce((a, b) => a + b, 0) / measured.length : null;
+  };
+  return {
+    meanTrainCleanAccuracy: meanOf(evals.map((r) => r.trainCleanAccuracy)),
+    meanTrainNoisyAccuracy: meanOf(evals.map((r) => r.trainNoisyAccuracy)),
+  };
+}

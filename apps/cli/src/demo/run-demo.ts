@@ -14,6 +14,7 @@ import type { RunConfig } from '@fisherlab/training';
 import { UserError } from '../errors.js';
 import { formatDuration } from '../run/progress.js';
 import { type DemoEvidence, demoFindings, type Finding, groupByArm, type RunsByArm } from './findings.js';
+import { memorizationAreas } from './fit.js';
 import {
   armLabel,
   armSchedule,
@@ -217,11 +218,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   // in budget, evaluation and tracking schedule, which follow from the lr.
   const groupIgnoreKeys = ['seed', 'name', 'tags', 'output', 'epochs', 'evaluation', 'tracking', 'logEvery'];
   const composeOptions = { earlyWindow, tailEvaluations: scale.tailEvaluations, groupIgnoreKeys };
-  const { summary } = composeReport(await readRuns(runsDir, { groupBy: 'name' }), composeOptions);
+  const read = await readRuns(runsDir, { groupBy: 'name' });
+  const { summary } = composeReport(read, composeOptions);
+  const records = new Map(read.runs.map((r) => [r.id, r.records]));
   const where = new Map(
     seeds.flatMap((seed) => DEMO_ARMS.map((arm) => [demoRunId(arm, seed), { arm, seed }] as const)),
   );
-  const byArm = groupByArm(summary, (id) => where.get(id));
+  const withAreas = summary.map((s) => ({ ...s, ...memorizationAreas(records.get(s.runId) ?? []) }));
+  const byArm = groupByArm(withAreas, (id) => where.get(id));
   const evidence: DemoEvidence = demoFindings(byArm, labels);
   const seconds = (performance.now() - started) / 1000;
   const table = formatDemoTable(byArm, labels, tuning, scale);
