@@ -76,7 +76,7 @@ export interface NativeAddon {
   ): void;
   /**
    * out = a op b over row-major `shape`, a and b read at their per-dim element strides (0 along a
-   * broadcast dim); op is a {@link BINARY_OPS} code. The same floats as tfjs's cpu kernels, which
+   * broadcast dim); op is a code from {@link NativeAddon.binaryOps}. The same floats as tfjs's cpu kernels, which
    * compute in JS numbers and round once.
    */
   binary(
@@ -88,8 +88,12 @@ export interface NativeAddon {
     b: Float32Array,
     out: Float32Array,
   ): void;
-  /** y[i] = op(x[i]), op a {@link UNARY_OPS} code; alpha is Step's value where x ≤ 0. */
+  /** y[i] = op(x[i]), op a code from {@link NativeAddon.unaryOps}; alpha is Step's value where x ≤ 0. */
   unary(op: number, x: Float32Array, alpha: number, y: Float32Array): void;
+  /** The op codes of `binary()` by name, as the addon's header defines them. */
+  readonly binaryOps: Readonly<Record<BinaryOpName, number>>;
+  /** The op codes of `unary()` by name, as the addon's header defines them. */
+  readonly unaryOps: Readonly<Record<UnaryOpName, number>>;
   /** Sets the OpenMP threads oneDNN computes with; returns the count in effect. */
   setThreads(threads: number): number;
   /** The oneDNN version and instruction set the addon runs on. */
@@ -134,28 +138,19 @@ export function loadNativeAddon(): AddonLoad {
   return loaded;
 }
 
-/** The addon's binary op codes (enum BinaryOp in fisherlab_native.cc). */
-export const BINARY_OPS = {
-  add: 0,
-  sub: 1,
-  mul: 2,
-  div: 3,
-  squaredDifference: 4,
-  maximum: 5,
-  minimum: 6,
-} as const;
+/** The binary ops of `binary()` (FISHERLAB_BINARY_OPS in native/src/fisherlab_native.h). */
+export type BinaryOpName = 'add' | 'sub' | 'mul' | 'div' | 'squaredDifference' | 'maximum' | 'minimum';
 
-/** The addon's unary op codes (enum UnaryOp in fisherlab_native.cc). */
-export const UNARY_OPS = {
-  relu: 0,
-  step: 1,
-  neg: 2,
-  square: 3,
-  sqrt: 4,
-  rsqrt: 5,
-  exp: 6,
-  log: 7,
-  abs: 8,
-  reciprocal: 9,
-  sigmoid: 10,
-} as const;
+/** The unary ops of `unary()` (FISHERLAB_UNARY_OPS in native/src/fisherlab_native.h). */
+export type UnaryOpName =
+  | 'relu'
+  | 'step'
+  | 'neg'
+  | 'square'
+  | 'sqrt'
+  | 'rsqrt'
+  | 'exp'
+  | 'log'
+  | 'abs'
+  | 'reciprocal'
+  | 'sigmoid';
