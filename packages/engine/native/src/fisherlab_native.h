@@ -181,6 +181,15 @@ void maxPoolSelect(const ConvShape& s, const float* x, const float* ddx, float* 
 // batch_norm.cc (x as [rows, channels])
 void batchNorm(int64_t rows, int64_t channels, const float* x, const float* mean, const float* variance,
                const float* offset, const float* scale, float epsilon, float* y);
+void batchNormTraining(int64_t rows, int64_t channels, const float* x, const float* scale, const float* offset,
+                       float epsilon, float* y, float* mean, float* variance);
+void batchNormTrainingGrad(int64_t rows, int64_t channels, const float* dy, const float* x, const float* scale,
+                           const float* dmean, const float* dvariance, float epsilon, float* dx, float* dscale,
+                           float* doffset);
+void batchNormTrainingGradGrad(int64_t rows, int64_t channels, const float* dy, const float* x, const float* scale,
+                               const float* dvariance, const float* a, const float* b, const float* cAdjoint,
+                               float epsilon, float* ddy, float* dx, float* dscale, float* ddmean,
+                               float* ddvariance);
 
 // reductions.cc
 void columnSums(int64_t rows, int64_t cols, const float* x, double scale, float* out);

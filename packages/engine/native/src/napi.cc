@@ -275,6 +275,73 @@ napi_value BatchNorm(napi_env env, napi_callback_info info) {
   return undefinedValue(env);
 }
 
+// Reads argv[0..1] as rows and channels and argv[epsilonAt] as epsilon; then each argument of
+// `layout` (from argv[2]) as a Float32Array of rows·channels ('x') or channels ('c') floats.
+bool batchNormArguments(napi_env env, const napi_value* argv, const char* layout, size_t epsilonAt, int64_t* rows,
+                        int64_t* channels, double* epsilon, const char* const* names, float** data) {
+  int64_t dims[2];
+  if (!positiveIntegers(env, argv, 2, dims, "rows and channels")) return false;
+  *rows = dims[0];
+  *channels = dims[1];
+  if (napi_get_value_double(env, argv[epsilonAt], epsilon) != napi_ok) return fail(env, "epsilon must be a number");
+  size_t next = 0;
+  for (size_t i = 0; layout[i] != '\0'; i++) {
+    const size_t at = 2 + i + (2 + i >= epsilonAt ? 1 : 0);
+    const int64_t length = layout[i] == 'x' ? dims[0] * dims[1] : dims[1];
+    if (!floatArgs(env, argv + at, {{names[next], length}}, data + next)) return false;
+    next++;
+  }
+  return true;
+}
+
+// batchNormTraining(rows, channels, x, scale, offset, epsilon, y, mean, variance)
+napi_value BatchNormTraining(napi_env env, napi_callback_info info) {
+  napi_value argv[9];
+  const char* names[] = {"x", "scale", "offset", "y", "mean", "variance"};
+  float* a[6];
+  int64_t rows, channels;
+  double epsilon;
+  if (!arguments(env, info, 9, argv, "batchNormTraining(rows, channels, x, scale, offset, epsilon, y, mean, variance)") ||
+      !batchNormArguments(env, argv, "xccxcc", 5, &rows, &channels, &epsilon, names, a))
+    return nullptr;
+  batchNormTraining(rows, channels, a[0], a[1], a[2], static_cast<float>(epsilon), a[3], a[4], a[5]);
+  return undefinedValue(env);
+}
+
+// batchNormTrainingGrad(rows, channels, dy, x, scale, dmean, dvariance, epsilon, dx, dscale, doffset)
+napi_value BatchNormTrainingGrad(napi_env env, napi_callback_info info) {
+  napi_value argv[11];
+  const char* names[] = {"dy", "x", "scale", "dmean", "dvariance", "dx", "dscale", "doffset"};
+  float* a[8];
+  int64_t rows, channels;
+  double epsilon;
+  if (!arguments(env, info, 11, argv,
+                 "batchNormTrainingGrad(rows, channels, dy, x, scale, dmean, dvariance, epsilon, dx, dscale, doffset)") ||
+      !batchNormArguments(env, argv, "xxcccxcc", 7, &rows, &channels, &epsilon, names, a))
+    return nullptr;
+  batchNormTrainingGrad(rows, channels, a[0], a[1], a[2], a[3], a[4], epsilon, a[5], a[6], a[7]);
+  return undefinedValue(env);
+}
+
+// batchNormTrainingGradGrad(rows, channels, dy, x, scale, dvariance, ddx, ddscale, ddoffset, epsilon,
+//   ddy, dx, dscale, ddmean, ddvariance)
+napi_value BatchNormTrainingGradGrad(napi_env env, napi_callback_info info) {
+  napi_value argv[15];
+  const char* names[] = {"dy",  "x",   "scale", "dvariance", "ddx",    "ddscale",   "ddoffset",
+                         "ddy", "dx2", "dscale", "ddmean",   "ddvariance"};
+  float* a[12];
+  int64_t rows, channels;
+  double epsilon;
+  if (!arguments(env, info, 15, argv,
+                 "batchNormTrainingGradGrad(rows, channels, dy, x, scale, dvariance, ddx, ddscale, ddoffset, epsilon, "
+                 "ddy, dx, dscale, ddmean, ddvariance)") ||
+      !batchNormArguments(env, argv, "xxccxccxxccc", 9, &rows, &channels, &epsilon, names, a))
+    return nullptr;
+  batchNormTrainingGradGrad(rows, channels, a[0], a[1], a[2], a[3], a[4], a[5], a[6], epsilon, a[7], a[8], a[9],
+                            a[10], a[11]);
+  return undefinedValue(env);
+}
+
 // columnSums(outer, rows, cols, x [outer, rows, cols], scale, out [outer, cols]):
 //   out[o, c] = scale · Σ_i x[o, i, c].
 napi_value ColumnSums(napi_env env, napi_callback_info info) {
@@ -448,6 +515,11 @@ napi_value Init(napi_env env, napi_value exports) {
       {"maxPool", nullptr, MaxPool, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"maxPoolSelect", nullptr, MaxPoolSelect, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"batchNorm", nullptr, BatchNorm, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+      {"batchNormTraining", nullptr, BatchNormTraining, nullptr, nullptr, nullptr, napi_default_method, nullptr},
+      {"batchNormTrainingGrad", nullptr, BatchNormTrainingGrad, nullptr, nullptr, nullptr, napi_default_method,
+       nullptr},
+      {"batchNormTrainingGradGrad", nullptr, BatchNormTrainingGradGrad, nullptr, nullptr, nullptr,
+       napi_default_method, nullptr},
       {"columnSums", nullptr, ColumnSums, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"binary", nullptr, Binary, nullptr, nullptr, nullptr, napi_default_method, nullptr},
       {"unary", nullptr, Unary, nullptr, nullptr, nullptr, napi_default_method, nullptr},

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { maxPoolSelectGradConfig } from '../kernels/native/MaxPoolSelect.js';
 import { avgPoolGradConfig } from './AvgPool_grad.js';
 import { avgPoolGradGradConfig } from './AvgPoolGrad_grad.js';
+import { batchNormTrainingGradConfig, batchNormTrainingGradGradConfig } from './BatchNormTraining_grad.js';
 import { conv2DBackpropFilterGradConfig } from './Conv2DBackpropFilter_grad.js';
 import { equalGradConfig } from './Equal_grad.js';
 import { expGradConfig } from './Exp_grad.js';
@@ -22,11 +23,14 @@ import { tileGradConfig } from './Tile_grad.js';
  *   Sigmoid, Softmax; see ../secondorder/README.md);
  * - its stock gradient is too slow or too memory-hungry under double backprop (Tile,
  *   FusedBatchNorm, Sum and Mean), or wrong (AvgPool with padding);
- * - it is FisherLab's own kernel (the native tier's max-pool select, used by MaxPoolGrad's gradient).
+ * - it is FisherLab's own kernel (the native tier's max-pool select, used by MaxPoolGrad's gradient;
+ *   the native backend's training-mode batch norm and its backward).
  */
 export const GRADIENT_CONFIGS: tf.GradConfig[] = [
   avgPoolGradConfig,
   avgPoolGradGradConfig,
+  batchNormTrainingGradConfig,
+  batchNormTrainingGradGradConfig,
   conv2DBackpropFilterGradConfig,
   equalGradConfig,
   expGradConfig,

@@ -65,6 +65,56 @@ export interface NativeAddon {
     epsilon: number,
     y: Float32Array,
   ): void;
+  /**
+   * Training-mode batch norm over [rows, channels]: the batch's mean and (biased) variance per
+   * channel, and y = (x − mean) · scale / √(variance + epsilon) + offset.
+   */
+  batchNormTraining(
+    rows: number,
+    channels: number,
+    x: Float32Array,
+    scale: Float32Array,
+    offset: Float32Array,
+    epsilon: number,
+    y: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+  ): void;
+  /** batchNormTraining's backward: dx, dscale, doffset from dy and the gradients of its mean and variance outputs. */
+  batchNormTrainingGrad(
+    rows: number,
+    channels: number,
+    dy: Float32Array,
+    x: Float32Array,
+    scale: Float32Array,
+    dmean: Float32Array,
+    dvariance: Float32Array,
+    epsilon: number,
+    dx: Float32Array,
+    dscale: Float32Array,
+    doffset: Float32Array,
+  ): void;
+  /**
+   * The derivatives of batchNormTrainingGrad's outputs (dx, dscale, doffset), paired with the
+   * adjoints ddx, ddscale, ddoffset, with respect to its inputs dy, x, scale, dmean, dvariance.
+   */
+  batchNormTrainingGradGrad(
+    rows: number,
+    channels: number,
+    dy: Float32Array,
+    x: Float32Array,
+    scale: Float32Array,
+    dvariance: Float32Array,
+    ddx: Float32Array,
+    ddscale: Float32Array,
+    ddoffset: Float32Array,
+    epsilon: number,
+    ddy: Float32Array,
+    dx: Float32Array,
+    dscale: Float32Array,
+    ddmean: Float32Array,
+    ddvariance: Float32Array,
+  ): void;
   /** out[o, c] = scale · Σ_i x[o, i, c] over a row-major [outer, rows, cols] x, accumulated in float64. */
   columnSums(
     outer: number,
