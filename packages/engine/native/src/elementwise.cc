@@ -26,6 +26,8 @@ inline float binaryValue(float a, float b) {
   // Math.max / Math.min: NaN wins.
   if constexpr (Op == kMaximum) return std::isnan(a) || std::isnan(b) ? NAN : std::max(a, b);
   if constexpr (Op == kMinimum) return std::isnan(a) || std::isnan(b) ? NAN : std::min(a, b);
+  // Relu's gradient, dy · step(x) as tfjs's stock gradient computes it (NaN where x is NaN), in one pass.
+  if constexpr (Op == kReluGrad) return b != b ? b : a * (b > 0.0f ? 1.0f : 0.0f);
   return 0.0f;
 }
 
@@ -87,6 +89,7 @@ void binary(int op, const std::vector<int64_t>& shape, const std::vector<int64_t
     case kSquaredDifference: return binaryRows<kSquaredDifference>(shape, aStrides, bStrides, a, b, out);
     case kMaximum: return binaryRows<kMaximum>(shape, aStrides, bStrides, a, b, out);
     case kMinimum: return binaryRows<kMinimum>(shape, aStrides, bStrides, a, b, out);
+    case kReluGrad: return binaryRows<kReluGrad>(shape, aStrides, bStrides, a, b, out);
     default: throw std::invalid_argument("unknown binary op " + std::to_string(op));
   }
 }

@@ -59,7 +59,8 @@ constexpr int64_t kParallelMinFloats = int64_t{1} << 18;
   X(kDiv, 3, "div")                             \
   X(kSquaredDifference, 4, "squaredDifference") \
   X(kMaximum, 5, "maximum")                     \
-  X(kMinimum, 6, "minimum")
+  X(kMinimum, 6, "minimum")                     \
+  X(kReluGrad, 7, "reluGrad")
 
 #define FISHERLAB_UNARY_OPS(X)   \
   X(kRelu, 0, "relu")            \

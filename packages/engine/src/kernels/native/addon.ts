@@ -189,7 +189,16 @@ export function loadNativeAddon(): AddonLoad {
 }
 
 /** The binary ops of `binary()` (FISHERLAB_BINARY_OPS in native/src/fisherlab_native.h). */
-export type BinaryOpName = 'add' | 'sub' | 'mul' | 'div' | 'squaredDifference' | 'maximum' | 'minimum';
+export type BinaryOpName =
+  | 'add'
+  | 'sub'
+  | 'mul'
+  | 'div'
+  | 'squaredDifference'
+  | 'maximum'
+  | 'minimum'
+  /** a · step(b): Relu's gradient, dy where x > 0. */
+  | 'reluGrad';
 
 /** The unary ops of `unary()` (FISHERLAB_UNARY_OPS in native/src/fisherlab_native.h). */
 export type UnaryOpName =

@@ -137,9 +137,45 @@ function filledLike(kernelName: string, value: number): tf.KernelConfig {
   return { kernelName, backendName: NATIVE_BACKEND_NAME, kernelFunc: kernelFunc as unknown as tf.KernelFunc };
 }
 
+/**
+ * Relu's gradient as one kernel of the native backend, `FisherlabReluGrad` {dy, x} → dy·step(x):
+ * tfjs's stock gradient is Step then Multiply (two passes, and under double backprop an x-sized
+ * step(x) kept for the Multiply's own gradient). Its gradient is in ../../gradients/Relu_grad.ts.
+ */
+export const RELU_GRAD = 'FisherlabReluGrad';
+
+function reluGrad(args: KernelArgs): tf.TensorInfo {
+  const { dy, x } = args.inputs as { dy: tf.TensorInfo; x: tf.TensorInfo };
+  const ok = dy.dtype === 'float32' && x.dtype === 'float32' && tf.util.arraysEqual(dy.shape, x.shape);
+  if (!ok)
+    throw new Error(
+      `${RELU_GRAD}: dy and x must be float32 of one shape, got [${dy.shape}] and [${x.shape}]`,
+    );
+  const { backend } = args;
+  const size = tf.util.sizeFromShape(x.shape);
+  const out = makeFloatOutput(backend, x.shape);
+  if (size === 0) return out;
+  const addon = nativeAddon();
+  addon.binary(
+    addon.binaryOps.reluGrad,
+    [size],
+    [1],
+    [1],
+    floatsOf(backend, dy),
+    floatsOf(backend, x),
+    floatsOf(backend, out),
+  );
+  return out;
+}
+
 /** The element-wise kernels the native backend runs on the addon (over the cpu backend's). */
 export const NATIVE_ELEMENTWISE_KERNEL_CONFIGS: tf.KernelConfig[] = [
   { kernelName: tf.Fill, backendName: NATIVE_BACKEND_NAME, kernelFunc: fill as unknown as tf.KernelFunc },
+  {
+    kernelName: RELU_GRAD,
+    backendName: NATIVE_BACKEND_NAME,
+    kernelFunc: reluGrad as unknown as tf.KernelFunc,
+  },
   filledLike(tf.ZerosLike, 0),
   filledLike(tf.OnesLike, 1),
   binaryKernel(tf.Add, 'add'),
