@@ -43,7 +43,7 @@ describe('native addon', () => {
     it('exports the op codes of its header by name, and binary/unary compute the op named', () => {
       const addon = nativeAddonForTests!;
       expect(Object.keys(addon.binaryOps).sort()).toEqual(
-        ['add', 'div', 'maximum', 'minimum', 'mul', 'squaredDifference', 'sub'].sort(),
+        ['add', 'div', 'maximum', 'minimum', 'mul', 'reluGrad', 'squaredDifference', 'sub'].sort(),
       );
       expect(Object.keys(addon.unaryOps)).toHaveLength(11);
       expect(new Set(Object.values(addon.unaryOps)).size).toBe(11);
