@@ -76,7 +76,12 @@ try {
     const listing = run('tar', ['tzf', path.join(tarballs, tarball)], scratch).split('\n');
     const manifest = run('tar', ['xzf', path.join(tarballs, tarball), '-O', 'package/package.json'], scratch);
     const need = ['package/LICENSE', 'package/README.md', 'package/dist/index.js', 'package/dist/index.d.ts'];
-    if (name === 'engine') need.push('package/native/build.mjs', 'package/native/src/fisherlab_native.cc');
+    if (name === 'engine')
+      need.push(
+        'package/native/build.mjs',
+        'package/native/src/fisherlab_native.h',
+        'package/native/src/napi.cc',
+      );
     for (const file of need) if (!listing.includes(file)) failures.push(`${tarball}: ${file} is missing`);
     if (manifest.includes('workspace:'))
       failures.push(`${tarball}: package.json still has a workspace: range`);

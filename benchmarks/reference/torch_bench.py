@@ -54,14 +54,15 @@ WARMUP_BUDGET_MS = 3000
 
 
 class SimpleCNN(nn.Module):
-    """conv 32 3x3 pad 1, ReLU, max-pool 2; conv 64 3x3 pad 1, ReLU, max-pool 2; Linear 128, ReLU; Linear C."""
+    """conv f1 3x3 pad 1, ReLU, max-pool 2; conv f2 3x3 pad 1, ReLU, max-pool 2; Linear h, ReLU; Linear C
+    (f1, f2, h = 32, 64, 128; the demo's CNN: 16, 32, 64)."""
 
-    def __init__(self, in_ch, n_cls, side):
+    def __init__(self, in_ch, n_cls, side, filters=(32, 64), hidden=128):
         super().__init__()
-        self.conv1 = nn.Conv2d(in_ch, 32, 3, padding=1)
-        self.conv2 = nn.Conv2d(32, 64, 3, padding=1)
-        self.fc1 = nn.Linear(64 * (side // 4) ** 2, 128)
-        self.fc2 = nn.Linear(128, n_cls)
+        self.conv1 = nn.Conv2d(in_ch, filters[0], 3, padding=1)
+        self.conv2 = nn.Conv2d(filters[0], filters[1], 3, padding=1)
+        self.fc1 = nn.Linear(filters[1] * (side // 4) ** 2, hidden)
+        self.fc2 = nn.Linear(hidden, n_cls)
 
     def forward(self, x):
         x = F.max_pool2d(F.relu(self.conv1(x)), 2)
@@ -185,6 +186,7 @@ MODELS = {
     'vgg11bn': lambda classes, side: VGG11(classes, batch_norm=True),
     'resnet18': lambda classes, side: ResNet18(classes),
     'wrn16-4': lambda classes, side: WideResNet(16, 4, classes),
+    'democnn': lambda classes, side: SimpleCNN(1, classes, side, (16, 32), 64),
 }
 
 
@@ -238,7 +240,7 @@ class Task:
         self.params = [p for p in self.model.parameters() if p.requires_grad]
         self.info['params'] = sum(p.numel() for p in self.params)
         examples = request.get('n', self.batch) if self.kind.startswith('trace-') else self.batch
-        self.x = torch.randn(examples, 3, side, side)
+        self.x = torch.randn(examples, request.get('channels', 3), side, side)
         self.y = torch.randint(0, classes, (examples,))
         self.info['flopsPerExample'] = forward_flops(self.model, self.x)
         self.opt = torch.optim.SGD(self.params, lr=LR)

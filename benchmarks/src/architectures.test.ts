@@ -21,7 +21,13 @@ function torchInstalled(): boolean {
  * The smallest input each architecture takes (the parameter count does not depend on it: every
  * model pools globally or, for VGG-11, reaches 1x1 at 32x32); the FLOPs compared are at this size.
  */
-const SMALL_SIDE: Record<ModelName, number> = { simplecnn: 8, vgg11bn: 32, resnet18: 16, 'wrn16-4': 16 };
+const SMALL_SIDE: Record<ModelName, number> = {
+  simplecnn: 8,
+  vgg11bn: 32,
+  resnet18: 16,
+  'wrn16-4': 16,
+  democnn: 8,
+};
 
 const forward = (model: ModelName, classes: number) => ({
   task: 'forward',
@@ -29,6 +35,7 @@ const forward = (model: ModelName, classes: number) => ({
   classes,
   batch: 1,
   side: SMALL_SIDE[model],
+  channels: DATA_SHAPES[model].channels,
   seed: 0,
 });
 

@@ -51,16 +51,17 @@ function prepare(request: TaskRequest): Prepared {
     );
   }
   const side = request.side ?? 32;
+  const channels = request.channels ?? 3;
   const zooSpec = ZOO_SPECS[arch];
   if (!zooSpec) throw new Error(`model '${arch}': expected one of ${Object.keys(ZOO_SPECS).join(', ')}`);
   const model = createModel({
     ...zooSpec,
-    inputShape: [side, side, 3],
+    inputShape: [side, side, channels],
     numClasses: classes,
     seed: request.seed ?? 0,
   } as ModelSpec);
   const examples = request.task.startsWith('trace-') ? (request.n ?? batch) : batch;
-  const x = tf.randomNormal([examples, side, side, 3], 0, 1, 'float32', 3);
+  const x = tf.randomNormal([examples, side, side, channels], 0, 1, 'float32', 3);
   const labels = tf.randomUniform([examples], 0, classes, 'int32', 4) as tf.Tensor1D;
   const info = {
     params: countTrainableParams(model),

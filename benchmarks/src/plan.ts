@@ -3,6 +3,7 @@ import {
   LARGE_MODELS,
   MODEL_LABELS,
   type ModelName,
+  STEP_ONLY_MODELS,
   type TaskName,
   type TaskRequest,
 } from './tasks.js';
@@ -99,6 +100,11 @@ export function buildPlan(options: PlanOptions): { cells: Cell[]; skipped: Skipp
           );
           continue;
         }
+        const ownBatch = STEP_ONLY_MODELS[model];
+        if (ownBatch !== undefined && !['sgd-step', 'penalty-k1'].includes(task)) {
+          skip(`${MODEL_LABELS[model]} runs only the plain step and penalty k=1, at batch ${ownBatch}`);
+          continue;
+        }
         if (large && !options.full && !['sgd-step', 'penalty-k1'].includes(task)) {
           skip(`${MODEL_LABELS[model]} runs only the plain step and penalty k=1 without --full`);
           continue;
@@ -144,7 +150,10 @@ export function buildPlan(options: PlanOptions): { cells: Cell[]; skipped: Skipp
           model,
           classes: DATA_SHAPES[model].classes,
           side: DATA_SHAPES[model].side,
-          batch: task === 'trace-exact' && (vgg || large) ? Math.min(8, options.batch) : options.batch,
+          channels: DATA_SHAPES[model].channels,
+          batch:
+            ownBatch ??
+            (task === 'trace-exact' && (vgg || large) ? Math.min(8, options.batch) : options.batch),
           seed: 0,
           ...(task.startsWith('trace-')
             ? { n: options.traceN ?? (cpu && !options.full ? 256 : traceN) }

@@ -13,7 +13,7 @@ import {
   rowTargets,
   type SuiteResults,
 } from './report.js';
-import { DATA_SHAPES, type TaskRequest, type TimeReply } from './tasks.js';
+import { DATA_SHAPES, DEMO_BATCH, type TaskRequest, type TimeReply } from './tasks.js';
 
 const runs = (ms: number[]): TimeReply[] => ms.map((wallMs) => ({ wallMs, cpuMs: wallMs, value: 0 }));
 
@@ -242,7 +242,7 @@ describe("the large models' rows: peak resident memory and issue 20's targets", 
   const GiB = 2 ** 30;
   const withRss = (ms: number[], rss: number[]): TimeReply[] =>
     ms.map((wallMs, i) => ({ wallMs, cpuMs: wallMs, value: 0, maxRssBytes: rss[i]! }));
-  const penalized = (model: 'resnet18' | 'wrn16-4', batch = 128): CellResult => ({
+  const penalized = (model: 'resnet18' | 'wrn16-4' | 'democnn', batch = 128): CellResult => ({
     backend: 'native',
     request: { task: 'penalty-k1', model, ...DATA_SHAPES[model], batch },
     fisherlab: { prepare: {}, runs: withRss([9000, 9500, 9200], [3.1 * GiB, 3.4 * GiB, 3.3 * GiB]) },
@@ -256,8 +256,13 @@ describe("the large models' rows: peak resident memory and issue 20's targets", 
     expect(line.rssRatio).toBeCloseTo(1.7, 12);
   });
 
-  it("WRN-16-4's penalized step: a memory target (1.7x > 1.5x: missed) and no time target", () => {
-    expect(rowTargets(penalized('wrn16-4'))).toEqual([
+  it("WRN-16-4's penalized step: the time target and a memory target (1.7x > 1.5x: missed)", () => {
+    const targets = rowTargets(penalized('wrn16-4'));
+    expect(targets.map((t) => t.name)).toEqual([
+      "native wrn16-4 penalty-k1 at batch 128: wall time ≤ 1.0x PyTorch's",
+      "native wrn16-4 penalty-k1 at batch 128: runs, peak resident memory ≤ 1.5x PyTorch's",
+    ]);
+    expect(targets.slice(1)).toEqual([
       {
         name: "native wrn16-4 penalty-k1 at batch 128: runs, peak resident memory ≤ 1.5x PyTorch's",
         value: expect.closeTo(1.7, 12),
@@ -276,8 +281,10 @@ describe("the large models' rows: peak resident memory and issue 20's targets", 
     expect(targets[0]!.value).toBeCloseTo(0.92, 12);
   });
 
-  it('targets are at batch 128 only: another batch carries none', () => {
+  it('targets are at batch 128 only (the demo CNN at the demo batch): another batch carries none', () => {
     expect(rowTargets(penalized('resnet18', 64))).toEqual([]);
+    expect(rowTargets(penalized('democnn', 128))).toEqual([]);
+    expect(rowTargets(penalized('democnn', DEMO_BATCH)).map((t) => t.bound)).toEqual([1, 1.5]);
   });
 
   it('a heap error misses both targets, with the measured reason', () => {

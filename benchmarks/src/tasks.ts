@@ -12,7 +12,7 @@ export const TASKS = [
 ] as const;
 export type TaskName = (typeof TASKS)[number];
 
-export const MODELS = ['simplecnn', 'vgg11bn', 'resnet18', 'wrn16-4'] as const;
+export const MODELS = ['simplecnn', 'vgg11bn', 'resnet18', 'wrn16-4', 'democnn'] as const;
 export type ModelName = (typeof MODELS)[number];
 
 /**
@@ -24,18 +24,34 @@ export const ZOO_SPECS = {
   vgg11bn: { arch: 'vgg11', batchNorm: true },
   resnet18: { arch: 'resnet18' },
   'wrn16-4': { arch: 'wrn', depth: 16, width: 4 },
+  // The demo's model (apps/cli/src/demo/plan.ts): its step is what the demo's wall time is made of.
+  democnn: { arch: 'simplecnn', filters: [16, 32], hiddenUnits: 64 },
 } as const satisfies Record<ModelName, { arch: string; [option: string]: unknown }>;
 
 /**
  * The data each model is measured on: SimpleCNN on CIFAR-10's shape, VGG-11 and ResNet-18 on
- * CIFAR-100's (the paper's VGG-11 figures), WRN-16-4 on TinyImageNet's (the paper's Fig. 1 setting).
+ * CIFAR-100's (the paper's VGG-11 figures), WRN-16-4 on TinyImageNet's (the paper's Fig. 1 setting),
+ * the demo's CNN on Fashion-MNIST's (the demo's data).
  */
-export const DATA_SHAPES: Record<ModelName, { side: number; classes: number; dataset: string }> = {
-  simplecnn: { side: 32, classes: 10, dataset: 'CIFAR-10' },
-  vgg11bn: { side: 32, classes: 100, dataset: 'CIFAR-100' },
-  resnet18: { side: 32, classes: 100, dataset: 'CIFAR-100' },
-  'wrn16-4': { side: 64, classes: 200, dataset: 'TinyImageNet' },
+export const DATA_SHAPES: Record<
+  ModelName,
+  { side: number; channels: number; classes: number; dataset: string }
+> = {
+  simplecnn: { side: 32, channels: 3, classes: 10, dataset: 'CIFAR-10' },
+  vgg11bn: { side: 32, channels: 3, classes: 100, dataset: 'CIFAR-100' },
+  resnet18: { side: 32, channels: 3, classes: 100, dataset: 'CIFAR-100' },
+  'wrn16-4': { side: 64, channels: 3, classes: 200, dataset: 'TinyImageNet' },
+  democnn: { side: 28, channels: 1, classes: 10, dataset: 'Fashion-MNIST' },
 };
+
+/**
+ * The demo's batch size (apps/cli/src/demo/plan.ts BATCH_SIZE): the demo CNN's steps are measured
+ * at it, whatever --batch says. Change it here when the demo's changes.
+ */
+export const DEMO_BATCH = 64;
+
+/** Models measured only for their plain and penalized steps, at their own batch size. */
+export const STEP_ONLY_MODELS: Partial<Record<ModelName, number>> = { democnn: DEMO_BATCH };
 
 /** The models' names in prose. */
 export const MODEL_LABELS: Record<ModelName, string> = {
@@ -43,6 +59,7 @@ export const MODEL_LABELS: Record<ModelName, string> = {
   vgg11bn: 'VGG-11',
   resnet18: 'ResNet-18',
   'wrn16-4': 'WRN-16-4',
+  democnn: 'demo CNN',
 };
 
 /** Classes per model (DATA_SHAPES). */
@@ -68,6 +85,8 @@ export interface TaskRequest {
   n?: number;
   /** Input height and width (default 32). */
   side?: number;
+  /** Input channels (default 3). */
+  channels?: number;
   seed?: number;
 }
 

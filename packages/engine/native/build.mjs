@@ -4,7 +4,7 @@
 // oneDNN is missing, or anything else goes wrong, it prints one line saying what (and how to fix
 // it) and exits 0; the engine then runs on wasm alone.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -16,7 +16,11 @@ process.on('uncaughtException', (error) => {
 });
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const source = path.join(here, 'src', 'fisherlab_native.cc');
+// One file per kernel family, declared in src/fisherlab_native.h.
+const sources = readdirSync(path.join(here, 'src'))
+  .filter((name) => name.endsWith('.cc'))
+  .sort()
+  .map((name) => path.join(here, 'src', name));
 const outDir = path.join(here, 'build');
 const output = path.join(outDir, 'fisherlab_native.node');
 const nodeHeaders = path.join(path.dirname(process.execPath), '..', 'include', 'node');
@@ -50,7 +54,7 @@ const args = [
   '-fopenmp',
   '-DNODE_GYP_MODULE_NAME=fisherlab_native',
   `-I${nodeHeaders}`,
-  source,
+  ...sources,
   '-o',
   output,
   '-ldnnl',

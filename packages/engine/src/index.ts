@@ -21,6 +21,11 @@ export {
 } from './backend.js';
 export { GRADIENT_CONFIGS, installGradients } from './gradients/index.js';
 export {
+  BATCH_NORM_TRAINING,
+  BATCH_NORM_TRAINING_GRAD,
+  BATCH_NORM_TRAINING_GRAD_GRAD,
+} from './kernels/native/BatchNormTraining.js';
+export {
   NATIVE_KERNEL_CONFIGS,
   nativeKernelsRegistered,
   registerNativeBackend,
@@ -40,6 +45,11 @@ export {
   setUpNativeTier,
 } from './kernels/native/tier.js';
 export { registerWasmKernels, WASM_KERNEL_CONFIGS } from './kernels/wasm/index.js';
+export {
+  batchNormalizationRouted,
+  batchNormTraining,
+  routeBatchNormalization,
+} from './layers/batch_normalization.js';
 export {
   logSoftmaxExact,
   softmaxCrossEntropy,

@@ -112,17 +112,27 @@ function backpropagate(
     if (node.gradient == null) {
       throw new Error(`Cannot compute gradient: gradient function not found for ${node.kernelName}.`);
     }
-    // A fused conv whose input needs no gradient (a network's first layer): only filter and bias.
-    const inputGradients = gradientWithoutInput(node, dys) ?? node.gradient(dys);
-    for (const [inputName, x] of Object.entries(node.inputs)) {
-      const gradientOf = inputGradients[inputName];
-      if (gradientOf === undefined) {
-        throw new Error(
-          `Cannot backprop through input ${inputName}. Available gradients found: ${Object.keys(inputGradients)}.`,
-        );
-      }
-      const firstNewId = nextTensorId();
-      let dx = engine.tidy('leanBackward', gradientOf);
+    const firstNewId = nextTensorId();
+    const names = Object.keys(node.inputs);
+    // One scope per node: what its gradient function computes eagerly for all inputs at once (a
+    // kernel with several outputs) and no input takes is freed when the node is done.
+    const computed = engine.tidy('leanNode', () => {
+      // A fused conv whose input needs no gradient (a network's first layer): only filter and bias.
+      const inputGradients =
+        gradientWithoutInput(node, dys) ?? (node.gradient as NonNullable<TapeNode['gradient']>)(dys);
+      return names.map((inputName) => {
+        const gradientOf = inputGradients[inputName];
+        if (gradientOf === undefined) {
+          throw new Error(
+            `Cannot backprop through input ${inputName}. Available gradients found: ${Object.keys(inputGradients)}.`,
+          );
+        }
+        return engine.tidy('leanBackward', gradientOf);
+      });
+    });
+    for (const [index, inputName] of names.entries()) {
+      const x = node.inputs[inputName] as tf.Tensor;
+      let dx = computed[index] as tf.Tensor;
       if (dx.dtype !== 'float32') {
         throw new Error(
           `Error in gradient for op ${node.kernelName}. The gradient of input ${inputName} must have 'float32' dtype, but has '${dx.dtype}'`,

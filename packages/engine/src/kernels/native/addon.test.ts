@@ -40,6 +40,22 @@ describe('native addon', () => {
       }
     });
 
+    it('exports the op codes of its header by name, and binary/unary compute the op named', () => {
+      const addon = nativeAddonForTests!;
+      expect(Object.keys(addon.binaryOps).sort()).toEqual(
+        ['add', 'div', 'maximum', 'minimum', 'mul', 'reluGrad', 'squaredDifference', 'sub'].sort(),
+      );
+      expect(Object.keys(addon.unaryOps)).toHaveLength(11);
+      expect(new Set(Object.values(addon.unaryOps)).size).toBe(11);
+      const a = Float32Array.from([5, -2, 3]);
+      const b = Float32Array.from([1, 4, 3]);
+      const out = new Float32Array(3);
+      addon.binary(addon.binaryOps.sub, [3], [1], [1], a, b, out);
+      expect([...out]).toEqual([4, -6, 0]);
+      addon.unary(addon.unaryOps.relu, Float32Array.from([-1, 2, -3]), 0, out);
+      expect([...out]).toEqual([0, 2, 0]);
+    });
+
     it('names the argument and the fix when a buffer does not fit the shape', () => {
       const addon = nativeAddonForTests!;
       const shape = [1, 4, 4, 1, 4, 4, 1, 3, 3, 1, 1, 1, 1];

@@ -65,6 +65,56 @@ export interface NativeAddon {
     epsilon: number,
     y: Float32Array,
   ): void;
+  /**
+   * Training-mode batch norm over [rows, channels]: the batch's mean and (biased) variance per
+   * channel, and y = (x − mean) · scale / √(variance + epsilon) + offset.
+   */
+  batchNormTraining(
+    rows: number,
+    channels: number,
+    x: Float32Array,
+    scale: Float32Array,
+    offset: Float32Array,
+    epsilon: number,
+    y: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+  ): void;
+  /** batchNormTraining's backward: dx, dscale, doffset from dy and the gradients of its mean and variance outputs. */
+  batchNormTrainingGrad(
+    rows: number,
+    channels: number,
+    dy: Float32Array,
+    x: Float32Array,
+    scale: Float32Array,
+    dmean: Float32Array,
+    dvariance: Float32Array,
+    epsilon: number,
+    dx: Float32Array,
+    dscale: Float32Array,
+    doffset: Float32Array,
+  ): void;
+  /**
+   * The derivatives of batchNormTrainingGrad's outputs (dx, dscale, doffset), paired with the
+   * adjoints ddx, ddscale, ddoffset, with respect to its inputs dy, x, scale, dmean, dvariance.
+   */
+  batchNormTrainingGradGrad(
+    rows: number,
+    channels: number,
+    dy: Float32Array,
+    x: Float32Array,
+    scale: Float32Array,
+    dvariance: Float32Array,
+    ddx: Float32Array,
+    ddscale: Float32Array,
+    ddoffset: Float32Array,
+    epsilon: number,
+    ddy: Float32Array,
+    dx: Float32Array,
+    dscale: Float32Array,
+    ddmean: Float32Array,
+    ddvariance: Float32Array,
+  ): void;
   /** out[o, c] = scale · Σ_i x[o, i, c] over a row-major [outer, rows, cols] x, accumulated in float64. */
   columnSums(
     outer: number,
@@ -76,7 +126,7 @@ export interface NativeAddon {
   ): void;
   /**
    * out = a op b over row-major `shape`, a and b read at their per-dim element strides (0 along a
-   * broadcast dim); op is a {@link BINARY_OPS} code. The same floats as tfjs's cpu kernels, which
+   * broadcast dim); op is a code from {@link NativeAddon.binaryOps}. The same floats as tfjs's cpu kernels, which
    * compute in JS numbers and round once.
    */
   binary(
@@ -88,8 +138,12 @@ export interface NativeAddon {
     b: Float32Array,
     out: Float32Array,
   ): void;
-  /** y[i] = op(x[i]), op a {@link UNARY_OPS} code; alpha is Step's value where x ≤ 0. */
+  /** y[i] = op(x[i]), op a code from {@link NativeAddon.unaryOps}; alpha is Step's value where x ≤ 0. */
   unary(op: number, x: Float32Array, alpha: number, y: Float32Array): void;
+  /** The op codes of `binary()` by name, as the addon's header defines them. */
+  readonly binaryOps: Readonly<Record<BinaryOpName, number>>;
+  /** The op codes of `unary()` by name, as the addon's header defines them. */
+  readonly unaryOps: Readonly<Record<UnaryOpName, number>>;
   /** Sets the OpenMP threads oneDNN computes with; returns the count in effect. */
   setThreads(threads: number): number;
   /** The oneDNN version and instruction set the addon runs on. */
@@ -134,28 +188,28 @@ export function loadNativeAddon(): AddonLoad {
   return loaded;
 }
 
-/** The addon's binary op codes (enum BinaryOp in fisherlab_native.cc). */
-export const BINARY_OPS = {
-  add: 0,
-  sub: 1,
-  mul: 2,
-  div: 3,
-  squaredDifference: 4,
-  maximum: 5,
-  minimum: 6,
-} as const;
+/** The binary ops of `binary()` (FISHERLAB_BINARY_OPS in native/src/fisherlab_native.h). */
+export type BinaryOpName =
+  | 'add'
+  | 'sub'
+  | 'mul'
+  | 'div'
+  | 'squaredDifference'
+  | 'maximum'
+  | 'minimum'
+  /** a · step(b): Relu's gradient, dy where x > 0. */
+  | 'reluGrad';
 
-/** The addon's unary op codes (enum UnaryOp in fisherlab_native.cc). */
-export const UNARY_OPS = {
-  relu: 0,
-  step: 1,
-  neg: 2,
-  square: 3,
-  sqrt: 4,
-  rsqrt: 5,
-  exp: 6,
-  log: 7,
-  abs: 8,
-  reciprocal: 9,
-  sigmoid: 10,
-} as const;
+/** The unary ops of `unary()` (FISHERLAB_UNARY_OPS in native/src/fisherlab_native.h). */
+export type UnaryOpName =
+  | 'relu'
+  | 'step'
+  | 'neg'
+  | 'square'
+  | 'sqrt'
+  | 'rsqrt'
+  | 'exp'
+  | 'log'
+  | 'abs'
+  | 'reciprocal'
+  | 'sigmoid';

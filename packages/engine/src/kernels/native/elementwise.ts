@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { BINARY_OPS, UNARY_OPS } from './addon.js';
+import type { BinaryOpName, UnaryOpName } from './addon.js';
 import { floatsOf, makeFloatOutput, nativeAddon, runReplacedKernel } from './native-backend.js';
 import { NATIVE_BACKEND_NAME } from './native-tf-backend.js';
 
@@ -71,7 +71,7 @@ export function broadcastLayout(aShape: number[], bShape: number[]): BroadcastLa
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs: tf.NamedAttrMap };
 
-function binaryKernel(kernelName: string, op: number): tf.KernelConfig {
+function binaryKernel(kernelName: string, opName: BinaryOpName): tf.KernelConfig {
   const kernelFunc = (args: KernelArgs): tf.TensorInfo => {
     const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
     if (a.dtype !== 'float32' || b.dtype !== 'float32') return runReplacedKernel(kernelName, args);
@@ -79,8 +79,9 @@ function binaryKernel(kernelName: string, op: number): tf.KernelConfig {
     if (tf.util.sizeFromShape(layout.outShape) === 0) return runReplacedKernel(kernelName, args);
     const { backend } = args;
     const out = makeFloatOutput(backend, layout.outShape);
-    nativeAddon().binary(
-      op,
+    const addon = nativeAddon();
+    addon.binary(
+      addon.binaryOps[opName],
       layout.shape,
       layout.aStrides,
       layout.bStrides,
@@ -93,7 +94,7 @@ function binaryKernel(kernelName: string, op: number): tf.KernelConfig {
   return { kernelName, backendName: NATIVE_BACKEND_NAME, kernelFunc: kernelFunc as unknown as tf.KernelFunc };
 }
 
-function unaryKernel(kernelName: string, op: number): tf.KernelConfig {
+function unaryKernel(kernelName: string, opName: UnaryOpName): tf.KernelConfig {
   const kernelFunc = (args: KernelArgs): tf.TensorInfo => {
     const { x } = args.inputs as { x: tf.TensorInfo };
     if (x.dtype !== 'float32' || tf.util.sizeFromShape(x.shape) === 0)
@@ -101,7 +102,8 @@ function unaryKernel(kernelName: string, op: number): tf.KernelConfig {
     const { backend } = args;
     const alpha = kernelName === tf.Step ? ((args.attrs as unknown as tf.StepAttrs).alpha ?? 0) : 0;
     const y = makeFloatOutput(backend, x.shape);
-    nativeAddon().unary(op, floatsOf(backend, x), alpha, floatsOf(backend, y));
+    const addon = nativeAddon();
+    addon.unary(addon.unaryOps[opName], floatsOf(backend, x), alpha, floatsOf(backend, y));
     return y;
   };
   return { kernelName, backendName: NATIVE_BACKEND_NAME, kernelFunc: kernelFunc as unknown as tf.KernelFunc };
@@ -135,27 +137,63 @@ function filledLike(kernelName: string, value: number): tf.KernelConfig {
   return { kernelName, backendName: NATIVE_BACKEND_NAME, kernelFunc: kernelFunc as unknown as tf.KernelFunc };
 }
 
+/**
+ * Relu's gradient as one kernel of the native backend, `FisherlabReluGrad` {dy, x} → dy·step(x):
+ * tfjs's stock gradient is Step then Multiply (two passes, and under double backprop an x-sized
+ * step(x) kept for the Multiply's own gradient). Its gradient is in ../../gradients/Relu_grad.ts.
+ */
+export const RELU_GRAD = 'FisherlabReluGrad';
+
+function reluGrad(args: KernelArgs): tf.TensorInfo {
+  const { dy, x } = args.inputs as { dy: tf.TensorInfo; x: tf.TensorInfo };
+  const ok = dy.dtype === 'float32' && x.dtype === 'float32' && tf.util.arraysEqual(dy.shape, x.shape);
+  if (!ok)
+    throw new Error(
+      `${RELU_GRAD}: dy and x must be float32 of one shape, got [${dy.shape}] and [${x.shape}]`,
+    );
+  const { backend } = args;
+  const size = tf.util.sizeFromShape(x.shape);
+  const out = makeFloatOutput(backend, x.shape);
+  if (size === 0) return out;
+  const addon = nativeAddon();
+  addon.binary(
+    addon.binaryOps.reluGrad,
+    [size],
+    [1],
+    [1],
+    floatsOf(backend, dy),
+    floatsOf(backend, x),
+    floatsOf(backend, out),
+  );
+  return out;
+}
+
 /** The element-wise kernels the native backend runs on the addon (over the cpu backend's). */
 export const NATIVE_ELEMENTWISE_KERNEL_CONFIGS: tf.KernelConfig[] = [
   { kernelName: tf.Fill, backendName: NATIVE_BACKEND_NAME, kernelFunc: fill as unknown as tf.KernelFunc },
+  {
+    kernelName: RELU_GRAD,
+    backendName: NATIVE_BACKEND_NAME,
+    kernelFunc: reluGrad as unknown as tf.KernelFunc,
+  },
   filledLike(tf.ZerosLike, 0),
   filledLike(tf.OnesLike, 1),
-  binaryKernel(tf.Add, BINARY_OPS.add),
-  binaryKernel(tf.Sub, BINARY_OPS.sub),
-  binaryKernel(tf.Multiply, BINARY_OPS.mul),
-  binaryKernel(tf.RealDiv, BINARY_OPS.div),
-  binaryKernel(tf.SquaredDifference, BINARY_OPS.squaredDifference),
-  binaryKernel(tf.Maximum, BINARY_OPS.maximum),
-  binaryKernel(tf.Minimum, BINARY_OPS.minimum),
-  unaryKernel(tf.Relu, UNARY_OPS.relu),
-  unaryKernel(tf.Step, UNARY_OPS.step),
-  unaryKernel(tf.Neg, UNARY_OPS.neg),
-  unaryKernel(tf.Square, UNARY_OPS.square),
-  unaryKernel(tf.Sqrt, UNARY_OPS.sqrt),
-  unaryKernel(tf.Rsqrt, UNARY_OPS.rsqrt),
-  unaryKernel(tf.Exp, UNARY_OPS.exp),
-  unaryKernel(tf.Log, UNARY_OPS.log),
-  unaryKernel(tf.Abs, UNARY_OPS.abs),
-  unaryKernel(tf.Reciprocal, UNARY_OPS.reciprocal),
-  unaryKernel(tf.Sigmoid, UNARY_OPS.sigmoid),
+  binaryKernel(tf.Add, 'add'),
+  binaryKernel(tf.Sub, 'sub'),
+  binaryKernel(tf.Multiply, 'mul'),
+  binaryKernel(tf.RealDiv, 'div'),
+  binaryKernel(tf.SquaredDifference, 'squaredDifference'),
+  binaryKernel(tf.Maximum, 'maximum'),
+  binaryKernel(tf.Minimum, 'minimum'),
+  unaryKernel(tf.Relu, 'relu'),
+  unaryKernel(tf.Step, 'step'),
+  unaryKernel(tf.Neg, 'neg'),
+  unaryKernel(tf.Square, 'square'),
+  unaryKernel(tf.Sqrt, 'sqrt'),
+  unaryKernel(tf.Rsqrt, 'rsqrt'),
+  unaryKernel(tf.Exp, 'exp'),
+  unaryKernel(tf.Log, 'log'),
+  unaryKernel(tf.Abs, 'abs'),
+  unaryKernel(tf.Reciprocal, 'reciprocal'),
+  unaryKernel(tf.Sigmoid, 'sigmoid'),
 ];

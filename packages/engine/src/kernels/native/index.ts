@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
+import { routeBatchNormalization } from '../../layers/batch_normalization.js';
 import type { NativeAddon } from './addon.js';
 import { nativeBatchMatMulConfig } from './BatchMatMul.js';
+import { NATIVE_BATCH_NORM_TRAINING_KERNEL_CONFIGS } from './BatchNormTraining.js';
 import { nativeConv2DConfig } from './Conv2D.js';
 import { nativeConv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
 import { nativeConv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
@@ -90,7 +92,8 @@ let nativeBackendRegistered = false;
 /**
  * Registers the `native` backend with tfjs: a cpu backend whose tensors live in JS memory, running
  * every kernel the cpu backend has and, over the hot ones, the addon's (the same kernels the
- * native tier runs on wasm; cases the addon does not cover go to the cpu kernel). Idempotent.
+ * native tier runs on wasm; cases the addon does not cover go to the cpu kernel), and routes
+ * tfjs-layers' BatchNormalization in training mode to the fused kernels. Idempotent.
  */
 export function registerNativeBackend(addon: NativeAddon): void {
   setNativeAddon(addon);
@@ -102,6 +105,7 @@ export function registerNativeBackend(addon: NativeAddon): void {
     ...NATIVE_ONLY_KERNEL_CONFIGS,
     ...NATIVE_ELEMENTWISE_KERNEL_CONFIGS,
     ...NATIVE_COPY_KERNEL_CONFIGS,
+    ...NATIVE_BATCH_NORM_TRAINING_KERNEL_CONFIGS,
   ];
   const ownNames = new Set(own.map((c) => c.kernelName));
   for (const config of tf.getKernelsForBackend('cpu')) {
@@ -121,6 +125,7 @@ export function registerNativeBackend(addon: NativeAddon): void {
       kernelFunc: config.kernelFunc,
     });
   }
+  routeBatchNormalization();
   nativeBackendRegistered = true;
 }
 
