@@ -25,7 +25,10 @@ export interface MeasureOptions {
 }
 
 /** The dataset a measured model is evaluated on: the flags, else the run's own config. */
-async function dataFor(options: MeasureOptions, runConfig: RunConfig | undefined): Promise<PreparedData> {
+export async function dataFor(
+  options: Pick<MeasureOptions, 'dataset' | 'dataDir'>,
+  runConfig: RunConfig | undefined,
+): Promise<PreparedData> {
   const base = runConfig ?? parseRunConfig({ optimizer: { lr: 1 }, epochs: 1 }, 'defaults');
   const dataset = {
     ...base.dataset,
@@ -43,7 +46,11 @@ async function dataFor(options: MeasureOptions, runConfig: RunConfig | undefined
  * Refuses a dataset whose images the model cannot take (another size or channel count), naming
  * both shapes and the fix, instead of failing inside tfjs.
  */
-function checkInputShape(model: tf.LayersModel, data: PreparedData, options: MeasureOptions): void {
+export function checkInputShape(
+  model: tf.LayersModel,
+  data: PreparedData,
+  options: Pick<MeasureOptions, 'checkpoint' | 'dataset'>,
+): void {
   const expected = model.inputs[0]?.shape.slice(1) ?? [];
   const found = data.inputShape;
   if (expected.length === found.length && expected.every((d, i) => d === null || d === found[i])) return;
