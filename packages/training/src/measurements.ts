@@ -85,7 +85,11 @@ export async function measureCurvature(
   try {
     const seed = deriveSeed(config.seed, STREAM.curvature, step);
     const trace = await hutchinsonHessianTrace(runModel.model, batch, { probes: 20, seed, batchSize: 128 });
-    const top = await topHessianEigenvalue(runModel.model, batch, { maxIterations: 20, seed, batchSize: 128 });
+    const top = await topHessianEigenvalue(runModel.model, batch, {
+      maxIterations: 20,
+      seed,
+      batchSize: 128,
+    });
     return { traceH: trace.value, traceHStdErr: trace.standardError, topEigenvalue: top.value };
   } finally {
     tf.dispose([batch.x, batch.labels]);
