@@ -1,5 +1,7 @@
 import { initBackend, softmaxCrossEntropy, tf } from '@fisherlab/engine';
+import seedrandom from 'seedrandom';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hutchinsonTrace } from '../curvature/hutchinson.js';
 import { topEigenpairs } from '../curvature/lanczos.js';
 import { symmetricEigen } from '../curvature/symmetric_eigen.js';
 import { estimateFisherTrace } from '../trace/estimate.js';
@@ -151,6 +153,19 @@ describe.each(['mlp', 'simplecnn'] as const)('curvature operators on a small %s'
           y.map((x) => x * top.values[i]!),
         ),
       ).toBeLessThan(1e-3);
+    }
+  });
+
+  it('Hutchinson on the GGN operator: each zᵀGz is the dense quadratic form, the mean within 4 SE of Tr(F)', async () => {
+    const dense = sandwich(rows, (i) => crossEntropyHessian(outputs[i]!));
+    const trace = dense.reduce((s, row, k) => s + row[k]!, 0);
+    const estimate = await hutchinsonTrace(new GGNOperator(c.model, data), { probes: 30, seed: 2 });
+    expect(Math.abs(estimate.value - trace)).toBeLessThan(4 * estimate.standardError);
+    const uniform = seedrandom('fisherlab-hutchinson:2');
+    for (const sample of estimate.samples.slice(0, 5)) {
+      const z = Float64Array.from(dense, () => (uniform() < 0.5 ? -1 : 1));
+      const quadratic = times(dense, z).reduce((s, x, k) => s + x * z[k]!, 0);
+      expect(Math.abs(sample - quadratic)).toBeLessThan(1e-5 * Math.abs(quadratic));
     }
   });
 
