@@ -45,7 +45,19 @@ describe('fisherlab curvature', () => {
     const before = metricLines().length;
     const small = ['--n', '20', '--batch-size', '8', '--k', '2', '--steps', '12'];
     const density = ['--density-runs', '2', '--density-steps', '8', '--bins', '20'];
-    const r = fisherlab('curvature', '--checkpoint', run, ...small, ...density, '--diag', 'exact', '--json');
+    // --dataset: the first N of the split, the examples `fisherlab trace` reads (compared below).
+    const same = ['--dataset', 'default'];
+    const r = fisherlab(
+      'curvature',
+      '--checkpoint',
+      run,
+      ...same,
+      ...small,
+      ...density,
+      '--diag',
+      'exact',
+      '--json',
+    );
     expect(r.code, r.err).toBe(0);
     const printed = r.out
       .trim()
@@ -63,7 +75,7 @@ describe('fisherlab curvature', () => {
     expect(fisher.density.grid).toHaveLength(20);
     // Σ diag(F) exact equals `fisherlab trace --estimator exact` on the same examples.
     const trace = JSON.parse(
-      fisherlab('trace', '--checkpoint', run, '--estimator', 'exact', '--n', '20', '--json').out,
+      fisherlab('trace', '--checkpoint', run, ...same, '--estimator', 'exact', '--n', '20', '--json').out,
     );
     expect(Math.abs(fisher.diagFisher.trace - trace.value) / trace.value).toBeLessThan(1e-4);
     expect(Object.keys(fisher.diagFisher.perLayer).sort()).toEqual(Object.keys(trace.perLayer).sort());
@@ -80,11 +92,23 @@ describe('fisherlab curvature', () => {
     const before = metricLines().length;
     const r = fisherlab(
       'curvature',
-      ...['--checkpoint', run, '--measure', 'top-eigenvalues', '--matrix', 'fisher', '--n', '10', '--k', '1'],
-      '--no-record',
+      ...[
+        '--checkpoint',
+        run,
+        '--measure',
+        'top-eigenvalues',
+        '--matrix',
+        'fisher',
+        '--n',
+        '1000',
+        '--k',
+        '1',
+      ],
+      ...['--steps', '10', '--no-record'],
     );
     expect(r.code, r.err).toBe(0);
-    expect(r.out).toMatch(/Fisher at step 2 .* 10 train examples\n {2}top eigenvalues: /);
+    // Without --dataset: the examples the run trained on, its 100-example training subset.
+    expect(r.out).toMatch(/Fisher at step 2 .* 100 train examples\n {2}top eigenvalues: /);
     expect(metricLines()).toHaveLength(before);
   });
 });

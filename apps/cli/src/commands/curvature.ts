@@ -18,6 +18,7 @@ import {
   latestCheckpoint,
   lockRun,
   type PreparedData,
+  prepareData,
   type RunConfig,
   startBackend,
 } from '@fisherlab/training';
@@ -93,9 +94,19 @@ export function registerCurvature(program: Command): void {
       listOf('--matrix', MATRICES),
       [...MATRICES],
     )
-    .option('--dataset <name>', "dataset (default: the run's own)")
+    .option(
+      '--dataset <name>',
+      "measure on the first N of this dataset's split instead of the examples the run trained on",
+    )
     .option('--data-dir <dir>', 'directory holding the dataset files')
-    .addOption(new Option('--split <split>', 'which split').choices(['train', 'test']).default('train'))
+    .addOption(
+      new Option(
+        '--split <split>',
+        "train: the run's training examples (its subset, labels as trained on); test: its test split",
+      )
+        .choices(['train', 'test'])
+        .default('train'),
+    )
     .option('--n <count>', 'first N examples of the split', integer('--n', 1), 256)
     .option('--batch-size <count>', 'examples per pass (memory bound)', integer('--batch-size', 1), 128)
     .option('--k <count>', 'top eigenvalues to report', integer('--k', 1), 5)
@@ -145,7 +156,7 @@ export async function curvatureCommand(options: CurvatureOptions): Promise<void>
       `--checkpoint ${options.checkpoint} is a model directory, not a run directory, so there is no metrics.jsonl to append to; pass a run directory or --no-record`,
     );
   }
-  const data = await dataFor(options, runConfig);
+  const data = await curvatureData(options, runConfig);
   checkInputShape(model, data, options);
   const split = options.split === 'train' ? data.train : data.test;
   const head = firstN(split, Math.min(options.n, split.count));
@@ -211,6 +222,19 @@ export async function curvatureCommand(options: CurvatureOptions): Promise<void>
     }
     return record;
   }
+}
+
+/**
+ * The data a run's curvature is measured on: the run's own training data (its training subset and
+ * label noise, as trained on, without augmentation), since flatness is a property of the loss it
+ * minimized; with --dataset or for a bare model directory, the split as `fisherlab trace` reads it.
+ */
+async function curvatureData(
+  options: CurvatureOptions,
+  runConfig: RunConfig | undefined,
+): Promise<PreparedData> {
+  if (!runConfig || options.dataset || options.dataDir) return dataFor(options, runConfig);
+  return prepareData({ ...runConfig, dataset: { ...runConfig.dataset, augment: false } });
 }
 
 /** Step, epoch and time of the checkpoint measured, from the run's own records at that step. */
