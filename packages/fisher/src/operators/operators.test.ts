@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hutchinsonTrace } from '../curvature/hutchinson.js';
 import { topEigenpairs } from '../curvature/lanczos.js';
 import { symmetricEigen } from '../curvature/symmetric_eigen.js';
+import { batchNormConv } from '../penalty/fixtures/tiny_models.js';
 import { estimateFisherTrace } from '../trace/estimate.js';
 import { batchesOf } from './data.js';
 import { fisherDiagonal } from './diagonal.js';
@@ -176,5 +177,24 @@ describe.each(['mlp', 'simplecnn'] as const)('curvature operators on a small %s'
     await new HessianOperator(c.model, data).apply(v);
     await fisherDiagonal(c.model, data, { type: 'mc' });
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('a conv net with batch norm (inference mode)', () => {
+  it('GGN·v and the exact diagonal equal the dense GGN from per-example Jacobians', async () => {
+    const c = batchNormConv();
+    const { rows, outputs } = jacobians(c.model, c.x);
+    const dense = sandwich(rows, (i) => crossEntropyHessian(outputs[i]!));
+    const v = directionOfSize(rows[0]![0]!.length);
+    const data = batchesOf({ x: c.x, labels: c.labels }, 4);
+    expect(relativeError(await new GGNOperator(c.model, data).apply(v), times(dense, v))).toBeLessThan(1e-5);
+    const diag = await fisherDiagonal(c.model, data);
+    expect(
+      relativeError(
+        diag.values,
+        dense.map((row, k) => row[k]!),
+      ),
+    ).toBeLessThan(1e-5);
+    c.model.dispose();
   });
 });
