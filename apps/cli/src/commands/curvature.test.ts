@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { acquireLock, runLockFile } from '@fisherlab/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /** The built `fisherlab` binary, as a user runs it. */
@@ -110,5 +111,17 @@ describe('fisherlab curvature', () => {
     // Without --dataset: the examples the run trained on, its 100-example training subset.
     expect(r.out).toMatch(/Fisher at step 2 .* 100 train examples\n {2}top eigenvalues: /);
     expect(metricLines()).toHaveLength(before);
+  });
+
+  it('a run that is still being written (its lock held) is refused before any measurement', () => {
+    const lock = acquireLock(runLockFile(run), { purpose: 'a test standing in for fisherlab train' });
+    try {
+      const r = fisherlab('curvature', '--checkpoint', run, '--measure', 'top-eigenvalues', '--n', '10');
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(/is in use by another process: a test standing in for fisherlab train/);
+      expect(r.out).toBe('');
+    } finally {
+      lock.release();
+    }
   });
 });

@@ -12,7 +12,7 @@ import {
   spectralDensity,
   topEigenpairs,
 } from '@fisherlab/fisher';
-import type { CurvatureRecord, MetricRecord } from '@fisherlab/storage';
+import { type CurvatureRecord, explainWriteError, type MetricRecord } from '@fisherlab/storage';
 import {
   BACKENDS,
   latestCheckpoint,
@@ -156,6 +156,22 @@ export async function curvatureCommand(options: CurvatureOptions): Promise<void>
       `--checkpoint ${options.checkpoint} is a model directory, not a run directory, so there is no metrics.jsonl to append to; pass a run directory or --no-record`,
     );
   }
+  // The run's lock first: a run still training is refused before any work, not after it.
+  const lock = options.record && runDir ? lockRun(runDir, { purpose: 'fisherlab curvature' }) : undefined;
+  try {
+    await measureAndRecord(options, model, runConfig, runDir);
+  } finally {
+    lock?.release();
+    model.dispose();
+  }
+}
+
+async function measureAndRecord(
+  options: CurvatureOptions,
+  model: tf.LayersModel,
+  runConfig: RunConfig | undefined,
+  runDir: string | undefined,
+): Promise<void> {
   const data = await curvatureData(options, runConfig);
   checkInputShape(model, data, options);
   const split = options.split === 'train' ? data.train : data.test;
@@ -176,10 +192,10 @@ export async function curvatureCommand(options: CurvatureOptions): Promise<void>
       }),
     );
   }
-  model.dispose();
   data.dispose();
-  if (options.record && runDir) appendRecords(runDir, records);
+  // Printed before the append, so that a failed write loses no measurement.
   for (const r of records) console.log(options.json ? JSON.stringify(r) : describe(r));
+  if (options.record && runDir) appendRecords(runDir, records);
 
   async function measureMatrix(matrix: Matrix, record: CurvatureRecord): Promise<CurvatureRecord> {
     const operator: LinearOperator =
@@ -260,17 +276,16 @@ function checkpointPosition(
 }
 
 /**
- * Appends the records to metrics.jsonl holding the run's lock (a run still training holds it, and
- * is refused with the holder named). A partial last line left by a killed run is ended first.
+ * Appends the records to metrics.jsonl (the caller holds the run's lock: a run still training holds
+ * it and is refused with the holder named). A partial last line left by a killed run is ended first.
  */
 function appendRecords(runDir: string, records: CurvatureRecord[]): void {
-  const lock = lockRun(runDir, { purpose: 'fisherlab curvature' });
+  const file = path.join(runDir, 'metrics.jsonl');
+  const text = records.map((r) => `${JSON.stringify(r)}\n`).join('');
   try {
-    const file = path.join(runDir, 'metrics.jsonl');
-    const text = records.map((r) => `${JSON.stringify(r)}\n`).join('');
     appendFileSync(file, endsWithNewline(file) ? text : `\n${text}`);
-  } finally {
-    lock.release();
+  } catch (error) {
+    throw explainWriteError(error, file);
   }
 }
 
