@@ -7,6 +7,7 @@ installGradients();
 // Curvature algorithms on any linear operator (curvature/)
 export {
   type BroadenedDensity,
+  type BroadeningOptions,
   broadenDensity,
   type QuadratureRun,
   type SpectralDensity,

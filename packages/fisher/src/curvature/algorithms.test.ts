@@ -66,6 +66,12 @@ describe('curvature algorithms on a dense operator with a known spectrum', () =>
     const at = broadened.grid.findIndex((t) => t >= 9);
     const near = broadened.values.slice(at - 3, at + 4);
     expect(Math.max(...near)).toBeGreaterThan(10 * broadened.values[Math.floor(at * 0.9)]!);
+    // The default width: σ = 1% of the range, so on 200 bins each peak spans several grid points.
+    const coarse = broadenDensity(density, { bins: 200 });
+    const range = coarse.grid.at(-1)! - coarse.grid[0]!;
+    expect(Math.sqrt(coarse.sigmaSquared)).toBeCloseTo(0.01 * range, 10);
+    const peak = coarse.values.indexOf(Math.max(...coarse.values.slice(150)));
+    expect(coarse.values[peak - 1]! / coarse.values[peak]!).toBeGreaterThan(0.5);
   });
 
   it('options are checked', async () => {

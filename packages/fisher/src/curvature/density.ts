@@ -64,30 +64,40 @@ export interface BroadenedDensity {
   sigmaSquared: number;
 }
 
+export interface BroadeningOptions {
+  /** Grid points (default 1000). */
+  bins?: number;
+  /** σ as a fraction of the grid's range (default 0.01), so peaks span several grid points. */
+  width?: number;
+  /**
+   * PyHessian's rule instead: σ² = sigmaSquared · max(1, λ_max − λ_min) (PyHessian: 1e-5 on 10,000
+   * bins; on fewer bins its peaks fall between grid points).
+   */
+  sigmaSquared?: number;
+}
+
 /**
  * Gaussian broadening of a quadrature (PyHessian's `density_generate`): φ(t) = mean over runs of
- * Σⱼ τⱼ N(t; θⱼ, σ²), σ² = sigmaSquared · max(1, λ_max − λ_min), on `bins` grid points, then
- * normalised so that Σ φ Δt = 1.
+ * Σⱼ τⱼ N(t; θⱼ, σ²) on `bins` grid points, then normalised so that Σ φ Δt = 1.
  */
-export function broadenDensity(
-  density: SpectralDensity,
-  options: { bins?: number; sigmaSquared?: number } = {},
-): BroadenedDensity {
+export function broadenDensity(density: SpectralDensity, options: BroadeningOptions = {}): BroadenedDensity {
   const bins = positiveInteger('broadenDensity', 'bins', options.bins ?? 1000);
   const mean = (pick: (nodes: number[]) => number) =>
     density.runs.reduce((s, r) => s + pick(r.nodes), 0) / density.runs.length;
   const high = mean((nodes) => Math.max(...nodes)) + 0.01;
   const low = mean((nodes) => Math.min(...nodes)) - 0.01;
-  const sigmaSquared = (options.sigmaSquared ?? 1e-5) * Math.max(1, high - low);
+  const sigmaSquared =
+    options.sigmaSquared !== undefined
+      ? options.sigmaSquared * Math.max(1, high - low)
+      : ((options.width ?? 0.01) * (high - low)) ** 2;
   const step = bins > 1 ? (high - low) / (bins - 1) : 0;
   const grid = Array.from({ length: bins }, (_, i) => low + i * step);
+  const norm = 1 / Math.sqrt(2 * Math.PI * sigmaSquared);
   const values = grid.map((t) => {
     let sum = 0;
     for (const run of density.runs) {
       run.nodes.forEach((node, j) => {
-        sum +=
-          ((run.weights[j] as number) * Math.exp(-((t - node) ** 2) / (2 * sigmaSquared))) /
-          Math.sqrt(2 * Math.PI * sigmaSquared);
+        sum += (run.weights[j] as number) * norm * Math.exp(-((t - node) ** 2) / (2 * sigmaSquared));
       });
     }
     return sum / density.runs.length;
