@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerCurvature } from './commands/curvature.js';
 import { registerData } from './commands/data.js';
 import { registerDemo } from './commands/demo.js';
 import { registerDoctor } from './commands/doctor.js';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerReport(program);
   registerDemo(program);
   registerSweep(program);
+  registerCurvature(program);
   return program;
 }
 

@@ -44,6 +44,7 @@ export {
   summaryTable,
 } from './analysis/runSummary.js';
 export { type SeedCurvePoint, seedCurves } from './analysis/seedCurves.js';
+export { spectralDensityRows, topEigenvaluesVsTraceRows } from './analysis/spectra.js';
 export { type Correlation, type MeanSpread, meanSpread, pearson, ranks, spearman } from './analysis/stats.js';
 export {
   CHART_CONFIG,
@@ -55,9 +56,11 @@ export {
 } from './charts/chart.js';
 export { earlyFisherScatterChart } from './charts/earlyFisherScatter.js';
 export { fisherExplosionChart } from './charts/fisherExplosion.js';
+export { topEigenvaluesChart } from './charts/flatMinima.js';
 export { memorizationChart } from './charts/memorization.js';
 export { type LabelledEffect, pairedEffectsChart } from './charts/pairedEffects.js';
 export { penaltyVsLrChart } from './charts/penaltyVsLr.js';
+export { spectralDensityChart } from './charts/spectralDensity.js';
 export { RunDataError } from './read/errors.js';
 export { findRunDirs } from './read/findRunDirs.js';
 export { type ParsedMetrics, parseMetricsJsonl } from './read/parseMetrics.js';

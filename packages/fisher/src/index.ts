@@ -6,10 +6,34 @@ installGradients();
 
 // Errors (@fisherlab/core's, re-exported) and the input checks every public function runs
 export { InputError, isInputError, NonFiniteError } from '@fisherlab/core';
-// Curvature probes (curvature/)
-export { type CurvatureOptions, FlatHessian } from './curvature/hessian.js';
-export { type HessianTraceEstimate, hutchinsonHessianTrace } from './curvature/hutchinson.js';
-export { type TopEigenvalueEstimate, topHessianEigenvalue } from './curvature/lanczos.js';
+// Curvature algorithms on any linear operator (curvature/)
+export {
+  type BroadenedDensity,
+  type BroadeningOptions,
+  broadenDensity,
+  type QuadratureRun,
+  type SpectralDensity,
+  spectralDensity,
+} from './curvature/density.js';
+export {
+  type CurvatureOptions,
+  type HessianTraceEstimate,
+  hutchinsonHessianTrace,
+  hutchinsonTrace,
+  type TraceProbeEstimate,
+} from './curvature/hutchinson.js';
+export {
+  type EigenOptions,
+  type LanczosRun,
+  lanczos,
+  type RitzPairs,
+  ritzPairs,
+  type TopEigenpairs,
+  type TopEigenvalueEstimate,
+  topEigenpairs,
+  topHessianEigenvalue,
+} from './curvature/lanczos.js';
+export { type PowerIterationEstimate, powerIteration } from './curvature/power.js';
 export { type SymmetricEigen, symmetricEigen } from './curvature/symmetric_eigen.js';
 // Hessian-vector products (hvp/)
 export { type HvpOptions, hessianVectorProduct, type LabelledBatch, lossGradient } from './hvp/exact.js';
@@ -24,6 +48,34 @@ export { type ClassLabels, checkClassLabels, checkInputBatch } from './inputs.js
 export { LABEL_STREAM, sampleLabels, samplePenaltyLabels, type Uniform } from './labels.js';
 // The check every public function runs on its model
 export { assertLogitsModel } from './model-output.js';
+// Curvature as linear operators: Hessian, GGN, Fisher, and the Fisher's diagonal (operators/)
+export { batchesOf } from './operators/data.js';
+export { type FisherDiagonal, fisherDiagonal } from './operators/diagonal.js';
+export {
+  FISHER_TYPES,
+  type FisherOperatorOptions,
+  type FisherType,
+  fisherOperator,
+} from './operators/fisher.js';
+export { GGNOperator } from './operators/ggn.js';
+export { HessianOperator } from './operators/hessian.js';
+export {
+  CURVATURE_LOSSES,
+  type CurvatureLoss,
+  type CurvatureLossName,
+  crossEntropy,
+  meanSquaredError,
+} from './operators/losses.js';
+export { ModelCurvatureOperator, type OperatorOptions } from './operators/model-operator.js';
+export { jacobianVectorProduct, vectorJacobianProduct } from './operators/products.js';
+export {
+  type CurvatureBatch,
+  type CurvatureData,
+  denseOperator,
+  type LinearOperator,
+  type ModelOperator,
+  ParameterLayout,
+} from './operators/types.js';
 // Fisher penalty and GradNorm (penalty/)
 export {
   EXCLUDE_BATCH_NORM_DEFAULT,

@@ -96,12 +96,32 @@ export interface EvalRecord extends RecordBase {
   testAccuracy?: number;
 }
 
-/** Curvature probes (flatness): Hutchinson Tr(H) and the top Hessian eigenvalue. */
+/**
+ * Curvature probes (flatness). Training's probes: Hutchinson Tr(H) and the top Hessian eigenvalue.
+ * `fisherlab curvature` on a checkpoint: one record per matrix, with `matrix` set, the top-k
+ * eigenvalues, the spectral density and (matrix 'fisher') the Fisher diagonal summed per layer.
+ */
 export interface CurvatureRecord extends RecordBase {
   kind: 'curvature';
   traceH?: number;
   traceHStdErr?: number;
   topEigenvalue?: number;
+  /** The matrix the fields below describe; absent on training's probes (the Hessian). */
+  matrix?: 'hessian' | 'fisher';
+  /** Examples the matrix averages over (the first N of `split`). */
+  examples?: number;
+  split?: 'train' | 'test';
+  /** The k largest eigenvalues, descending (Lanczos with full reorthogonalisation). */
+  topEigenvalues?: number[];
+  /** Spectral density by stochastic Lanczos quadrature, Gaussian-broadened: φ(grid[i]) = values[i]. */
+  density?: { grid: number[]; values: number[]; runs: number; steps: number };
+  /** diag(F) summed per layer (tfjs layer name) and in total (= Tr(F)), with standard errors over examples. */
+  diagFisher?: {
+    estimator: 'exact' | 'mc';
+    trace: number;
+    traceStdErr: number;
+    perLayer: Record<string, { value: number; stdErr: number }>;
+  };
 }
 
 export type MetricRecord = TrainRecord | FisherRecord | EvalRecord | CurvatureRecord;

@@ -61,8 +61,21 @@ export { OPTIMIZER_NAMES, Optimizer, type OptimizerSettings } from './optimizer.
 // What a resume may change
 export { configDifferences, RESUME_SAFE_KEYS } from './resume-policy.js';
 // The run directory: train() is the one writer of its files; these are for tools that run it
-export { checkRunDirectory, clearFailedAttempt, recordRunFailure } from './run-directory.js';
+export {
+  appendMeasurements,
+  checkRunDirectory,
+  clearFailedAttempt,
+  recordRunFailure,
+} from './run-directory.js';
 export { type HeldLock, lockRun } from './run-lock.js';
+export {
+  CURVATURE_MATRICES,
+  CURVATURE_MEASURES,
+  type CurvatureMatrix,
+  type CurvatureMeasure,
+  curvatureOfSavedModel,
+  type SavedCurvatureMeasurement,
+} from './saved-curvature.js';
 export {
   evaluateSavedModel,
   loadSavedModel,

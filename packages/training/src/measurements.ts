@@ -89,8 +89,12 @@ export async function measureCurvature(
   const batch = { x: set.x.slice(0, n), labels: tf.tensor1d(set.labels.subarray(0, n), 'int32') };
   try {
     const seed = deriveSeed(config.seed, STREAM.curvature, step);
-    const trace = hutchinsonHessianTrace(runModel.model, batch, { probes: 20, seed, batchSize: 128 });
-    const top = topHessianEigenvalue(runModel.model, batch, { maxIterations: 20, seed, batchSize: 128 });
+    const trace = await hutchinsonHessianTrace(runModel.model, batch, { probes: 20, seed, batchSize: 128 });
+    const top = await topHessianEigenvalue(runModel.model, batch, {
+      maxIterations: 20,
+      seed,
+      batchSize: 128,
+    });
     return { traceH: trace.value, traceHStdErr: trace.standardError, topEigenvalue: top.value };
   } finally {
     tf.dispose([batch.x, batch.labels]);

@@ -1,9 +1,21 @@
-import { existsSync, readFileSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  existsSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import path from 'node:path';
 import {
   ATTEMPT_FILES,
   type ConfigChange,
   ensureDirectory,
+  explainWriteError,
+  type MetricRecord,
   type RunMeta,
   type RunResume,
   readRunMeta,
@@ -417,4 +429,31 @@ export function recordRunFailure(
     endedAt: now,
     error: { message: failure.message, ...(meta?.step !== undefined ? { step: meta.step } : {}) },
   } satisfies RunMeta);
+}
+
+/**
+ * Appends measurement records (a saved model's curvature, say) to a run's metrics.jsonl. The caller
+ * holds the run's lock (`lockRun`): a run still training holds it and is refused. A partial last
+ * line left by a killed run is ended first, so the records start on a line of their own.
+ */
+export function appendMeasurements(runDir: string, records: readonly MetricRecord[], _lock: HeldLock): void {
+  const file = runFile(runDir, 'metrics');
+  const text = records.map((r) => `${JSON.stringify(r)}\n`).join('');
+  try {
+    appendFileSync(file, endsWithNewline(file) ? text : `\n${text}`);
+  } catch (error) {
+    throw explainWriteError(error, file);
+  }
+}
+
+function endsWithNewline(file: string): boolean {
+  if (!existsSync(file) || statSync(file).size === 0) return true;
+  const fd = openSync(file, 'r');
+  try {
+    const last = Buffer.alloc(1);
+    readSync(fd, last, 0, 1, statSync(file).size - 1);
+    return last[0] === 0x0a;
+  } finally {
+    closeSync(fd);
+  }
 }

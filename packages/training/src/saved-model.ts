@@ -62,8 +62,8 @@ export async function loadSavedModel(
 }
 
 /** The dataset a measured model is evaluated on: the options, else the run's own config. */
-async function dataFor(
-  options: SavedModelMeasurement,
+export async function dataFor(
+  options: Pick<SavedModelMeasurement, 'dataset' | 'dataDir'>,
   runConfig: RunConfig | undefined,
 ): Promise<PreparedData> {
   const base = runConfig ?? parseRunConfig({ optimizer: { lr: 1 }, epochs: 1 }, 'defaults');
@@ -83,7 +83,11 @@ async function dataFor(
  * Refuses a dataset whose images the model cannot take (another size or channel count), naming
  * both shapes and the fix, instead of failing inside tfjs.
  */
-function checkInputShape(model: tf.LayersModel, data: PreparedData, options: SavedModelMeasurement): void {
+export function checkInputShape(
+  model: tf.LayersModel,
+  data: PreparedData,
+  options: Pick<SavedModelMeasurement, 'checkpoint' | 'dataset'>,
+): void {
   const expected = model.inputs[0]?.shape.slice(1) ?? [];
   const found = data.inputShape;
   if (expected.length === found.length && expected.every((d, i) => d === null || d === found[i])) return;

@@ -200,7 +200,19 @@ export function buildTables(runs: readonly RunInfo[]): RunTables {
   ]);
   const evals = columns(EVAL_COLUMNS);
   const train = columns(['runId', 'group', 'step', 'epoch', 'lr', 'loss', 'accuracy', 'penalty']);
-  const curvature = columns(['runId', 'group', 'step', 'epoch', 'traceH', 'traceHStdErr', 'topEigenvalue']);
+  const curvature = columns([
+    'runId',
+    'group',
+    'step',
+    'epoch',
+    'traceH',
+    'traceHStdErr',
+    'topEigenvalue',
+    'matrix',
+    'topEigenvalues',
+    'densityGrid',
+    'density',
+  ]);
   for (const run of runs) {
     for (const r of run.records) {
       const base = [run.id, run.group, r.step, r.epoch];
@@ -220,7 +232,15 @@ export function buildTables(runs: readonly RunInfo[]): RunTables {
       } else if (r.kind === 'train') {
         train.push(base, [num(r.lr), num(r.loss), num(r.accuracy), num(r.penalty)]);
       } else if (r.kind === 'curvature') {
-        curvature.push(base, [num(r.traceH), num(r.traceHStdErr), num(r.topEigenvalue)]);
+        curvature.push(base, [
+          num(r.traceH),
+          num(r.traceHStdErr),
+          num(r.topEigenvalue),
+          r.matrix ?? null,
+          r.topEigenvalues ?? null,
+          r.density?.grid ?? null,
+          r.density?.values ?? null,
+        ]);
       }
     }
   }

@@ -12,11 +12,14 @@ import {
   summarizeGroups,
   summarizeRuns,
 } from '../analysis/runSummary.js';
+import { spectralDensityRows, topEigenvaluesVsTraceRows } from '../analysis/spectra.js';
 import type { Chart } from '../charts/chart.js';
 import { earlyFisherScatterChart } from '../charts/earlyFisherScatter.js';
 import { fisherExplosionChart } from '../charts/fisherExplosion.js';
+import { topEigenvaluesChart } from '../charts/flatMinima.js';
 import { memorizationChart } from '../charts/memorization.js';
 import { penaltyVsLrChart } from '../charts/penaltyVsLr.js';
+import { spectralDensityChart } from '../charts/spectralDensity.js';
 import { type RunSet, readRuns } from '../read/readRuns.js';
 import { type Finding, renderReportHtml } from './html.js';
 import { renderSvg } from './svg.js';
@@ -99,6 +102,13 @@ export function composeReport(set: RunSet, options: ComposeOptions = {}): Compos
     memorizationChart(set.tables),
     earlyFisherScatterChart(correlation, describeEarlyWindow(earlyWindow)),
   ];
+  // Curvature records of `fisherlab curvature`: drawn only when some run has them.
+  if (set.runs.some((r) => r.records.some((m) => m.kind === 'curvature' && m.matrix !== undefined))) {
+    outcomes.push(
+      topEigenvaluesChart(topEigenvaluesVsTraceRows(set.tables)),
+      spectralDensityChart(spectralDensityRows(set.tables)),
+    );
+  }
   const charts: Chart[] = [];
   for (const o of outcomes) {
     if (o.chart) charts.push(o.chart);

@@ -1,51 +1,47 @@
-import { seededUniform } from '@fisherlab/core';
 import type { tf } from '@fisherlab/engine';
 import type { LabelledBatch } from '../hvp/exact.js';
 import { preflight } from '../model-output.js';
-import { type CurvatureOptions, dot, FlatHessian } from './hessian.js';
+import { batchesOf } from '../operators/data.js';
+import { HessianOperator } from '../operators/hessian.js';
+import type { LinearOperator } from '../operators/types.js';
+import { dot, rademacher, seededStream } from './vectors.js';
 
-export interface HessianTraceEstimate {
-  /** Estimate of Tr(H) on the subset. */
+export interface TraceProbeEstimate {
+  /** Estimate of Tr(A). */
   value: number;
-  /** Standard error of the mean over probes: sd(zᵀHz) / √probes. */
+  /** Standard error of the mean over probes: sd(zᵀAz) / √probes. */
   standardError: number;
   probes: number;
-  /** zᵀHz for each probe. */
+  /** zᵀAz for each probe. */
   samples: number[];
-  examples: number;
   estimator: 'hutchinson';
   ms: number;
 }
 
+export interface HessianTraceEstimate extends TraceProbeEstimate {
+  examples: number;
+}
+
 /**
- * Hutchinson's estimator of the Hessian trace: Tr(H) = E_z[zᵀ H z] for Rademacher z (entries ±1
- * with probability ½), so the mean of zᵀHz over independent probes is unbiased, with standard error
- * sd/√probes. One exact Hessian-vector product per probe, BatchNorm in inference mode.
+ * Hutchinson's estimator of the trace of any operator: Tr(A) = E_z[zᵀ A z] for Rademacher z
+ * (entries ±1 with probability ½), so the mean of zᵀAz over independent probes is unbiased, with
+ * standard error sd/√probes. One product per probe; probes from the seeded stream
+ * `fisherlab-hutchinson:<seed>`, one uniform per entry (< ½ gives −1).
  */
-export function hutchinsonHessianTrace(
-  model: tf.LayersModel,
-  data: LabelledBatch,
-  options: CurvatureOptions & { probes?: number; seed?: number } = {},
-): HessianTraceEstimate {
-  preflight(model, 'hutchinsonHessianTrace');
+export async function hutchinsonTrace(
+  operator: LinearOperator,
+  options: { probes?: number; seed?: number } = {},
+): Promise<TraceProbeEstimate> {
   const start = performance.now();
   const probes = options.probes ?? 50;
   if (!Number.isInteger(probes) || probes < 2) {
-    throw new Error(
-      `hutchinsonHessianTrace: probes must be an integer ≥ 2 (for a standard error), found ${probes}`,
-    );
+    throw new Error(`hutchinsonTrace: probes must be an integer ≥ 2 (for a standard error), found ${probes}`);
   }
-  const hessian = new FlatHessian(model, data, options);
-  const uniform = seededUniform(options.seed ?? 0, 0x4855);
+  const uniform = seededStream('hutchinson', options.seed ?? 0);
   const samples: number[] = [];
-  try {
-    for (let p = 0; p < probes; p++) {
-      const z = new Float64Array(hessian.size);
-      for (let i = 0; i < z.length; i++) z[i] = uniform() < 0.5 ? -1 : 1;
-      samples.push(dot(z, hessian.apply(z)));
-    }
-  } finally {
-    hessian.dispose();
+  for (let p = 0; p < probes; p++) {
+    const z = rademacher(operator.size, uniform);
+    samples.push(dot(z, await operator.apply(z)));
   }
   const mean = samples.reduce((s, x) => s + x, 0) / probes;
   const variance = samples.reduce((s, x) => s + (x - mean) ** 2, 0) / (probes - 1);
@@ -54,8 +50,27 @@ export function hutchinsonHessianTrace(
     standardError: Math.sqrt(variance / probes),
     probes,
     samples,
-    examples: data.x.shape[0] ?? 0,
     estimator: 'hutchinson',
     ms: performance.now() - start,
   };
+}
+
+/** Options of the model-and-batch wrappers: examples per double-backprop pass (default: all at once). */
+export interface CurvatureOptions {
+  batchSize?: number;
+}
+
+/**
+ * Tr(H) of the mean cross-entropy on a labelled batch (BatchNorm in inference mode): Hutchinson on
+ * a `HessianOperator` over `batchesOf(data, batchSize)`.
+ */
+export function hutchinsonHessianTrace(
+  model: tf.LayersModel,
+  data: LabelledBatch,
+  options: CurvatureOptions & { probes?: number; seed?: number } = {},
+): Promise<HessianTraceEstimate> {
+  preflight(model, 'hutchinsonHessianTrace');
+  const examples = data.x.shape[0] ?? 0;
+  const hessian = new HessianOperator(model, batchesOf(data, options.batchSize ?? Math.max(1, examples)));
+  return hutchinsonTrace(hessian, options).then((estimate) => ({ ...estimate, examples }));
 }

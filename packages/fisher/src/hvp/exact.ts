@@ -1,21 +1,33 @@
-import { leanVariableGrads, softmaxCrossEntropy, tf } from '@fisherlab/engine';
+import { leanVariableGrads, tf } from '@fisherlab/engine';
 import { preflight } from '../model-output.js';
+import { type CurvatureLossName, curvatureLoss } from '../operators/losses.js';
 import { trainableVariables } from './parameters.js';
 
-/** A batch with fixed int32 labels: the loss L(θ) = (1/B) Σᵢ ℓ(f(xᵢ; θ), yᵢ) is a function of θ alone. */
+/**
+ * A batch with fixed targets: the loss L(θ) = (1/B) Σᵢ ℓ(f(xᵢ; θ), yᵢ) is a function of θ alone.
+ * `labels`: int32 class indices [batch] (cross-entropy) or float targets [batch, outputs] (mse).
+ */
 export interface LabelledBatch {
   x: tf.Tensor;
-  labels: tf.Tensor1D;
+  labels: tf.Tensor;
 }
 
 export interface HvpOptions {
   /** Run the model in training mode (BatchNorm batch statistics, dropout). Default false. */
   training?: boolean;
+  /** The per-example loss ℓ: softmax cross-entropy (default) or mse, ½‖f − y‖². */
+  loss?: CurvatureLossName;
 }
 
-/** The mean cross-entropy of the model on the batch, recorded on the tape when one is active. */
-export function meanLoss(model: tf.LayersModel, batch: LabelledBatch, training: boolean): tf.Scalar {
-  return softmaxCrossEntropy(model.apply(batch.x, { training }) as tf.Tensor2D, batch.labels);
+/** The mean loss of the model on the batch, recorded on the tape when one is active. */
+export function meanLoss(
+  model: tf.LayersModel,
+  batch: LabelledBatch,
+  training: boolean,
+  loss?: CurvatureLossName,
+): tf.Scalar {
+  const outputs = model.apply(batch.x, { training }) as tf.Tensor2D;
+  return tf.div(curvatureLoss(loss, 'meanLoss').sum(outputs, batch.labels), outputs.shape[0]) as tf.Scalar;
 }
 
 /**
@@ -40,7 +52,7 @@ export function hessianVectorProduct(
   const training = options.training ?? false;
   return tf.tidy(() => {
     const gradDotV = (): tf.Scalar => {
-      const { grads } = leanVariableGrads(() => meanLoss(model, batch, training), vars);
+      const { grads } = leanVariableGrads(() => meanLoss(model, batch, training, options.loss), vars);
       return tf.addN(
         vars.map((w, i) => tf.sum(tf.mul(grads[w.name] as tf.Tensor, v[i] as tf.Tensor))),
       ) as tf.Scalar;
@@ -59,7 +71,10 @@ export function lossGradient(
   preflight(model, 'lossGradient');
   const vars = trainableVariables(model);
   return tf.tidy(() => {
-    const { grads } = leanVariableGrads(() => meanLoss(model, batch, options.training ?? false), vars);
+    const { grads } = leanVariableGrads(
+      () => meanLoss(model, batch, options.training ?? false, options.loss),
+      vars,
+    );
     return vars.map((w) => grads[w.name] as tf.Tensor);
   });
 }
