@@ -94,7 +94,7 @@ export class RunDirectory {
           `${error.message}; train into another output directory`,
           {
             file: error.file,
-            found: error.code,
+            found: error.message,
           },
         );
       throw error;

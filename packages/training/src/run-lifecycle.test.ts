@@ -163,7 +163,9 @@ describe('the resume policy', () => {
     await first;
     expect(second).toBeInstanceOf(RunInUseError);
     expect(second.inThisProcess).toBe(true);
-    expect(second.message).toMatch(/another train\(\) call in this process/);
+    expect(second.message).toMatch(
+      /in use by fisherlab train in this process .*another train\(\) call on the same output/,
+    );
     expect(second.message).not.toMatch(/kill/);
   });
 });
