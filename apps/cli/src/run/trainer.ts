@@ -113,7 +113,7 @@ export function inCommandTerms(error: unknown): unknown {
       );
     case 'no-checkpoint':
       return new UserError(
-        `cannot resume ${dir}: metrics.jsonl holds records but there is no checkpoint to continue them from (${error.details.found}); restore the checkpoint, or pass --overwrite with --resume to start over at step 0 (its records are replaced)`,
+        `cannot resume ${dir}: metrics.jsonl holds records but there is no checkpoint to continue them from (${error.details.found}; expected ${error.details.expected}); restore the checkpoint, or pass --overwrite with --resume to start over at step 0 (its records are replaced)`,
       );
     case 'config-edited':
       return new UserError(
