@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1.10
 # FisherLab image for sweeps on Kubernetes (Indexed Jobs) or Slurm (via apptainer/singularity).
-# See docs/sweeps.md.
+# See docs/sweeps.md. packages/sweeps/src/dockerfile.test.ts checks the files copied here and runs
+# the image's command lines (ENTRYPOINT/CMD, and the Kubernetes manifest's) on the repository.
 #
 # CPU (default):
 #   docker build -t fisherlab:cpu .

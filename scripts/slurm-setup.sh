@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what the Slurm test (apps/cli/src/sweep/slurm.test.ts) needs: Debian's Slurm 22.05
+# Installs what the Slurm test (packages/sweeps/src/slurm.test.ts) needs: Debian's Slurm 22.05
 # (slurmctld, slurmd, slurm-client) and munge. The test starts its own one-node cluster with a
 # generated slurm.conf and a private munge key and socket under a temporary directory, so nothing
 # here is configured or started. Safe to run again; does nothing where the packages are installed

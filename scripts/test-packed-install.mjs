@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Installs FisherLab the way a user outside this repository does, and runs the READMEs' examples:
-// packs the seven library packages (pnpm pack: workspace ranges become versions), installs the
+// packs the eight library packages (pnpm pack: workspace ranges become versions), installs the
 // tarballs with npm into a scratch project that has no overrides, from npm's cache where it can
 // (--offline, or --prefer-offline when the cache lacks something: the registry only for that), compiles each package README's
 // first TypeScript example and the root README's library example with tsc, and runs them. Fails
@@ -23,7 +23,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const PACKAGES = ['storage', 'engine', 'datasets', 'models', 'fisher', 'training', 'analysis'];
+const PACKAGES = ['storage', 'engine', 'datasets', 'models', 'fisher', 'training', 'analysis', 'sweeps'];
 const started = Date.now();
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'fisherlab-packed-'));
 const tarballs = path.join(scratch, 'tarballs');

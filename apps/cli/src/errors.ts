@@ -35,6 +35,8 @@ const INPUT_ERRORS = new Set([
   'WriteError',
   'IntegrityError',
   'LockHeldError',
+  'SweepError',
+  'RunDataError',
   'RunDirectoryError',
   'ResumeRefusedError',
   'RunInUseError',

@@ -1,3 +1,4 @@
+import { DatasetError } from './errors.js';
 /**
  * What FisherLab knows about each dataset: shape, classes, published counts, where the official
  * archives live and their published md5 checksums, and which folder an archive unpacks to.
@@ -221,8 +222,11 @@ export function resolveDatasetName(name: string): DatasetName {
   if ((DATASET_NAMES as readonly string[]).includes(key)) return key as DatasetName;
   const alias = ALIASES[key];
   if (alias) return alias;
-  throw new Error(
-    `dataset name: expected one of ${[...DATASET_NAMES, 'default'].join(', ')}, found '${name}'. Fix: use one of those names (\`fisherlab data info\` lists them).`,
+  throw new DatasetError(
+    'dataset name',
+    `one of ${[...DATASET_NAMES, 'default'].join(', ')}`,
+    `'${name}'`,
+    'use one of those names (`fisherlab data info` lists them).',
   );
 }
 

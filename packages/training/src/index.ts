@@ -10,6 +10,7 @@ export {
   readCheckpoint,
   type TrainerState,
 } from './checkpoint.js';
+export { mergeConfig, readConfigFile, setPath } from './config-file.js';
 export {
   type EvaluationResult,
   evaluateSplit,
@@ -18,6 +19,7 @@ export {
   scoreSplit,
   type TensorBatch,
 } from './data.js';
+export { dryRun } from './dry-run.js';
 export {
   BackendError,
   CheckpointError,
@@ -59,6 +61,12 @@ export { configDifferences, RESUME_SAFE_KEYS } from './resume-policy.js';
 // The run directory: train() is the one writer of its files; these are for tools that run it
 export { checkRunDirectory, clearFailedAttempt, recordRunFailure } from './run-directory.js';
 export { type HeldLock, lockRun } from './run-lock.js';
+export {
+  evaluateSavedModel,
+  loadSavedModel,
+  type SavedModelMeasurement,
+  traceOfSavedModel,
+} from './saved-model.js';
 export { learningRateAt, SCHEDULE_KINDS, type ScheduleSettings } from './schedule.js';
 // The run spec (a run config) and its parts
 export {

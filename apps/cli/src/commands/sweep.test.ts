@@ -49,7 +49,7 @@ describe('fisherlab sweep (commands)', () => {
   it('status counts every run as pending before anything ran', async () => {
     const { code, out } = await fisherlab('sweep', 'status', dir, '--json');
     expect(code).toBe(0);
-    expect(JSON.parse(out).summary).toEqual({ done: 0, running: 0, failed: 0, pending: 4 });
+    expect(JSON.parse(out).summary).toEqual({ done: 0, running: 0, failed: 0, pending: 4, damaged: 0 });
   });
 
   it('emit slurm writes a script bash accepts, and creates the log directory', async () => {
@@ -95,7 +95,10 @@ describe('fisherlab sweep (commands)', () => {
     const job = YAML.parse(readFileSync(file, 'utf8'));
     expect(() => new Job(job).validate()).not.toThrow();
     expect(job.spec).toMatchObject({ completions: 4, parallelism: 4, backoffLimitPerIndex: 0 });
-    expect(job.spec.template.spec.containers[0].env).toEqual([{ name: 'A', value: '1' }]);
+    expect(job.spec.template.spec.containers[0].env).toEqual([
+      { name: 'A', value: '1' },
+      { name: 'FISHERLAB_NATIVE_THREADS', value: '1' }, // the plan's thread count
+    ]);
   });
 
   it('run names the range when the index is out of it', async () => {

@@ -1,30 +1,46 @@
 import path from 'node:path';
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { fileURLToPath } from 'node:url';
+import { ensureDirectory, writeFileAtomic } from '@fisherlab/storage';
+import {
+  createPoolDisplay,
+  DEFAULT_STALE_AFTER_MS,
+  formatPoolSummary,
+  formatSweepStatus,
+  jsonProgressSink,
+  type KubernetesJobOptions,
+  kubernetesJob,
+  kubernetesJobYaml,
+  loadSweepFile,
+  PROGRESS_ENV,
+  planSweep,
+  readPlan,
+  resolveRunIndex,
+  runLocalPool,
+  runPlannedRun,
+  type SlurmOptions,
+  slurmScript,
+  sweepStatus,
+  validateKubernetesJob,
+  writePlan,
+} from '@fisherlab/sweeps';
+import { type Command, Option } from 'commander';
+import { duration, wholeNumber } from '../config/numbers.js';
+import { loadPreset } from '../config/presets.js';
 import { EXIT, UserError } from '../errors.js';
-import { ensureDirectory, writeFileAtomic } from '../run/files.js';
-import { kubernetesJob, kubernetesJobYaml, validateKubernetesJob } from '../sweep/emit-k8s.js';
-import { type SlurmOptions, slurmScript } from '../sweep/emit-slurm.js';
-import { createPoolDisplay, formatPoolSummary, runLocalPool } from '../sweep/local-pool.js';
-import { planSweep, readPlan, writePlan } from '../sweep/plan.js';
-import { resolveRunIndex } from '../sweep/run-index.js';
-import { DEFAULT_STALE_AFTER_MS } from '../sweep/run-state.js';
-import { loadSweepFile } from '../sweep/spec.js';
-import { formatSweepStatus, sweepStatus } from '../sweep/status.js';
-import { jsonProgressSink, PROGRESS_ENV } from '../sweep/worker-progress.js';
+import { createProgress } from '../run/progress.js';
+import { watchStopSignals } from '../run/stop-signals.js';
+import { CLI_VERSION } from '../version.js';
 
-const positiveInt = (name: string) => (raw: string) => {
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1)
-    throw new InvalidArgumentError(`${name} must be a positive integer, got '${raw}'`);
-  return value;
-};
+/** This CLI's own entry point: the command the local pool's workers run. */
+const BIN = fileURLToPath(new URL('../bin.js', import.meta.url));
+const positiveInt = (flag: string) => wholeNumber(flag, 1);
 const staleOption = () =>
   new Option(
-    '--stale-after <minutes>',
-    'a worker on another host without a heartbeat this long is presumed gone',
+    '--stale-after <duration>',
+    'a worker on another host without a heartbeat this long is presumed gone (minutes, or 90s, 15m, 2h)',
   )
-    .argParser((raw) => Number(raw) * 60_000)
-    .default(DEFAULT_STALE_AFTER_MS, '10');
+    .argParser(duration('--stale-after'))
+    .default(DEFAULT_STALE_AFTER_MS, '10 minutes');
 
 function writeOutput(text: string, out: string | undefined, what: string): void {
   if (!out) {
@@ -48,7 +64,14 @@ export function registerSweep(program: Command): void {
     .description(
       'plan a grid of runs once, then run it here (a pool), on Kubernetes (Indexed Job) or on Slurm (job array)',
     );
+  registerPlan(sweep);
+  registerRun(sweep);
+  registerLocal(sweep);
+  registerEmit(sweep.command('emit').description('write what a cluster engine needs to run the plan'));
+  registerStatus(sweep);
+}
 
+function registerPlan(sweep: Command): void {
   sweep
     .command('plan')
     .description('expand a sweep file into numbered run configs with stable ids (DIR/plan.json)')
@@ -59,9 +82,9 @@ export function registerSweep(program: Command): void {
       'expand and check every run (data, model, output) without writing the plan or training',
     )
     .action(async (file: string, options: { out: string; dryRun?: boolean }) => {
-      const plan = planSweep(loadSweepFile(file));
+      const plan = planSweep(loadSweepFile(file, { loadPreset }));
       if (options.dryRun) {
-        const { dryRun } = await import('../run/dry-run.js');
+        const { dryRun } = await import('@fisherlab/training');
         for (const run of plan.runs) {
           const report = await dryRun({
             ...run.config,
@@ -82,7 +105,9 @@ export function registerSweep(program: Command): void {
         );
       }
     });
+}
 
+function registerRun(sweep: Command): void {
   sweep
     .command('run')
     .description(
@@ -96,22 +121,38 @@ export function registerSweep(program: Command): void {
       const plan = readPlan(dir);
       const { index, from } = resolveRunIndex(options.index, process.env, plan.runs.length, dir);
       if (from !== '--index') console.error(`run index ${index} from ${from}`);
-      // loaded here, not at the top: the trainer brings TensorFlow.js, which the other sweep commands do not need
-      const { runPlannedRun } = await import('../sweep/runner.js');
-      const result = await runPlannedRun(dir, index, {
-        force: Boolean(options.force),
-        assignedByEngine: from !== '--index',
-        staleAfterMs: options.staleAfter,
-        ...(process.env[PROGRESS_ENV] === 'jsonl' ? { progress: jsonProgressSink() } : {}),
-      });
-      if (result.action !== 'skipped') {
-        console.error(
-          `run ${index} (${result.id}): ${result.status}${result.error ? `: ${result.error}` : ''}`,
-        );
+      const progress =
+        process.env[PROGRESS_ENV] === 'jsonl'
+          ? { ...jsonProgressSink(), done() {} }
+          : createProgress(`#${index}`);
+      const stop = new AbortController();
+      const signals = watchStopSignals({ say: progress.log, onStop: (signal) => stop.abort(signal) });
+      try {
+        const result = await runPlannedRun(dir, index, {
+          force: Boolean(options.force),
+          assignedByEngine: from !== '--index',
+          staleAfterMs: options.staleAfter,
+          signal: stop.signal,
+          progress,
+          versions: { fisherlab: CLI_VERSION },
+        });
+        if (result.action !== 'skipped' || result.status === 'interrupted') {
+          console.error(
+            `run ${index} (${result.id}): ${result.status}${result.error ? `: ${result.error}` : ''}`,
+          );
+        }
+        process.exitCode = result.status === 'interrupted' ? EXIT.interrupted : EXIT.ok;
+      } catch (error) {
+        console.error(`run ${index} (${plan.runs[index]!.id}): failed`);
+        throw error;
+      } finally {
+        signals.dispose();
+        progress.done();
       }
-      process.exitCode = result.exitCode;
     });
+}
 
+function registerLocal(sweep: Command): void {
   sweep
     .command('local')
     .description(
@@ -128,12 +169,14 @@ export function registerSweep(program: Command): void {
         .map((raw) => resolveRunIndex(raw.trim(), {}, plan.runs.length, dir).index);
       const display = createPoolDisplay({ sweep: plan.sweep, total: indices?.length ?? plan.runs.length });
       const controller = new AbortController();
+      // every signal is passed on to the workers (each checkpoints); the pool waits for them
       const onSignal = () => controller.abort();
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
       try {
         const summary = await runLocalPool(dir, {
           workers: options.workers,
+          workerCommand: [process.execPath, BIN],
           staleAfterMs: options.staleAfter,
           onEvent: display.onEvent,
           signal: controller.signal,
@@ -148,8 +191,9 @@ export function registerSweep(program: Command): void {
         process.off('SIGTERM', onSignal);
       }
     });
+}
 
-  const emit = sweep.command('emit').description('write what a cluster engine needs to run the plan');
+function registerEmit(emit: Command): void {
   emit
     .command('k8s')
     .description('a Kubernetes Indexed Job manifest (completions = runs), validated against the Job schema')
@@ -170,18 +214,7 @@ export function registerSweep(program: Command): void {
       '--data-pvc <claim>',
       'claim with the datasets, mounted read-only at /data (FISHERLAB_DATA=/data)',
     )
-    .option(
-      '--retries <n>',
-      'retries per index (backoffLimitPerIndex)',
-      (raw) => {
-        const value = Number(raw);
-        if (!Number.isInteger(value) || value < 0) {
-          throw new InvalidArgumentError(`--retries must be a whole number >= 0, got '${raw}'`);
-        }
-        return value;
-      },
-      2,
-    )
+    .option('--retries <n>', 'retries per index (backoffLimitPerIndex)', wholeNumber('--retries', 0), 2)
     .option(
       '--grace-period <seconds>',
       'seconds a pod has after SIGTERM to checkpoint (terminationGracePeriodSeconds)',
@@ -192,20 +225,8 @@ export function registerSweep(program: Command): void {
     .action(
       (
         dir: string,
-        options: {
-          image: string;
+        options: Omit<KubernetesJobOptions, 'env' | 'backoffLimitPerIndex' | 'gracePeriodSeconds'> & {
           out?: string;
-          name?: string;
-          namespace?: string;
-          parallelism?: number;
-          cpu?: string;
-          memory?: string;
-          gpus?: number;
-          gpuResource: string;
-          pvc?: string;
-          hostPath?: string;
-          mountPath: string;
-          dataPvc?: string;
           retries: number;
           gracePeriod: number;
           env?: string[];
@@ -229,6 +250,7 @@ export function registerSweep(program: Command): void {
         writeOutput(kubernetesJobYaml(job, plan, path.resolve(dir)), out, 'Kubernetes Job manifest');
       },
     );
+
   emit
     .command('slurm')
     .description('an sbatch script: a job array over the runs with a concurrency limit')
@@ -236,7 +258,11 @@ export function registerSweep(program: Command): void {
     .option('--out <file>', 'write here instead of stdout')
     .option('--job-name <name>', 'default fisherlab-<sweep>')
     .option('--concurrency <n>', 'array tasks at once (%N)', positiveInt('--concurrency'), 4)
-    .option('--cpus-per-task <n>', 'CPUs per task', positiveInt('--cpus-per-task'))
+    .option(
+      '--cpus-per-task <n>',
+      "CPUs per task (default: the plan's thread count)",
+      positiveInt('--cpus-per-task'),
+    )
     .option('--mem <size>', 'memory per task, e.g. 16G')
     .option('--time <limit>', 'wall time per task, e.g. 12:00:00')
     .option('--gpus <n>', 'GPUs per task (--gres=gpu:N)', positiveInt('--gpus'))
@@ -259,7 +285,9 @@ export function registerSweep(program: Command): void {
       ensureDirectory(logDir); // Slurm does not create the --output directory
       writeOutput(script, out, 'sbatch script');
     });
+}
 
+function registerStatus(sweep: Command): void {
   sweep
     .command('status')
     .description('count done/running/failed/pending runs from the run records alone')

@@ -1,5 +1,7 @@
-import { choicesOf } from '@fisherlab/training';
+import { choicesOf, RunConfigSchema } from '@fisherlab/training';
 import { InvalidArgumentError, Option } from 'commander';
+import { z } from 'zod';
+import { UserError } from '../errors.js';
 import { setPath } from './load.js';
 
 /**
@@ -148,18 +150,42 @@ const optionName = (flag: string): string =>
     .replace(/^--/, '')
     .replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
+/** The run-config schema of a dotted key (its own range checks included), through the nested objects. */
+function keySchema(dotted: string): z.ZodType | undefined {
+  let current: z.ZodType | undefined = RunConfigSchema;
+  for (const key of dotted.split('.')) {
+    let object = current;
+    for (let i = 0; i < 8 && object && !(object instanceof z.ZodObject); i++) {
+      object = (object as unknown as { def: { innerType?: z.ZodType } }).def.innerType;
+    }
+    if (!(object instanceof z.ZodObject)) return undefined;
+    current = object.shape[key] as z.ZodType | undefined;
+  }
+  return current;
+}
+
+function parseNumber(spec: FlagSpec, raw: string): number {
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(value) || (spec.parse === 'int' && !Number.isInteger(value))) {
+    throw new InvalidArgumentError(
+      `expected ${spec.parse === 'int' ? 'an integer' : 'a number'} for ${spec.key}, got '${raw}'`,
+    );
+  }
+  // the range the run config allows for the key (e.g. a positive integer, a fraction below 1)
+  const checked = keySchema(spec.key)?.safeParse(value);
+  if (checked && !checked.success) {
+    throw new InvalidArgumentError(
+      `${checked.error.issues[0]?.message ?? 'out of range'} for ${spec.key}, got '${raw}'`,
+    );
+  }
+  return value;
+}
+
 function parseValue(spec: FlagSpec, raw: string): unknown {
   switch (spec.parse) {
     case 'number':
-    case 'int': {
-      const value = Number(raw);
-      if (!Number.isFinite(value) || (spec.parse === 'int' && !Number.isInteger(value))) {
-        throw new InvalidArgumentError(
-          `expected ${spec.parse === 'int' ? 'an integer' : 'a number'} for ${spec.key}, got '${raw}'`,
-        );
-      }
-      return value;
-    }
+    case 'int':
+      return parseNumber(spec, raw);
     case 'list':
       return raw
         .split(',')
@@ -178,6 +204,26 @@ function parseValue(spec: FlagSpec, raw: string): unknown {
   }
 }
 
+/**
+ * Flags whose values are fine alone but not together, said in flags: a validation fraction that
+ * holds out none or all of a training subset.
+ */
+function checkFlagCombinations(options: Record<string, unknown>): void {
+  const subset = options['trainSubset'];
+  const fraction = options['validationFraction'];
+  if (typeof subset !== 'number' || typeof fraction !== 'number' || fraction <= 0) return;
+  const heldOut = Math.round(fraction * subset);
+  if (heldOut >= 1 && heldOut < subset) return;
+  const low = Math.ceil((0.5 / subset) * 1000) / 1000;
+  const high = Math.floor(((subset - 0.5) / subset) * 1000) / 1000;
+  throw new UserError(
+    `--validation-fraction ${fraction} of --train-subset ${subset} holds out ${heldOut} of the ${subset} examples, leaving ${heldOut < 1 ? 'no validation split' : 'none to train on'}; ` +
+      (subset < 2
+        ? 'pass a larger --train-subset (at least 2), or drop --validation-fraction'
+        : `pass a --validation-fraction from ${low} to below ${high}, or a larger --train-subset`),
+  );
+}
+
 export function trainOptions(): Option[] {
   return TRAIN_FLAGS.map((spec) => {
     const choices = spec.choices ? choicesOf(spec.key) : undefined;
@@ -192,6 +238,7 @@ export function trainOptions(): Option[] {
 
 /** The config overrides the given flags stand for, as a nested object. */
 export function overridesFromFlags(options: Record<string, unknown>): Record<string, unknown> {
+  checkFlagCombinations(options);
   const overrides: Record<string, unknown> = {};
   for (const spec of TRAIN_FLAGS) {
     const value = options[optionName(spec.flag)];

@@ -1,67 +1,14 @@
-import { accessSync, constants, existsSync, mkdirSync, rmSync } from 'node:fs';
-import path from 'node:path';
-import { tf } from '@fisherlab/engine';
-import {
-  buildRunModel,
-  checkRunDirectory,
-  prepareData,
-  type RunConfig,
-  runLength,
-  startBackend,
-} from '@fisherlab/training';
-import { UserError } from '../errors.js';
+import { dryRun as checkRun, type RunConfig } from '@fisherlab/training';
 import { inCommandTerms } from './trainer.js';
 
-/** The first existing ancestor of a path (where a new directory would be created). */
-function existingAncestor(dir: string): string {
-  let current = path.resolve(dir);
-  while (!existsSync(current)) current = path.dirname(current);
-  return current;
-}
-
-/**
- * Checks everything a run needs without training: the config (already validated), the backend,
- * the data (loaded, noise applied), the model (built, one forward pass), the output directory
- * (writable, not holding another run). Creates nothing that stays behind.
- */
+/** The library's dry run, its refusals said in the command's flags. */
 export async function dryRun(
   config: RunConfig,
   options: { resume?: boolean; overwrite?: boolean } = {},
 ): Promise<string> {
-  const lines: string[] = ['config: valid'];
-  const backend = await startBackend(config.backend);
-  lines.push(`backend: ${backend.choice}`);
-  const data = await prepareData(config);
-  lines.push(`data: ${data.describe()}`);
-  const runModel = buildRunModel(config, data);
-  const params = runModel.model.countParams();
-  const probe = data.trainBatch(0, 1);
-  const logits = runModel.model.predict(probe.x) as tf.Tensor;
-  lines.push(
-    `model: ${config.model.arch}, ${params.toLocaleString('en-US')} parameters, logits ${JSON.stringify(logits.shape)}`,
-  );
-  tf.dispose([logits, probe.x, probe.y]);
-  runModel.dispose();
-  data.dispose();
-  const { stepsPerEpoch, totalSteps } = runLength(config, data.train.count);
-  lines.push(`length: ${totalSteps} steps (${stepsPerEpoch} per epoch)`);
-  const runDir = path.resolve(config.output);
   try {
-    checkRunDirectory(config, options); // what train would refuse (a finished run, records, a changed resume)
+    return await checkRun(config, options);
   } catch (error) {
     throw inCommandTerms(error);
   }
-  const ancestor = existingAncestor(runDir);
-  try {
-    accessSync(ancestor, constants.W_OK);
-    const probeDir = path.join(ancestor, `.fisherlab-dry-run-${process.pid}`);
-    mkdirSync(probeDir);
-    rmSync(probeDir, { recursive: true });
-  } catch (error) {
-    throw new UserError(
-      `output ${runDir} is not writable (${ancestor}: ${(error as Error).message}); choose a writable --output`,
-    );
-  }
-  lines.push(`output: ${runDir} (writable)`);
-  return lines.join('\n');
 }

@@ -3,9 +3,11 @@
  * lines otherwise (CI, files, pipes). Written here because it is one line of text: a progress-bar
  * library would add a dependency for less than this file.
  */
+import { formatDuration } from '@fisherlab/sweeps';
 import type { ProgressFigures } from '@fisherlab/training';
 
 export type { ProgressFigures };
+export { formatDuration };
 
 export interface ProgressSink {
   update(step: number, totalSteps: number, epoch: number, figures: ProgressFigures): void;
@@ -16,14 +18,6 @@ export interface ProgressSink {
 const fmt = (x: number | undefined | null, digits = 3): string =>
   x === undefined || x === null ? '-' : Math.abs(x) >= 1000 ? x.toExponential(2) : x.toPrecision(digits);
 const pct = (x: number | undefined): string => (x === undefined ? '-' : `${(100 * x).toFixed(1)}%`);
-
-export function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds)) return '?';
-  const s = Math.round(seconds);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
-}
 
 export function describeFigures(f: ProgressFigures): string {
   const parts = [`loss ${fmt(f.loss)}`, `acc ${pct(f.accuracy)}`];

@@ -53,3 +53,21 @@ export function watchStopSignals(options: StopSignalOptions = {}): StopSignals {
     },
   };
 }
+
+/**
+ * Installed by bin.ts before anything slow is loaded: a SIGINT/SIGTERM that no command handles
+ * (during start-up, before a run began or after it ended) ends the process at once with 130. Nothing
+ * is being written then (or only atomically), so the run directory is as resumable as it was, and
+ * the engines treat 130 as "interrupted": Slurm's script requeues, Kubernetes does not count a retry.
+ * While a command handles the signal (a run checkpointing, a pool stopping its workers) this one
+ * stands aside.
+ */
+export function exitOnUnhandledStop(exit: (code: number) => void = (code) => process.exit(code)): void {
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (process.listenerCount(signal) > 1) return; // a command handles it
+    console.error(`fisherlab: ${signal} while no run was in progress: exiting (130)`);
+    exit(130);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}
