@@ -64,7 +64,10 @@ describe('readRunState', () => {
     const wrongStatus = runDir({ 'meta.json': meta('finished') });
     expect(readRunState(wrongStatus)).toMatchObject({
       state: 'damaged',
-      damaged: { file: runFile(wrongStatus, 'meta'), reason: expect.stringMatching(/status is "finished"/) },
+      damaged: {
+        file: runFile(wrongStatus, 'meta'),
+        reason: expect.stringMatching(/status "finished" is not one of/),
+      },
     });
     const array = runDir({ 'meta.json': '[1, 2]' });
     expect(readRunState(array).damaged?.reason).toBe('not a JSON object');

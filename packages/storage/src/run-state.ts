@@ -62,7 +62,7 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
 const metaProblem = (value: unknown): string | undefined => {
   if (!isObject(value)) return 'not a JSON object';
   if (!STATUSES.includes(value['status'] as RunStatus))
-    return `its status is ${JSON.stringify(value['status'])}, not one of ${STATUSES.join(', ')}`;
+    return `its status ${JSON.stringify(value['status'])} is not one of ${STATUSES.join(', ')}`;
   return undefined;
 };
 

@@ -169,7 +169,7 @@ describe('run records and claims', () => {
     const mine = claimRun(runDir);
     expect(readRunState(runDir).state).toBe('running');
     expect(() => claimRun(runDir)).toThrow(
-      /is in use by another process: fisherlab sweep run, pid \d+ on this host is alive.*Let it finish/,
+      /is in use by fisherlab sweep run in this process \(pid \d+ on this host is alive.*wait for that call to finish/,
     );
     mine.release();
     expect(readRunState(runDir).state).toBe('pending');

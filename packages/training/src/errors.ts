@@ -78,8 +78,8 @@ export class RunInUseError extends TrainingError {
   ) {
     super(
       inThisProcess
-        ? `${runDir} is being trained by another train() call in this process (since ${holder.startedAt}); ` +
-            'wait for that call to finish, or train into another output directory'
+        ? `${runDir} is in use by ${holder.purpose} in this process (${reason}, since ${holder.startedAt}): ` +
+            'another train() call on the same output; wait for that call to finish, or train into another output directory'
         : `${runDir} is in use by another process: ${holder.purpose}, ${reason}, since ${holder.startedAt}. ` +
             `Wait for it to finish, or train into another output directory. The lock is ${lockFile}.`,
     );

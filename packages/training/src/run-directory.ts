@@ -15,6 +15,7 @@ import {
   type ConfigChange,
   ensureDirectory,
   explainWriteError,
+  lastLoggedStep,
   type MetricRecord,
   type RunMeta,
   type RunResume,
@@ -57,6 +58,8 @@ export interface StartPlan {
   changes: ConfigChange[];
   /** An earlier attempt's files that begin() removes first (a failed start, or `overwrite`). */
   clearFirst: boolean;
+  /** A resume without a checkpoint over records: the last step logged (checkRestart decides). */
+  recordsWithoutCheckpoint?: number;
 }
 
 /** What begin() records in meta.json about how the run computes. */
@@ -106,7 +109,7 @@ export class RunDirectory {
           `${error.message}; train into another output directory`,
           {
             file: error.file,
-            found: error.code,
+            found: error.message,
           },
         );
       throw error;
@@ -239,17 +242,46 @@ export class RunDirectory {
       };
     }
     const metrics = runFile(this.path, 'metrics');
-    if (hasBytes(metrics) && !overwrite) {
+    const logged = hasBytes(metrics) && !overwrite ? (lastLoggedStep(this.path) ?? 0) : undefined;
+    if (logged === undefined)
+      log(`${this.path} has no checkpoint yet (the first comes at the end of epoch 1): starting at step 0`);
+    return {
+      config,
+      resume: true,
+      ...(previous ? { previous } : {}),
+      changes,
+      clearFirst: overwrite,
+      ...(logged !== undefined ? { recordsWithoutCheckpoint: logged } : {}),
+    };
+  }
+
+  /**
+   * For a resume without a checkpoint over existing records: starting over at step 0 writes the
+   * records before the first checkpoint again, identically, so those may be replaced; records past
+   * it mean checkpoints were lost, and starting over would lose them too: refused unless
+   * `overwrite`. Writes nothing.
+   */
+  checkRestart(plan: StartPlan, firstCheckpointStep: number, log: (message: string) => void): void {
+    const logged = plan.recordsWithoutCheckpoint;
+    if (logged === undefined) return;
+    const metrics = runFile(this.path, 'metrics');
+    if (logged > firstCheckpointStep) {
+      const reason = missingCheckpointReason(this.path);
       throw new RunDirectoryError(
         this.path,
         'no-checkpoint',
-        `cannot resume ${this.path}: ${metrics} holds records but there is no checkpoint to continue them from (${missingCheckpointReason(this.path)}); ` +
+        `cannot resume ${this.path}: ${metrics} holds records up to step ${logged} but there is no checkpoint to continue them from (${reason}); ` +
           'restore the checkpoint, or start the run over at step 0 with overwrite: true (its records are replaced)',
-        { file: runFile(this.path, 'checkpointPointer'), found: missingCheckpointReason(this.path) },
+        {
+          file: runFile(this.path, 'checkpointPointer'),
+          expected: `a checkpoint of step ${logged} or earlier`,
+          found: reason,
+        },
       );
     }
-    log(`${this.path} has no checkpoint yet (the first comes at the end of epoch 1): starting at step 0`);
-    return { config, resume: true, ...(previous ? { previous } : {}), changes, clearFirst: overwrite };
+    log(
+      `${this.path} has no checkpoint yet and records up to step ${logged}, before its first checkpoint (step ${firstCheckpointStep}): starting over at step 0, which writes them again`,
+    );
   }
 
   readCheckpoint(pointer: CheckpointPointer): Promise<LoadedRunCheckpoint> {

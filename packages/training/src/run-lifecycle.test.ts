@@ -163,7 +163,9 @@ describe('the resume policy', () => {
     await first;
     expect(second).toBeInstanceOf(RunInUseError);
     expect(second.inThisProcess).toBe(true);
-    expect(second.message).toMatch(/another train\(\) call in this process/);
+    expect(second.message).toMatch(
+      /in use by fisherlab train in this process .*another train\(\) call on the same output/,
+    );
     expect(second.message).not.toMatch(/kill/);
   });
 });
@@ -251,19 +253,39 @@ describe('checkpoint.json is a cache', () => {
     expect(comparable(runDir)).toEqual(reference);
   });
 
-  it('a resume that finds records but no checkpoint refuses to start over unless told to', async () => {
-    const s = copyOf('no-checkpoint');
+  it('a resume whose checkpoints are lost refuses to start over over later records unless told to', async () => {
+    const s = spec('stopped', { output: path.join(root, 'no-checkpoint') });
     const runDir = s.output as string;
+    await trainSteps(s, 6); // records up to step 6, past the first checkpoint (step 3)
     rmSync(path.join(runDir, 'checkpoints'), { recursive: true });
     const before = snapshot(runDir);
     const refusal = await train(s, { resume: true }).catch((e) => e);
     expect(refusal).toBeInstanceOf(RunDirectoryError);
     expect(refusal.problem).toBe('no-checkpoint');
     expect(refusal.message).toMatch(
-      /metrics\.jsonl holds records but there is no checkpoint .*overwrite: true/,
+      /metrics\.jsonl holds records up to step 6 but there is no checkpoint .*overwrite: true/,
     );
     expect(snapshot(runDir)).toEqual(before);
     expect((await train(s, { resume: true, overwrite: true })).status).toBe('completed');
+    expect(comparable(runDir)).toEqual(reference);
+  });
+
+  it('a resume of a run killed before its first checkpoint starts over: its records are written again', async () => {
+    const s = copyOf('killed-in-epoch-1');
+    const runDir = s.output as string;
+    rmSync(path.join(runDir, 'checkpoints'), { recursive: true });
+    rmSync(path.join(runDir, 'checkpoint.json'));
+    const file = path.join(runDir, 'metrics.jsonl');
+    const early = readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l !== '' && JSON.parse(l).step <= 2);
+    writeFileSync(file, `${early.join('\n')}\n`);
+    const said: string[] = [];
+    const outcome = await train(s, { resume: true, log: (m) => said.push(m) });
+    expect(outcome.status).toBe('completed');
+    expect(said.join('\n')).toMatch(
+      /records up to step 2, before its first checkpoint \(step 3\): starting over/,
+    );
     expect(comparable(runDir)).toEqual(reference);
   });
 

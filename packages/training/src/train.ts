@@ -128,6 +128,7 @@ async function trainIn(
   // a run that stops on an error releases its tensors too (a resume refused in-process must not
   // leave the optimizer's variables registered for the next run)
   try {
+    run.checkRestart(plan, Math.min(parts.length.stepsPerEpoch, parts.length.totalSteps), log);
     if (stopRequested()) return untouched();
     const state = await restoreCheckpoint(run, plan, parts);
     if (stopRequested()) return untouched();

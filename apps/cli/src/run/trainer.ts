@@ -28,6 +28,8 @@ export interface TrainRunOptions {
   onStep?: (step: number) => void;
   /** The run's lock, when the caller holds it (sweep workers); otherwise the run takes it. */
   lock?: HeldLock;
+  /** A stop requested before or while the run starts (signal handlers installed early); stops it as a signal does. */
+  signal?: AbortSignal;
 }
 
 export interface TrainRunOutcome extends TrainOutcome {
@@ -43,6 +45,8 @@ export async function trainRun(config: RunConfig, options: TrainRunOptions = {})
   const progress =
     options.progress ?? createProgress(config.name || path.basename(path.resolve(config.output)));
   const stop = new AbortController();
+  if (options.signal?.aborted) stop.abort(options.signal.reason);
+  options.signal?.addEventListener('abort', () => stop.abort(options.signal?.reason), { once: true });
   const signals =
     options.handleSignals !== false
       ? watchStopSignals({ say: (m) => progress.log(m), onStop: (signal) => stop.abort(signal) })
@@ -109,7 +113,7 @@ export function inCommandTerms(error: unknown): unknown {
       );
     case 'no-checkpoint':
       return new UserError(
-        `${error.message.replace(/; restore the checkpoint.*$/, '')}; restore the checkpoint, or pass --overwrite with --resume to start over at step 0 (its records are replaced)`,
+        `cannot resume ${dir}: metrics.jsonl holds records but there is no checkpoint to continue them from (${error.details.found}; expected ${error.details.expected}); restore the checkpoint, or pass --overwrite with --resume to start over at step 0 (its records are replaced)`,
       );
     case 'config-edited':
       return new UserError(
@@ -117,6 +121,8 @@ export function inCommandTerms(error: unknown): unknown {
       );
     case 'beyond-epochs':
       return new UserError(error.message.replace(/epochs: (\d+) asks for/, '--epochs $1 asks for'));
+    case 'unwritable':
+      return new UserError(`${error.details.found}; choose another --output`);
     default:
       return new UserError(error.message);
   }

@@ -185,7 +185,7 @@ describe('readRuns errors name the file, the expectation and the fix', () => {
     const set = await readRuns(dir);
     expect(set.runs).toEqual([]);
     expect(set.skipped[0]?.reason).toMatch(
-      /meta\.json: its status is "finished", not one of .*Fix: repair or delete the file/,
+      /meta\.json: its status "finished" is not one of .*Fix: repair or delete the file/,
     );
     await rm(dir, { recursive: true, force: true });
   });
