@@ -24,7 +24,7 @@ export const ZOO_SPECS = {
   vgg11bn: { arch: 'vgg11', batchNorm: true },
   resnet18: { arch: 'resnet18' },
   'wrn16-4': { arch: 'wrn', depth: 16, width: 4 },
-  // The demo's model (apps/cli/src/demo/plan.ts): its step is what the demo's wall time is made of.
+  // The demo's model (packages/demo/src/plan.ts): its step is what the demo's wall time is made of.
   democnn: { arch: 'simplecnn', filters: [16, 32], hiddenUnits: 64 },
 } as const satisfies Record<ModelName, { arch: string; [option: string]: unknown }>;
 
@@ -45,7 +45,7 @@ export const DATA_SHAPES: Record<
 };
 
 /**
- * The demo's batch size (apps/cli/src/demo/plan.ts BATCH_SIZE): the demo CNN's steps are measured
+ * The demo's batch size (packages/demo/src/plan.ts BATCH_SIZE): the demo CNN's steps are measured
  * at it, whatever --batch says. Change it here when the demo's changes.
  */
 export const DEMO_BATCH = 64;

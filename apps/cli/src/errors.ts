@@ -37,6 +37,7 @@ const INPUT_ERRORS = new Set([
   'IntegrityError',
   'LockHeldError',
   'SweepError',
+  'DemoError',
   'RunDataError',
   'RunDirectoryError',
   'ResumeRefusedError',
@@ -61,6 +62,9 @@ const ENVIRONMENT_CODES: Record<string, string> = {
  */
 export function explainError(error: unknown): { message: string; exitCode: number } | undefined {
   if (error instanceof UserError) return { message: error.message, exitCode: error.exitCode };
+  if (error instanceof Error && error.name === 'DemoError') {
+    return { message: error.message, exitCode: (error as Error & { exitCode: number }).exitCode };
+  }
   if (isInputError(error)) return { message: withFlag(error), exitCode: EXIT.usage };
   if (!(error instanceof Error)) return undefined;
   if (INPUT_ERRORS.has(error.name)) return { message: error.message, exitCode: EXIT.usage };

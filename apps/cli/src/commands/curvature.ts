@@ -14,6 +14,7 @@ import {
   type SavedCurvatureMeasurement,
 } from '@fisherlab/training';
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { wholeNumber } from '../config/numbers.js';
 import { UserError } from '../errors.js';
 
 export interface CurvatureOptions extends SavedCurvatureMeasurement {
@@ -24,12 +25,7 @@ export interface CurvatureOptions extends SavedCurvatureMeasurement {
   json?: boolean;
 }
 
-const integer = (flag: string, min: number) => (raw: string) => {
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min)
-    throw new InvalidArgumentError(`${flag} expects an integer ≥ ${min}, got '${raw}'`);
-  return n;
-};
+const integer = wholeNumber;
 
 const listOf =
   <T extends string>(flag: string, allowed: readonly T[]) =>

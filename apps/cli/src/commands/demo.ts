@@ -36,22 +36,21 @@ export function registerDemo(program: Command): void {
     )
     .option(
       '--tune',
-      're-derive the protocol on this machine: grids over lr, the small-lr ratio, FP alpha and the penalty interval, every clean run trained until it fits; records grids and choices in apps/cli/demo/tuning.json',
+      're-derive the protocol on this machine: grids over lr, the small-lr ratio, FP alpha and the penalty interval, every clean run trained until it fits; records grids and choices in packages/demo/tuning.json',
     )
     .action(
       async (options: { out: string; quick?: boolean; seeds?: number; workers: number; tune?: boolean }) => {
         if (options.tune) {
-          const { tuneDemo } = await import('../demo/tune.js');
-          const { describeTuning } = await import('../demo/run-demo.js');
+          const { describeTuning, tuneDemo } = await import('@fisherlab/demo');
           const tuning = await tuneDemo({ out: options.out, workers: options.workers });
           console.log(`\n${describeTuning(tuning).join('\n\n')}\n`);
           console.log(
             `chosen: tuned lr ${tuning.tunedLr} (${tuning.epochs.tuned} epochs), small lr ${tuning.smallLr} = tuned / ${tuning.smallLrDivisor} (${tuning.epochs.small} epochs), ` +
-              `FP α ${tuning.fisherAlpha} every ${tuning.penaltyEvery} step(s), noisy pair ${tuning.epochs.noisy} epochs; written to apps/cli/demo/tuning.json`,
+              `FP α ${tuning.fisherAlpha} every ${tuning.penaltyEvery} step(s), noisy pair ${tuning.epochs.noisy} epochs; written to packages/demo/tuning.json`,
           );
           return;
         }
-        const { runDemo } = await import('../demo/run-demo.js');
+        const { runDemo } = await import('@fisherlab/demo');
         const result = await runDemo({
           out: options.out,
           quick: Boolean(options.quick),

@@ -2,10 +2,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { composeReport, meanSpread, type RunInfo, type RunSummary, readRuns } from '@fisherlab/analysis';
+import { writeFileAtomic } from '@fisherlab/storage';
 import { createPoolDisplay, type PlannedRun, runId, runLocalPool, writePlan } from '@fisherlab/sweeps';
 import type { RunConfig } from '@fisherlab/training';
-import { UserError } from '../errors.js';
-import { writeFileAtomic } from '../run/files.js';
+import { DemoError } from './errors.js';
 import { fitBudget, fitEpochOf } from './fit.js';
 import {
   DEMO_SCALES,
@@ -104,7 +104,7 @@ async function runStage(
   const pool = await runLocalPool(stageDir, { workers, onEvent: display.onEvent });
   display.done();
   if (pool.interrupted) {
-    throw new UserError(`demo tuning interrupted; run the same command again to continue (${dir})`, 130);
+    throw new DemoError(`demo tuning interrupted; run the same command again to continue (${dir})`, 130);
   }
   const scale = DEMO_SCALES.full;
   const read = await readRuns(path.join(stageDir, 'runs'));
@@ -141,8 +141,8 @@ function bestFitted(
 ): GridRow {
   const fitted = rows.filter((r) => r.fitEpoch !== null && r.seeds > 0);
   if (fitted.length === 0) {
-    throw new UserError(
-      `no point of the tuning grid '${stage}' fit its training data (${FIT_THRESHOLD * 100}% training accuracy) within its budget; see the runs under its directory, and widen the grid or the budget in apps/cli/src/demo/tune.ts`,
+    throw new DemoError(
+      `no point of the tuning grid '${stage}' fit its training data (${FIT_THRESHOLD * 100}% training accuracy) within its budget; see the runs under its directory, and widen the grid or the budget in packages/demo/src/tune.ts`,
     );
   }
   return fitted.reduce((a, b) => (score(b) > score(a) ? b : a));
@@ -217,8 +217,8 @@ export async function tuneDemo(options: { out: string; workers: number }): Promi
   const ratios = grids.ratio.filter(affordable);
   const skippedRatios = grids.ratio.filter((r) => !affordable(r));
   if (ratios.length === 0) {
-    throw new UserError(
-      `no small-rate ratio in {${grids.ratio.join(', ')}} fits the demo's budget of ${grids.demoBudgetSeconds / 60} min on this machine; see apps/cli/src/demo/tune.ts`,
+    throw new DemoError(
+      `no small-rate ratio in {${grids.ratio.join(', ')}} fits the demo's budget of ${grids.demoBudgetSeconds / 60} min on this machine; see packages/demo/src/tune.ts`,
     );
   }
   const ratioStage = await runStage(

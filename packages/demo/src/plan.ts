@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type PlannedRun, runId, type SweepPlan } from '@fisherlab/sweeps';
 import { parseRunConfig, type RunConfig } from '@fisherlab/training';
-import { UserError } from '../errors.js';
+import { DemoError } from './errors.js';
 
 /**
  * The demo's protocol (PAPER.md, "What the paper shows" and "Method notes"), on the real
@@ -19,7 +19,7 @@ import { UserError } from '../errors.js';
  * - accuracy is the mean of a run's last few evaluations;
  * - "early" Tr(F) is the maximum over a window that scales with 1/lr (the tuned rate's window
  *   times tunedLr / lr), sampled densely there.
- * The learning rates, α, k and budgets come from apps/cli/demo/tuning.json, written by
+ * The learning rates, α, k and budgets come from packages/demo/tuning.json, written by
  * `fisherlab demo --tune` on this same protocol.
  */
 export interface DemoTuning {
@@ -115,7 +115,7 @@ export const NOISE_FRACTION = 0.2;
 export const DEMO_ARMS = ['tuned', 'small', 'small+FP', 'noisy', 'noisy+FP'] as const;
 export type DemoArm = (typeof DEMO_ARMS)[number];
 
-export const TUNING_FILE = new URL('../../demo/tuning.json', import.meta.url);
+export const TUNING_FILE = new URL('../tuning.json', import.meta.url);
 
 export function readDemoTuning(file: URL = TUNING_FILE): DemoTuning {
   const where = fileURLToPath(file);
@@ -123,12 +123,12 @@ export function readDemoTuning(file: URL = TUNING_FILE): DemoTuning {
   try {
     parsed = JSON.parse(readFileSync(file, 'utf8')) as Partial<DemoTuning>;
   } catch (error) {
-    throw new UserError(
+    throw new DemoError(
       `cannot read the demo's tuning ${where}: ${error instanceof Error ? error.message : String(error)}. Fix: restore it from the repository, or write it anew with \`fisherlab demo --tune\`.`,
     );
   }
   if (parsed.format !== 'fisherlab-demo-tuning' || parsed.version !== 2) {
-    throw new UserError(
+    throw new DemoError(
       `${where} is not a version-2 demo tuning (format ${String(parsed.format)}, version ${String(parsed.version)}). Fix: write it anew with \`fisherlab demo --tune\`.`,
     );
   }

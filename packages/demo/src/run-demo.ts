@@ -9,10 +9,15 @@ import {
   type RunSummary,
   readRuns,
 } from '@fisherlab/analysis';
-import { createPoolDisplay, type PoolSummary, runLocalPool, writePlan } from '@fisherlab/sweeps';
+import {
+  createPoolDisplay,
+  formatDuration,
+  type PoolSummary,
+  runLocalPool,
+  writePlan,
+} from '@fisherlab/sweeps';
 import type { RunConfig } from '@fisherlab/training';
-import { UserError } from '../errors.js';
-import { formatDuration } from '../run/progress.js';
+import { DemoError } from './errors.js';
 import { type DemoEvidence, demoFindings, type Finding, groupByArm, type RunsByArm } from './findings.js';
 import { memorizationAreas } from './fit.js';
 import {
@@ -202,7 +207,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     process.off('SIGTERM', stop);
   }
   if (pool.interrupted) {
-    throw new UserError(
+    throw new DemoError(
       `demo interrupted; finished runs are kept in ${dir}: run the same command again to continue`,
       130,
     );
