@@ -2,9 +2,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { composeReport, meanSpread, type RunSummary, readRuns } from '@fisherlab/analysis';
+import { writeFileAtomic } from '@fisherlab/storage';
 import { createPoolDisplay, type PlannedRun, runId, runLocalPool, writePlan } from '@fisherlab/sweeps';
 import { UserError } from '../errors.js';
-import { writeFileAtomic } from '../run/files.js';
 import { DEMO_SCALES, type DemoTuning, type GridRow, protocolConfig, TUNING_FILE } from './plan.js';
 
 /** The grids `fisherlab demo --tune` searches, on the demo's own protocol and budgets. */
