@@ -37,6 +37,12 @@ const INPUT_ERRORS = new Set([
   'LockHeldError',
   'SweepError',
   'RunDataError',
+  'RunDirectoryError',
+  'ResumeRefusedError',
+  'RunInUseError',
+  'CheckpointError',
+  'BackendError',
+  'EnvironmentSettingError',
 ]);
 
 /** Operating-system errors on a path the user named or the machine controls (not bugs). */

@@ -185,6 +185,72 @@ describe('bad input and a bad environment exit 2, naming the file or key and the
     return copy;
   };
 
+  it('a bad FISHERLAB_NATIVE_THREADS exits 2 naming it, for a fresh run and a resume, and changes nothing', () => {
+    const run = (...args: string[]) => {
+      const r = spawnSync(process.execPath, [bin, ...args], {
+        encoding: 'utf8',
+        env: { ...env, FISHERLAB_NATIVE_THREADS: 'abc' },
+        timeout: 120_000,
+      });
+      return { code: r.status, out: r.stdout, err: r.stderr };
+    };
+    const fresh = path.join(root, 'bad-threads');
+    expectInputError(
+      run(
+        'train',
+        ...tiny,
+        ...tinyModel,
+        '--backend',
+        'auto',
+        '--lr',
+        '0.1',
+        '--epochs',
+        '1',
+        '--output',
+        fresh,
+      ),
+      /FISHERLAB_NATIVE_THREADS=abc is not a positive integer/,
+    );
+    expect(existsSync(fresh)).toBe(false);
+    const copy = copyOf('bad-threads-resume');
+    const meta = readFileSync(path.join(copy, 'meta.json'), 'utf8');
+    expectInputError(run('train', '--resume', copy, '--epochs', '2'), /FISHERLAB_NATIVE_THREADS=abc/);
+    expect(readFileSync(path.join(copy, 'meta.json'), 'utf8')).toBe(meta);
+  });
+
+  it('without checkpoint.json, train --output refuses and --resume continues from the checkpoint that verifies', () => {
+    const copy = copyOf('no-pointer');
+    rmSync(path.join(copy, 'checkpoint.json'));
+    // as a run stopped at the end of its epoch leaves it
+    writeFileSync(
+      path.join(copy, 'meta.json'),
+      JSON.stringify({ ...readJson(path.join(copy, 'meta.json')), status: 'interrupted' }),
+    );
+    const lines = metricLines(copy);
+    expectInputError(
+      fisherlab('train', ...tiny, ...tinyModel, '--lr', '0.1', '--epochs', '1', '--output', copy),
+      /already holds a run with records or a checkpoint; use --resume .* --overwrite to replace it/,
+    );
+    expect(existsSync(path.join(copy, 'checkpoints'))).toBe(true);
+    const resumed = fisherlab('train', '--resume', copy, '--epochs', '2');
+    expect(resumed.code, resumed.err).toBe(0);
+    expect(resumed.err).toMatch(
+      /checkpoint\.json is missing; continuing from the newest checkpoint that verifies/,
+    );
+    expect(metricLines(copy).slice(0, lines.length - 1)).toEqual(lines.slice(0, -1));
+    expect(readJson(path.join(copy, 'meta.json'))).toMatchObject({ status: 'completed', step: 4 });
+  });
+
+  it('a config.json edited by hand is refused under --resume, naming it', () => {
+    const copy = copyOf('hand-edited');
+    const file = path.join(copy, 'config.json');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('"lr": 0.1', '"lr": 0.5'));
+    expectInputError(
+      fisherlab('train', '--resume', copy, '--epochs', '2'),
+      /hand-edited\/config\.json was changed after the run wrote it; restore it/,
+    );
+  });
+
   it('train without --lr says that --lr is required', () => {
     expectInputError(
       fisherlab('train', ...tiny, '--epochs', '1', '--output', path.join(root, 'no-lr')),
@@ -292,7 +358,7 @@ describe('resume with flags', () => {
     expect(readJson(path.join(out, 'meta.json'))).toMatchObject({
       status: 'completed',
       step: 6,
-      configChanges: [{ key: 'epochs', from: 1, to: 3, step: 2 }],
+      resumes: [{ fromStep: 2, changes: [{ key: 'epochs', from: 1, to: 3 }] }],
     });
     expectInputError(
       fisherlab('train', '--resume', out, '--epochs', '2'),
@@ -321,7 +387,7 @@ describe('runs that end early', () => {
     expect(readJson(path.join(out, 'meta.json')).status).toBe('failed');
     const again = fisherlab('train', ...args);
     expect(again.code, again.err).toBe(0);
-    expect(again.err).toMatch(/the previous attempt \(failed\) left no checkpoint; starting over/);
+    expect(again.err).toMatch(/the previous attempt \(failed\) left no records; starting over/);
 
     // a first start that fails on a setting: --resume with that setting fixed starts it (no checkpoint yet)
     const out2 = path.join(root, 'failed-start-resume');

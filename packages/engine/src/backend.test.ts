@@ -1,6 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { backendFromEnv, describeBackendFailure, describeDevice, initBackend } from './backend.js';
+import {
+  backendFromEnv,
+  checkBackendEnvironment,
+  describeBackendFailure,
+  describeDevice,
+  EnvironmentSettingError,
+  initBackend,
+} from './backend.js';
 import { NativeTierError } from './kernels/native/tier.js';
 
 const missing = (pkg: string) => async () => {
@@ -95,6 +102,41 @@ describe('backend selection', () => {
       /FISHERLAB_BACKEND=gpu is not a backend/,
     );
     expect(backendFromEnv({ FISHERLAB_BACKEND: 'wasm' })).toBe('wasm');
+  });
+
+  it('refuses a bad thread count in the environment instead of falling back to another backend', async () => {
+    for (const [variable, value] of [
+      ['FISHERLAB_NATIVE_THREADS', 'abc'],
+      ['FISHERLAB_NATIVE_THREADS', '0'],
+      ['FISHERLAB_WASM_THREADS', '99'],
+      ['FISHERLAB_NATIVE', 'maybe'],
+      ['FISHERLAB_BACKEND', 'gpu'],
+    ] as const) {
+      let caught: unknown;
+      try {
+        checkBackendEnvironment({ [variable]: value });
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(EnvironmentSettingError);
+      expect(caught).toMatchObject({
+        variable,
+        value,
+        message: expect.stringContaining(`${variable}=${value}`),
+      });
+    }
+    expect(() =>
+      checkBackendEnvironment({ FISHERLAB_NATIVE_THREADS: '3', FISHERLAB_BACKEND: 'cpu' }),
+    ).not.toThrow();
+    // initBackend checks before trying any backend: 'auto' would otherwise end on cpu
+    const previous = process.env['FISHERLAB_NATIVE_THREADS'];
+    process.env['FISHERLAB_NATIVE_THREADS'] = 'abc';
+    try {
+      await expect(initBackend({ loaders: { native: noAddon } })).rejects.toThrow(EnvironmentSettingError);
+    } finally {
+      if (previous === undefined) delete process.env['FISHERLAB_NATIVE_THREADS'];
+      else process.env['FISHERLAB_NATIVE_THREADS'] = previous;
+    }
   });
 });
 

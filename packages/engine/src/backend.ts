@@ -178,6 +178,41 @@ export function backendFromEnv(env: NodeJS.ProcessEnv = process.env): BackendReq
   );
 }
 
+/**
+ * An environment variable FisherLab reads holds a value it cannot use. The settings that change a
+ * run's numbers are checked before any backend is tried, so a bad one is an error, never a silent
+ * fall back to another backend.
+ */
+export class EnvironmentSettingError extends Error {
+  override name = 'EnvironmentSettingError';
+  constructor(
+    readonly variable: string,
+    readonly value: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The environment variables that choose a backend or its threads, each with its reader. */
+const BACKEND_ENVIRONMENT: Record<string, (env: NodeJS.ProcessEnv) => unknown> = {
+  FISHERLAB_BACKEND: backendFromEnv,
+  FISHERLAB_NATIVE: nativeModeFromEnv,
+  FISHERLAB_NATIVE_THREADS: nativeThreadsFromEnv,
+  FISHERLAB_WASM_THREADS: wasmThreadsFromEnv,
+};
+
+/** Checks every backend setting of the environment; throws EnvironmentSettingError naming a bad one. */
+export function checkBackendEnvironment(env: NodeJS.ProcessEnv = process.env): void {
+  for (const [variable, read] of Object.entries(BACKEND_ENVIRONMENT)) {
+    try {
+      read(env);
+    } catch (error) {
+      throw new EnvironmentSettingError(variable, env[variable] ?? '', (error as Error).message);
+    }
+  }
+}
+
 let active: BackendReport | undefined;
 
 /**
@@ -196,6 +231,7 @@ export async function initBackend(
     native?: NativeMode;
   } = {},
 ): Promise<BackendReport> {
+  checkBackendEnvironment();
   const requested = options.backend ?? backendFromEnv() ?? 'auto';
   if (active && (requested === 'auto' || requested === active.choice) && !options.loaders) {
     if (options.native !== undefined && active.choice === 'wasm') {
@@ -233,7 +269,7 @@ export async function initBackend(
       };
       return active;
     } catch (error) {
-      if (error instanceof NativeTierError) throw error;
+      if (error instanceof NativeTierError || error instanceof EnvironmentSettingError) throw error;
       const reason =
         error instanceof NoGpuDeviceError ? error.message : describeBackendFailure(choice, error);
       attempts.push({ choice, ok: false, reason });

@@ -20,14 +20,24 @@ export {
   writeManifest,
 } from './manifest.js';
 export type {
+  ConfigChange,
   CurvatureRecord,
   EvalRecord,
   FisherRecord,
   MetricRecord,
   RunMeta,
+  RunResume,
   RunStatus,
   TrainRecord,
 } from './records.js';
+export { ATTEMPT_FILES, RUN_FILES, RUN_MARKERS, type RunFileName, runFile } from './run-files.js';
+export {
+  lastLoggedStep,
+  type RunState,
+  type RunStateReport,
+  readRunMeta,
+  readRunState,
+} from './run-state.js';
 export {
   ensureDirectory,
   explainWriteError,

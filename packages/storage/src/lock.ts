@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { linkSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
+import { runFile } from './run-files.js';
 import { explainWriteError, writeJsonAtomic } from './write.js';
 
 /**
@@ -235,4 +235,4 @@ export function acquireLock(file: string, options: AcquireLockOptions): HeldLock
 }
 
 /** The lock file of a run directory. */
-export const runLockFile = (runDir: string): string => path.join(runDir, 'run.lock');
+export const runLockFile = (runDir: string): string => runFile(runDir, 'lock');

@@ -28,8 +28,29 @@ export interface RunMeta {
   nativeThreads?: number;
   /** The most tensor memory the backend could hold (null where it cannot tell, e.g. a GPU), and what set it. */
   memoryCeiling?: { bytes: number | null; reason: string };
-  /** Config keys changed when the run was resumed (only keys safe to change, such as epochs). */
-  configChanges?: { key: string; from: unknown; to: unknown; step: number; at: string }[];
+  /** SHA-256 of config.json as the trainer last wrote it: a resume refuses a config.json edited by hand. */
+  configSha256?: string;
+  /** Every resume of the run, with the config keys it changed (only keys safe to change, such as epochs). */
+  resumes?: RunResume[];
+}
+
+/** A config key a resume changed, with its value before and after. */
+export interface ConfigChange {
+  key: string;
+  from: unknown;
+  to: unknown;
+}
+
+/** One resume of a run, as recorded in meta.json. */
+export interface RunResume {
+  /** ISO timestamp. */
+  at: string;
+  /** Steps completed when it resumed (0 when it had no checkpoint yet and started over). */
+  fromStep: number;
+  /** The checkpoint it continued from, relative to the run directory. */
+  checkpoint?: string;
+  /** Config keys it changed (empty when it continued unchanged). */
+  changes: ConfigChange[];
 }
 
 /** Fields every metrics line has. `epoch` is fractional: step / stepsPerEpoch. */

@@ -16,7 +16,7 @@ export function formatDuration(seconds: number): string {
 
 /** Plain event lines (logs, CI) or, on a terminal, a redrawn block: one line per worker and a tally. */
 export function createPoolDisplay(
-  plan: { sweep: string; total: number },
+  plan: { sweep: string; total: number; status?: () => string },
   stream: NodeJS.WriteStream = process.stderr,
   interactive = Boolean(stream.isTTY) && !process.env['CI'],
 ): { onEvent: (event: PoolEvent) => void; done: () => void } {
@@ -27,13 +27,14 @@ export function createPoolDisplay(
   const tally = { completed: 0, diverged: 0, failed: 0, interrupted: 0, skipped: 0 };
   let drawnLines = 0;
   let lastDraw = 0;
+  const status = () => (plan.status ? `; ${plan.status()}` : '');
   const draw = (force = false) => {
     if (!interactive) return;
     const now = Date.now();
     if (!force && now - lastDraw < 250) return;
     lastDraw = now;
     const lines = [
-      `sweep ${plan.sweep}: ${tally.completed} completed, ${tally.diverged} diverged, ${tally.failed} failed, ${active.size} running, of ${plan.total}`,
+      `sweep ${plan.sweep}: ${tally.completed} completed, ${tally.diverged} diverged, ${tally.failed} failed, ${active.size} running, of ${plan.total}${status()}`,
       ...[...active.entries()]
         .sort((a, b) => a[1].worker - b[1].worker)
         .map(([index, a]) => {
@@ -86,7 +87,7 @@ export function createPoolDisplay(
         active.delete(r.index);
         tally[r.status] += 1;
         say(
-          `${r.status === 'failed' ? 'FAILED' : r.status} #${r.index} ${r.id} ${r.name} (${formatDuration(r.seconds)})${r.error && r.status !== 'failed' ? `: ${r.error}` : ''}`,
+          `${r.status === 'failed' ? 'FAILED' : r.status} #${r.index} ${r.id} ${r.name} (${formatDuration(r.seconds)})${r.error && r.status !== 'failed' ? `: ${r.error}` : ''}${interactive ? '' : status()}`,
         );
       }
     },

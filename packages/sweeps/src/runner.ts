@@ -1,25 +1,26 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { ensureDirectory, type RunMeta } from '@fisherlab/storage';
+import { ATTEMPT_FILES, ensureDirectory, type RunMeta } from '@fisherlab/storage';
 import {
-  ATTEMPT_FILES,
+  clearFailedAttempt,
   latestCheckpoint,
   lockRun,
   type ProgressFigures,
   parseRunConfig,
+  recordRunFailure,
   train,
 } from '@fisherlab/training';
 import { SweepError } from './errors.js';
 import { PLAN_FILE, type PlannedRun, readPlan, runDirOf } from './plan.js';
 import { checkStaleAfter, readRunState } from './run-state.js';
-import { clearFailedAttempt, recordRunFailure } from './run-writes.js';
 import { applyPlanThreads } from './threads.js';
 
 /**
  * `sweep run DIR --index I`: the unit of work every engine executes. Idempotent: a completed (or
  * diverged) run is skipped, a run with a checkpoint resumes from it, a run that died before its
  * first checkpoint starts over, a run with a damaged record is refused. It writes only inside
- * DIR/runs/<id>/, and there only through the trainer and run-writes.ts.
+ * DIR/runs/<id>/, and there only through @fisherlab/training (train, clearFailedAttempt,
+ * recordRunFailure).
  */
 
 export type RunAction = 'skipped' | 'started' | 'resumed' | 'restarted';

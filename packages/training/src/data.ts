@@ -52,11 +52,10 @@ export interface PreparedData {
 const toTensor = (images: Float32Array, shape: [number, number, number, number]): tf.Tensor4D =>
   tf.tensor4d(images, shape);
 
-export async function prepareData(config: RunConfig): Promise<PreparedData> {
-  const c = config.dataset;
-  let dataset: Dataset;
+/** The run's dataset as stored; a missing or damaged one is a TrainingError naming it. */
+async function loadRunDataset(c: RunConfig['dataset']): Promise<Dataset> {
   try {
-    dataset = await loadDataset(c.name, {
+    return await loadDataset(c.name, {
       ...(c.dir ? { dir: c.dir } : {}),
       ...(c.name === 'cifar100' ? { labels: c.coarseLabels ? 'coarse' : 'fine' } : {}),
     });
@@ -66,6 +65,11 @@ export async function prepareData(config: RunConfig): Promise<PreparedData> {
     }
     throw error;
   }
+}
+
+export async function prepareData(config: RunConfig): Promise<PreparedData> {
+  const c = config.dataset;
+  const dataset = await loadRunDataset(c);
   const numClasses = dataset.classNames.length;
   let train = dataset.train;
   if (c.trainSubset !== undefined) {

@@ -1,12 +1,13 @@
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { tf } from '@fisherlab/engine';
+import { startBackend } from './backend-settings.js';
 import { prepareData } from './data.js';
 import { TrainingError } from './errors.js';
 import { runLength } from './events.js';
 import { buildRunModel } from './model.js';
+import { checkRunDirectory } from './run-directory.js';
 import type { RunConfig } from './spec.js';
-import { startBackend } from './train.js';
 
 /** The first existing ancestor of a path (where a new directory would be created). */
 function existingAncestor(dir: string): string {
@@ -20,7 +21,10 @@ function existingAncestor(dir: string): string {
  * the data (loaded, noise applied), the model (built, one forward pass), the output directory
  * (writable, not holding another run). Creates nothing that stays behind.
  */
-export async function dryRun(config: RunConfig): Promise<string> {
+export async function dryRun(
+  config: RunConfig,
+  options: { resume?: boolean; overwrite?: boolean } = {},
+): Promise<string> {
   const lines: string[] = ['config: valid'];
   const backend = await startBackend(config.backend);
   lines.push(`backend: ${backend.choice}`);
@@ -39,22 +43,8 @@ export async function dryRun(config: RunConfig): Promise<string> {
   const { stepsPerEpoch, totalSteps } = runLength(config, data.train.count);
   lines.push(`length: ${totalSteps} steps (${stepsPerEpoch} per epoch)`);
   const runDir = path.resolve(config.output);
-  if (existsSync(path.join(runDir, 'checkpoint.json'))) {
-    throw new TrainingError(
-      `${runDir} already holds a run with a checkpoint; choose another --output or use --resume`,
-    );
-  }
-  let status: string | undefined;
-  try {
-    status = (JSON.parse(readFileSync(path.join(runDir, 'meta.json'), 'utf8')) as { status?: string }).status;
-  } catch {
-    // no meta.json (or an unreadable one): nothing finished to protect
-  }
-  if (status === 'completed' || status === 'diverged') {
-    throw new TrainingError(
-      `${runDir} holds a ${status} run; choose another --output (a finished run is never overwritten)`,
-    );
-  }
+  // what train() would refuse: a finished run, records without resume, a changed spec on resume
+  checkRunDirectory(config, options);
   const ancestor = existingAncestor(runDir);
   try {
     accessSync(ancestor, constants.W_OK);
@@ -63,7 +53,7 @@ export async function dryRun(config: RunConfig): Promise<string> {
     rmSync(probeDir, { recursive: true });
   } catch (error) {
     throw new TrainingError(
-      `output ${runDir} is not writable (${ancestor}: ${(error as Error).message}); choose a writable --output`,
+      `output ${runDir} is not writable (${ancestor}: ${(error as Error).message}); choose a writable directory as the spec's output`,
     );
   }
   lines.push(`output: ${runDir} (writable)`);

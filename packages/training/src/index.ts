@@ -1,13 +1,14 @@
 // Training a run as `fisherlab train` does: train(spec, { onRecord, signal }).
 
+export type { ConfigChange } from '@fisherlab/storage';
+export { collectVersions, gitCommit, startBackend } from './backend-settings.js';
 export {
-  type CheckpointPayload,
   type CheckpointPointer,
+  type FoundCheckpoint,
   type LoadedRunCheckpoint,
   latestCheckpoint,
   readCheckpoint,
   type TrainerState,
-  writeCheckpoint,
 } from './checkpoint.js';
 export { mergeConfig, readConfigFile, setPath } from './config-file.js';
 export {
@@ -19,7 +20,15 @@ export {
   type TensorBatch,
 } from './data.js';
 export { dryRun } from './dry-run.js';
-export { TrainingError } from './errors.js';
+export {
+  BackendError,
+  CheckpointError,
+  ResumeRefusedError,
+  RunDirectoryError,
+  type RunDirectoryProblem,
+  RunInUseError,
+  TrainingError,
+} from './errors.js';
 export {
   type DueEvents,
   eventsAfterStep,
@@ -35,7 +44,7 @@ export {
   measureFisherTrace,
   type PenalizedStep,
 } from './measurements.js';
-export { MetricsLog, type MetricsMark, readMetrics } from './metrics-log.js';
+export { readMetrics } from './metrics-log.js';
 export {
   buildRunModel,
   copyCheckpointWeights,
@@ -47,8 +56,10 @@ export {
 export { accuracyOf, plainStep, type StepResult } from './objective.js';
 // The pieces train() is built from, for loops of your own
 export { OPTIMIZER_NAMES, Optimizer, type OptimizerSettings } from './optimizer.js';
-// The run directory: one writer of config.json, meta.json, metrics.jsonl and the checkpoints
-export { ATTEMPT_FILES, RunDirectory } from './run-directory.js';
+// What a resume may change
+export { configDifferences, RESUME_SAFE_KEYS } from './resume-policy.js';
+// The run directory: train() is the one writer of its files; these are for tools that run it
+export { checkRunDirectory, clearFailedAttempt, recordRunFailure } from './run-directory.js';
 export { type HeldLock, lockRun } from './run-lock.js';
 export {
   evaluateSavedModel,
@@ -79,11 +90,7 @@ export {
 } from './spec.js';
 export { STREAM } from './streams.js';
 export {
-  type ConfigChange,
-  collectVersions,
-  gitCommit,
   type ProgressFigures,
-  startBackend,
   type TrainOptions,
   type TrainOutcome,
   type TrainProgress,

@@ -92,7 +92,7 @@ export class MetricsLog {
 }
 
 const resumeFix =
-  'restore metrics.jsonl from a backup, or start the run again with another --output (resuming would leave its records out of step with the checkpoint)';
+  'restore metrics.jsonl from a backup, or train the run again into another output directory (resuming would leave its records out of step with the checkpoint)';
 
 /** Checks that `file` starts with the bytes the checkpoint recorded, feeding them to `hash`. */
 function checkPrefix(file: string, mark: MetricsMark, hash: Hash): void {

@@ -78,7 +78,7 @@ export function modelSignature(model: tf.LayersModel): string {
 export function copyCheckpointWeights(runModel: RunModel, saved: tf.LayersModel, dir: string): void {
   if (modelSignature(saved) !== modelSignature(runModel.model)) {
     throw new TrainingError(
-      `checkpoint ${dir} was made by another architecture (${modelSignature(saved)}) than this config builds (${modelSignature(runModel.model)}); resume with the config it was made with, or start a new --output`,
+      `checkpoint ${dir} was made by another architecture (${modelSignature(saved)}) than this config builds (${modelSignature(runModel.model)}); resume with the config it was made with, or train into another output directory`,
     );
   }
   runModel.model.setWeights(saved.getWeights());

@@ -7,12 +7,12 @@ import {
   LockHeldError,
   runLockFile,
 } from '@fisherlab/storage';
-import { TrainingError } from './errors.js';
+import { RunInUseError } from './errors.js';
 
 /**
- * The lock every writer of a run directory holds (train, train --resume, sweep workers): a second
- * writer would interleave metrics lines and checkpoints. It is refused with exit 2 naming the
- * holder; a holder that is gone (killed) is taken over.
+ * The lock every writer of a run directory holds (train, a resume, sweep workers): a second
+ * writer would interleave metrics lines and checkpoints. A live holder makes it throw RunInUseError
+ * naming it; a holder that is gone (killed) is taken over.
  */
 export function lockRun(
   runDir: string,
@@ -23,11 +23,8 @@ export function lockRun(
   } catch (error) {
     if (error instanceof LockHeldError) {
       const { holder } = error;
-      const local = holder.host === os.hostname();
-      throw new TrainingError(
-        `${path.resolve(runDir)} is in use by another process: ${holder.purpose}, ${error.reason}, since ${holder.startedAt}. ` +
-          `Let it finish${local ? ` (or stop it: kill ${holder.pid})` : ''}, or use another --output. The lock is ${error.file}.`,
-      );
+      const here = holder.host === os.hostname() && holder.pid === process.pid;
+      throw new RunInUseError(path.resolve(runDir), error.file, holder, here, error.reason);
     }
     throw error;
   }

@@ -5,12 +5,12 @@ import { tf } from '@fisherlab/engine';
 import { estimateFisherTrace, type TraceEstimate, type TraceEstimator } from '@fisherlab/fisher';
 import { loadCheckpointModel } from '@fisherlab/models';
 import { readVerified } from '@fisherlab/storage';
+import { startBackend } from './backend-settings.js';
 import { latestCheckpoint } from './checkpoint.js';
 import { readConfigFile } from './config-file.js';
 import { type PreparedData, prepareData, scoreSplit } from './data.js';
 import { TrainingError } from './errors.js';
 import { parseRunConfig, type RunConfig } from './spec.js';
-import { startBackend } from './train.js';
 
 /**
  * Measuring a saved model (`fisherlab trace` / `eval`): a run directory's latest checkpoint, or

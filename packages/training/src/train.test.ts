@@ -103,7 +103,14 @@ describe('train', () => {
     const config = JSON.parse(readFileSync(path.join(whole.runDir, 'config.json'), 'utf8'));
     expect(config.model).toEqual({ arch: 'custom', options: {} });
 
-    const first = await train(spec('custom-halves'), { model: build, stopAfterSteps: 6 });
+    const stop = new AbortController();
+    const first = await train(spec('custom-halves'), {
+      model: build,
+      signal: stop.signal,
+      onProgress: (p) => {
+        if (p.step === 6) stop.abort();
+      },
+    });
     expect(first.status).toBe('interrupted');
     // build() initializes new weights each call; the checkpoint's are loaded over them.
     const second = await train(spec('custom-halves'), { model: build, resume: true });

@@ -15,7 +15,7 @@ export function registerDemo(program: Command): void {
     )
     .option(
       '--seeds <n>',
-      'seeds per arm (0 .. n-1; default 3, 2 with --quick): findings are paired differences across them',
+      'seeds per arm (0 .. n-1; default 5, 2 with --quick): findings are paired differences across them',
       (raw) => {
         const n = Number(raw);
         if (!Number.isInteger(n) || n < 1)
@@ -36,14 +36,19 @@ export function registerDemo(program: Command): void {
     )
     .option(
       '--tune',
-      "run the tuning grids (lr, then FP alpha at the small lr) on the demo's protocol and record them in apps/cli/demo/tuning.json",
+      're-derive the protocol on this machine: grids over lr, the small-lr ratio, FP alpha and the penalty interval, every clean run trained until it fits; records grids and choices in apps/cli/demo/tuning.json',
     )
     .action(
       async (options: { out: string; quick?: boolean; seeds?: number; workers: number; tune?: boolean }) => {
         if (options.tune) {
           const { tuneDemo } = await import('../demo/tune.js');
+          const { describeTuning } = await import('../demo/run-demo.js');
           const tuning = await tuneDemo({ out: options.out, workers: options.workers });
-          console.log(JSON.stringify(tuning, null, 2));
+          console.log(`\n${describeTuning(tuning).join('\n\n')}\n`);
+          console.log(
+            `chosen: tuned lr ${tuning.tunedLr} (${tuning.epochs.tuned} epochs), small lr ${tuning.smallLr} = tuned / ${tuning.smallLrDivisor} (${tuning.epochs.small} epochs), ` +
+              `FP α ${tuning.fisherAlpha} every ${tuning.penaltyEvery} step(s), noisy pair ${tuning.epochs.noisy} epochs; written to apps/cli/demo/tuning.json`,
+          );
           return;
         }
         const { runDemo } = await import('../demo/run-demo.js');
@@ -53,7 +58,7 @@ export function registerDemo(program: Command): void {
           ...(options.seeds === undefined ? {} : { seeds: options.seeds }),
           workers: options.workers,
         });
-        console.log(`\n${result.table}\n`);
+        console.log(`\n${result.table}\n\n${result.fit}\n`);
         const badge = { held: 'HELD        ', inconclusive: 'INCONCLUSIVE', 'not held': 'NOT HELD    ' };
         for (const f of result.findings)
           console.log(`${badge[f.verdict]} ${f.title}\n             ${f.text}`);

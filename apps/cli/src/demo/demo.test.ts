@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
+import { readDemoTuning } from './plan.js';
 
 const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'bin.js');
 const out = mkdtempSync(path.join(tmpdir(), 'fisherlab-demo-'));
@@ -23,8 +24,11 @@ describe('fisherlab demo --quick', () => {
     for (const line of findings) expect(line).toMatch(/^(HELD {8}|INCONCLUSIVE|NOT HELD {4}) \([abc]\)/);
     // Each finding is stated as paired differences across the seeds, with an interval.
     expect(result.stdout.match(/95% CI [^;]+; \d of 2 seeds/g)!.length).toBeGreaterThanOrEqual(6);
-    expect(result.stdout).toMatch(/^lr 0\.03 \(tuned\) +1 +2 +\d/m);
-    expect(result.stdout).toMatch(/^20% noisy labels, lr 0\.03 \(tuned\) \+ FP α=/m);
+    const tuned = readDemoTuning().tunedLr.toString().replace('.', '\\.');
+    expect(result.stdout).toMatch(new RegExp(`^lr ${tuned} \\(tuned\\) +1 +2 +\\d`, 'm'));
+    expect(result.stdout).toMatch(new RegExp(`^20% noisy labels, lr ${tuned} \\(tuned\\) \\+ FP α=`, 'm'));
+    // Every arm's fit is printed (the quick scale is far too short to fit: the line says so).
+    expect(result.stdout).toMatch(/^Fit, training accuracy .*NOT fit/m);
     expect(readdirSync(path.join(out, 'runs')).sort()).toEqual(
       ['s0', 's1'].flatMap((s) =>
         ['noisy', 'noisy-FP', 'small', 'small-FP', 'tuned'].map((a) => `${s}-${a}`),

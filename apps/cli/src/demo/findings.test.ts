@@ -84,10 +84,13 @@ describe('demo findings from paired seeds', () => {
     );
     expect(a!.text).toMatch(/early max Tr\(F\) of the small lr over the tuned lr: 4\.10x/);
     // FP − small = 1.5, 1.4, 1.3 of a 3.0, 2.9, 2.8 gap: 1.4 / 2.9 = 48%.
+    expect(b!.text).toMatch(/^max Tr\(F\) with FP over without: 0\.25\dx/);
     expect(b!.text).toMatch(
-      /^FP recovers 48% ± \d+% of the small-lr gap \(3 of 3 seeds above the small lr\)/,
+      /test accuracy, small lr \+ FP − small lr: \+1\.4 ± 0\.1 points \(95% CI [^;]+; 3 of 3 seeds\)/,
     );
-    expect(b!.text).toMatch(/Fit \(train accuracy\): tuned 99\.0%, small 97\.0%, small\+FP 96\.0%/);
+    expect(b!.text).toMatch(/FP recovers 48% ± \d+% of the small-lr gap of \+2\.9/);
+    expect(b!.text).toMatch(/Small lr \+ FP − tuned lr: −1\.5 ± 0\.0 points/);
+    expect(b!.text).toMatch(/Fit \(train accuracy\): small 97\.0%, small\+FP 96\.0%/);
     expect(c!.text).toMatch(/noisy-label examples 61\.0% → 30\.0% with FP/);
     expect(effects.map((e) => e.label[1])).toEqual(['a', 'a', 'b', 'b', 'c', 'c', 'c']);
   });
@@ -115,9 +118,27 @@ describe('demo findings from paired seeds', () => {
       labels,
     ).findings;
     expect(contradicted.map((f) => f.verdict)).toEqual(['not held', 'not held', 'not held']);
-    expect(contradicted[1]!.text).toMatch(/^there is no small-lr gap to recover/);
+    expect(contradicted[1]!.text).toMatch(/There is no small-lr gap to recover/);
     const missing = demoFindings(runs({ tuned: paper.tuned }), labels).findings;
     expect(missing.every((f) => f.verdict === 'not held' && /could not be checked/.test(f.text))).toBe(true);
+  });
+
+  it("judges (b) on its own claim: the penalty's effect at the small rate, whether or not (a)'s gap exists", () => {
+    const noGap = demoFindings(
+      runs({
+        ...paper,
+        small: (s) => ({
+          tailTestAccuracy: 0.87 + offsets[s]! + 0.001 * s,
+          earlyMaxTraceF: 90,
+          maxTraceF: 600,
+        }),
+        'small+FP': (s) => ({ tailTestAccuracy: 0.885 + offsets[s]!, maxTraceF: 150 + s }),
+      }),
+      labels,
+    ).findings;
+    expect(noGap[0]!.verdict).toBe('not held');
+    expect(noGap[1]!.verdict).toBe('held');
+    expect(noGap[1]!.text).toMatch(/There is no small-lr gap to recover \(tuned − small −1\.1/);
   });
 
   it('leaves out runs that did not finish', () => {

@@ -140,6 +140,24 @@ function fitOf(runs: RunsByArm, arms: DemoArm[], labels: Record<DemoArm, string>
     .join(', ');
 }
 
+/**
+ * Beside (b): the share of (a)'s gap (tuned − small) that the penalty recovers, and the penalized
+ * small rate against the tuned rate. Context for (b), not part of its verdict.
+ */
+function gapShare(
+  recovered: PairedEffect,
+  gap: PairedEffect | null,
+  versusTuned: PairedEffect | null,
+): string {
+  const tuned = versusTuned ? ` Small lr + FP − tuned lr: ${describePoints(versusTuned)}.` : '';
+  if (!gap) return `No tuned-lr runs to compare with.${tuned}`;
+  if (gap.mean <= 0)
+    return `There is no small-lr gap to recover (tuned − small ${describePoints(gap)}).${tuned}`;
+  const share = ratioOfPairedMeans(recovered, gap);
+  const se = share.stdErr === null ? '' : ` ± ${(100 * share.stdErr).toFixed(0)}%`;
+  return `FP recovers ${(100 * share.value).toFixed(0)}%${se} of the small-lr gap of ${describePoints(gap)}.${tuned}`;
+}
+
 /** Findings (a)-(c) and their effects. `labels` names each arm as the report does. */
 export function demoFindings(runs: RunsByArm, labels: Record<DemoArm, string>): DemoEvidence {
   const effects: LabelledEffect[] = [];
@@ -174,8 +192,10 @@ export function demoFindings(runs: RunsByArm, labels: Record<DemoArm, string>): 
     );
   }
 
-  // (b) The penalty lowers the small rate's Tr(F) and recovers (part of) its test-accuracy gap.
-  const titleB = "(b) The Fisher penalty lowers the small learning rate's Tr(F) and recovers test accuracy";
+  // (b) At the small rate, the penalty lowers Tr(F) and raises test accuracy. Its verdict is these
+  // two effects alone; how much of (a)'s gap that recovers, and how it compares with the tuned
+  // rate, are printed beside it (they depend on (a) holding, which is (a)'s claim, not (b)'s).
+  const titleB = '(b) At the small learning rate, the Fisher penalty lowers Tr(F) and raises test accuracy';
   const recovered = effect(runs, 'small+FP', 'small', testAcc, 'positive');
   const traceCut = effect(
     runs,
@@ -184,24 +204,21 @@ export function demoFindings(runs: RunsByArm, labels: Record<DemoArm, string>): 
     log10((r) => r.maxTraceF),
     'negative',
   );
+  const versusTuned = effect(runs, 'small+FP', 'tuned', testAcc, 'positive');
   add('(b) test accuracy: small lr + FP − small lr', 'difference in test accuracy (points)', recovered, 100);
   add('(b) max Tr(F): small lr + FP / small lr', 'log₁₀ of the ratio of max Tr(F)', traceCut);
-  if (!recovered || !traceCut || !gap) {
-    findings.push(missing('b', titleB, [labels.tuned, labels.small, labels['small+FP']]));
+  if (!recovered || !traceCut) {
+    findings.push(missing('b', titleB, [labels.small, labels['small+FP']]));
   } else {
-    const share = ratioOfPairedMeans(recovered, gap);
-    const shareText =
-      gap.mean > 0
-        ? `FP recovers ${(100 * share.value).toFixed(0)}%${share.stdErr === null ? '' : ` ± ${(100 * share.stdErr).toFixed(0)}%`} of the small-lr gap (${recovered.agreeing} of ${recovered.n} seeds above the small lr)`
-        : `there is no small-lr gap to recover (tuned − small ${describePoints(gap)})`;
     findings.push(
       finding(
         'b',
         titleB,
-        gap.mean > 0 ? verdictOf([gap, recovered, traceCut]) : 'not held',
-        `${shareText}. Test accuracy, small lr + FP − small lr: ${describePoints(recovered)}; ` +
-          `tuned − small: ${describePoints(gap)}. Max Tr(F) with FP over without: ${describeRatio(traceCut)}. ` +
-          `Fit (train accuracy): ${fitOf(runs, ['tuned', 'small', 'small+FP'], labels)}.`,
+        verdictOf([traceCut, recovered]),
+        `max Tr(F) with FP over without: ${describeRatio(traceCut)}; ` +
+          `test accuracy, small lr + FP − small lr: ${describePoints(recovered)}. ` +
+          `${gapShare(recovered, gap, versusTuned)} ` +
+          `Fit (train accuracy): ${fitOf(runs, ['small', 'small+FP'], labels)}.`,
       ),
     );
   }

@@ -10,6 +10,7 @@ import {
   readRuns,
 } from '@fisherlab/analysis';
 import { createPoolDisplay, type PoolSummary, runLocalPool, writePlan } from '@fisherlab/sweeps';
+import type { RunConfig } from '@fisherlab/training';
 import { UserError } from '../errors.js';
 import { formatDuration } from '../run/progress.js';
 import { type DemoEvidence, demoFindings, type Finding, groupByArm, type RunsByArm } from './findings.js';
@@ -24,8 +25,11 @@ import {
   demoPlan,
   demoRunId,
   demoSeeds,
+  FIT_THRESHOLD,
   readDemoTuning,
+  runCost,
 } from './plan.js';
+import { createDemoEta } from './progress.js';
 
 export interface DemoOptions {
   out: string;
@@ -41,6 +45,8 @@ export interface DemoResult {
   summary: RunSummary[];
   seconds: number;
   table: string;
+  /** Every arm's fit, in one sentence. */
+  fit: string;
 }
 
 /** "85.3 ± 0.4%" over seeds (sd), or "-". */
@@ -115,14 +121,48 @@ export function describeProtocol(
   window: EarlyWindow,
 ): string {
   const epochs = (arm: DemoArm) => armSchedule(arm, tuning, scale).epochs;
+  const every =
+    tuning.penaltyEvery > 1 ? `, applied every ${tuning.penaltyEvery} steps` : ', applied every step';
   return (
     `Fashion-MNIST (the ${scale.trainSubset.toLocaleString('en-US')}-image training and ${scale.testSubset.toLocaleString('en-US')}-image test subsets embedded in FisherLab), ` +
-    `simplecnn (16/32 filters, 64 hidden units), SGD with momentum 0.9, batch 64, cosine decay; ${seeds} seeds per arm, each seed shared by all arms (paired). ` +
-    `Budgets: ${epochs('tuned')} epochs at the tuned lr ${tuning.tunedLr}, ${epochs('small')} at the small lr ${tuning.smallLr} (tuned / ${tuning.smallLrDivisor}), ` +
-    `${epochs('noisy')} for the 20%-noisy-label pair; FP α = ${tuning.fisherAlpha}. ` +
+    `simplecnn (16/32 filters, 64 hidden units), SGD with momentum 0.9 at a constant learning rate, batch 64, no weight decay, no augmentation; ${seeds} seeds per arm, each seed shared by all arms (paired). ` +
+    `Budgets, measured by \`fisherlab demo --tune\` to bring every clean arm to ${100 * FIT_THRESHOLD}% training accuracy: ${epochs('tuned')} epochs at the tuned lr ${tuning.tunedLr}, ${epochs('small')} at the small lr ${tuning.smallLr} (tuned / ${tuning.smallLrDivisor}), ` +
+    `the same ${epochs('small')} for small lr + FP, ${epochs('noisy')} for the 20%-noisy-label pair; FP α = ${tuning.fisherAlpha}${every}. ` +
     `Accuracy = mean of a run's last ${scale.tailEvaluations} evaluations; Tr(F) by the mc estimator on ${scale.trackingSubset} fixed training examples; ` +
     `early phase = ${describeEarlyWindow(window)}. Effects are paired per-seed differences: mean ± standard error, 95% t-interval, seeds agreeing.`
   );
+}
+
+/** Every arm's fit: mean and lowest training accuracy over seeds, against the threshold. */
+export function describeFit(runs: RunsByArm, labels: Record<DemoArm, string>): string {
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  const parts = DEMO_ARMS.map((arm) => {
+    const values = [...(runs.get(arm)?.values() ?? [])]
+      .map((r) => r.tailTrainAccuracy)
+      .filter((v): v is number => v !== null && Number.isFinite(v));
+    if (values.length === 0) return `${labels[arm]}: no finished runs`;
+    const low = Math.min(...values);
+    const fit =
+      low >= FIT_THRESHOLD ? 'fit' : arm.endsWith('+FP') ? 'penalized, not required to fit' : 'NOT fit';
+    return `${labels[arm]} ${pct(meanSpread(values).mean)} (lowest seed ${pct(low)}; ${fit})`;
+  });
+  return `Fit, training accuracy (mean of the last evaluations; a clean arm fits at ${pct(FIT_THRESHOLD)}): ${parts.join('; ')}.`;
+}
+
+/** The tuning grids and choices in a few lines, for the report's notes. */
+export function describeTuning(tuning: DemoTuning): string[] {
+  const pct = (x: number | null) => (x === null ? '-' : `${(100 * x).toFixed(1)}%`);
+  const row = (name: string, r: DemoTuning['grids']['lr'][number]) =>
+    `${name} ${r.value} (lr ${r.lr}, ${r.epochs} epochs): test ${pct(r.tailTestAccuracy)}, train ${pct(r.tailTrainAccuracy)}, ${r.fitted} of ${r.seeds} fit${r.fitEpoch === null ? '' : ` by epoch ${r.fitEpoch}`}, max Tr(F) ${r.maxTraceF?.toPrecision(3) ?? '-'}`;
+  const grid = (title: string, name: string, rows: DemoTuning['grids']['lr']) =>
+    `${title}: ${rows.map((r) => row(name, r)).join('; ')}.`;
+  return [
+    `Tuning (fisherlab demo --tune, ${tuning.measured.date}, ${tuning.measured.machine}): ${tuning.measured.settings}. Criteria: ${tuning.measured.criteria.join('; ')}.`,
+    grid('Grid lr', 'lr', tuning.grids.lr),
+    grid('Grid ratio (small lr = tuned / ratio)', 'ratio', tuning.grids.ratio),
+    grid('Grid α (small lr + FP)', 'α', tuning.grids.fisherAlpha),
+    grid('Penalty every k steps (chosen α)', 'k', tuning.grids.penaltyEvery),
+  ];
 }
 
 /**
@@ -139,7 +179,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const plan = demoPlan(tuning, scale, seeds);
   const dir = path.resolve(options.out);
   writePlan(dir, plan);
-  const display = createPoolDisplay({ sweep: plan.sweep, total: plan.runs.length });
+  const eta = createDemoEta(new Map(plan.runs.map((r) => [r.index, runCost(r.config as RunConfig)])));
+  const display = createPoolDisplay({ sweep: plan.sweep, total: plan.runs.length, status: eta.status });
   const abort = new AbortController();
   const stop = () => abort.abort();
   process.once('SIGINT', stop);
@@ -148,7 +189,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   try {
     pool = await runLocalPool(dir, {
       workers: options.workers,
-      onEvent: display.onEvent,
+      onEvent: (event) => {
+        eta.onEvent(event);
+        display.onEvent(event);
+      },
       signal: abort.signal,
     });
   } finally {
@@ -193,11 +237,19 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     extraCharts: effectsChart.chart ? [effectsChart.chart] : [],
     notes: [
       describeProtocol(tuning, scale, seeds.length, earlyWindow),
-      `Tuning (fisherlab demo --tune, ${tuning.measured.date}): ${tuning.measured.settings}.`,
+      describeFit(byArm, labels),
+      ...describeTuning(tuning),
       `${plan.runs.length} runs; wall time ${formatDuration(seconds)}.`,
       ...effectsChart.notes,
       ...failed.map((f) => `Run ${f.name} failed: ${f.error ?? 'see its log'}.`),
     ],
   });
-  return { reportPath: path.join(dir, 'report.html'), findings: evidence.findings, summary, seconds, table };
+  return {
+    reportPath: path.join(dir, 'report.html'),
+    findings: evidence.findings,
+    summary,
+    seconds,
+    table,
+    fit: describeFit(byArm, labels),
+  };
 }

@@ -1,48 +1,96 @@
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { composeReport, meanSpread, type RunSummary, readRuns } from '@fisherlab/analysis';
+import { composeReport, meanSpread, type RunInfo, type RunSummary, readRuns } from '@fisherlab/analysis';
 import { writeFileAtomic } from '@fisherlab/storage';
 import { createPoolDisplay, type PlannedRun, runId, runLocalPool, writePlan } from '@fisherlab/sweeps';
+import type { RunConfig } from '@fisherlab/training';
 import { UserError } from '../errors.js';
-import { DEMO_SCALES, type DemoTuning, type GridRow, protocolConfig, TUNING_FILE } from './plan.js';
+import { fitBudget, fitEpochOf } from './fit.js';
+import {
+  DEMO_SCALES,
+  type DemoScale,
+  type DemoTuning,
+  FIT_THRESHOLD,
+  type GridRow,
+  projectDemoSeconds,
+  protocolConfig,
+  TUNING_FILE,
+} from './plan.js';
 
-/** The grids `fisherlab demo --tune` searches, on the demo's own protocol and budgets. */
+/**
+ * The grids `fisherlab demo --tune` searches, on the demo's own protocol (constant rate, every
+ * clean run trained until it fits). Four stages, each choosing one value from runs on seeds apart
+ * from the demo's own (0, 1, 2, ...), so nothing is chosen on the runs the findings are read from:
+ * 1. lr: the tuned rate, by the test accuracy of fitted runs (a rate whose runs do not all fit
+ *    within its budget cannot be chosen); its fit epochs give the tuned arm's budget;
+ * 2. ratio: the small rate = tuned / ratio, 10-30x as in the paper. Each ratio trains until fit;
+ *    the ratio with the largest test-accuracy gap below the tuned rate is chosen, among those whose
+ *    whole demo the budget affords (a ratio whose projected demo does not is recorded, not run);
+ * 3. α at the chosen small rate, with the penalty every `penaltyEvery` steps (the cheaper k), by
+ *    the test accuracy of small + FP on the small rate's budget;
+ * 4. k: the chosen α every step (k = 1, the published method) on the same seeds. The cheaper k is
+ *    kept only when it keeps the finding as k = 1 shows it (a lower Tr(F) and a higher test
+ *    accuracy than the small rate alone on every seed where k = 1 shows them); otherwise k = 1.
+ */
 export const TUNING_GRIDS = {
-  lr: [0.01, 0.03, 0.1],
-  /** The small learning rate is the tuned one divided by this (the paper: 10-30x smaller). */
-  smallLrDivisor: 10,
-  fisherAlpha: [0.003, 0.01, 0.03, 0.1],
-  /**
-   * Seeds of the grids: apart from the demo's own (0, 1, 2, ...), so the values are not chosen on the
-   * runs the findings are then read from. The α grid, 5x costlier per point, runs on one.
-   */
-  lrSeeds: [100, 101],
-  alphaSeeds: [100],
+  lr: [0.01, 0.02, 0.05, 0.1],
+  /** A grid point at rate lr trains for this / lr epochs (a smaller rate fits later, about as 1/lr), at least minEpochs. */
+  lrTimesEpochs: 2.5,
+  minEpochs: 40,
+  ratio: [10, 20, 30],
+  /** A ratio r trains for r × (the tuned rate's fit epoch) × this. */
+  ratioEpochsFactor: 1.25,
+  fisherAlpha: [0.01, 0.03, 0.1],
+  penaltyEvery: 4,
+  /** Fit epochs times this is an arm's budget (the demo's seeds differ from the tuning's). */
+  fitMargin: 1.25,
+  /** The noisy-label pair trains this many times the tuned arm's budget (memorization is slow). */
+  noisyBudgetFactor: 2,
+  /** The full demo's projected wall time on this machine must stay under this. */
+  demoBudgetSeconds: 15 * 60,
+  seeds: [100, 101],
 } as const;
 
 interface GridPoint {
-  /** Name of the run, e.g. 'fisherAlpha=0.1 seed=0'. */
-  name: string;
-  key: string;
+  id: string;
   value: number;
   seed: number;
-  config: ReturnType<typeof protocolConfig>;
+  config: RunConfig;
 }
 
-/** Runs one grid as a sweep (resumable, isolated workers); one row per value, averaged over seeds. */
-async function runGrid(dir: string, stage: string, points: GridPoint[], workers: number): Promise<GridRow[]> {
+interface StageResult {
+  rows: GridRow[];
+  runs: RunInfo[];
+  summaries: Map<string, RunSummary>;
+}
+
+const mean = (values: (number | null)[]): number | null => {
+  const finite = values.filter((v): v is number => v !== null && Number.isFinite(v));
+  return finite.length > 0 ? meanSpread(finite).mean : null;
+};
+
+/** Seconds per epoch of a finished run, from the time of its last record. */
+function secondsPerEpoch(run: RunInfo): number | null {
+  const last = run.records.at(-1);
+  return last && last.epoch > 0 ? last.time / last.epoch : null;
+}
+
+/** Runs one stage's grid as a sweep (resumable, isolated workers); one row per value, averaged over seeds. */
+async function runStage(
+  dir: string,
+  stage: string,
+  points: GridPoint[],
+  workers: number,
+): Promise<StageResult> {
   const stageDir = path.join(dir, stage);
-  const runs: PlannedRun[] = points.map((point, index) => {
-    const id = `${point.key}-${point.value}-s${point.seed}`;
-    return {
-      index,
-      id,
-      name: point.name,
-      values: { [point.key]: point.value, seed: point.seed, hash: runId(point.config) },
-      config: { ...point.config, name: point.name, output: `runs/${id}` },
-    };
-  });
+  const runs: PlannedRun[] = points.map((point, index) => ({
+    index,
+    id: point.id,
+    name: point.config.name,
+    values: { [stage]: point.value, seed: point.seed, hash: runId(point.config) },
+    config: { ...point.config, output: `runs/${point.id}` },
+  }));
   writePlan(stageDir, {
     format: 'fisherlab-sweep-plan',
     version: 1,
@@ -53,110 +101,251 @@ async function runGrid(dir: string, stage: string, points: GridPoint[], workers:
     runs,
   });
   const display = createPoolDisplay({ sweep: `tuning ${stage}`, total: runs.length });
-  await runLocalPool(stageDir, { workers, onEvent: display.onEvent });
+  const pool = await runLocalPool(stageDir, { workers, onEvent: display.onEvent });
   display.done();
+  if (pool.interrupted) {
+    throw new UserError(`demo tuning interrupted; run the same command again to continue (${dir})`, 130);
+  }
   const scale = DEMO_SCALES.full;
-  const { summary } = composeReport(await readRuns(path.join(stageDir, 'runs')), {
-    tailEvaluations: scale.tailEvaluations,
-  });
-  const byId = new Map(summary.map((s: RunSummary) => [s.runId, s]));
-  const values = [...new Set(points.map((p) => p.value))];
-  return values.map((value) => {
-    const done = runs
-      .filter((r) => r.values[points[0]!.key] === value)
-      .map((r) => byId.get(r.id))
-      .filter((s): s is RunSummary => s?.status === 'completed' && s.tailTestAccuracy !== null);
-    const avg = (pick: (s: RunSummary) => number | null) => {
-      const v = done.map(pick).filter((x): x is number => x !== null);
-      return v.length > 0 ? meanSpread(v).mean : Number.NaN;
-    };
+  const read = await readRuns(path.join(stageDir, 'runs'));
+  const { summary } = composeReport(read, { tailEvaluations: scale.tailEvaluations });
+  const summaries = new Map(summary.map((s: RunSummary) => [s.runId, s]));
+  const infos = new Map(read.runs.map((r) => [r.id, r]));
+  const rows = [...new Set(points.map((p) => p.value))].map((value): GridRow => {
+    const at = points.filter((p) => p.value === value);
+    const done = at.filter((p) => summaries.get(p.id)?.status === 'completed');
+    const fits = done.map((p) => fitEpochOf(infos.get(p.id)!.records, FIT_THRESHOLD, scale.tailEvaluations));
+    const pick = (f: (s: RunSummary) => number | null) => mean(done.map((p) => f(summaries.get(p.id)!)));
     return {
       value,
+      lr: at[0]!.config.optimizer.lr,
+      epochs: at[0]!.config.epochs ?? 0,
       seeds: done.length,
-      tailTestAccuracy: avg((s) => s.tailTestAccuracy),
-      tailTrainAccuracy: avg((s) => s.tailTrainAccuracy),
-      maxTraceF: avg((s) => s.maxTraceF),
+      fitted: fits.filter((e) => e !== null).length,
+      fitEpoch: done.length === at.length ? fitBudget(fits, 1) : null,
+      tailTestAccuracy: pick((s) => s.tailTestAccuracy),
+      tailTrainAccuracy: pick((s) => s.tailTrainAccuracy),
+      earlyMaxTraceF: pick((s) => s.earlyMaxTraceF),
+      maxTraceF: pick((s) => s.maxTraceF),
+      secondsPerEpoch: mean(done.map((p) => secondsPerEpoch(infos.get(p.id)!))),
     };
   });
+  return { rows, runs: read.runs, summaries };
 }
 
-const best = (rows: GridRow[]): number => {
-  const finished = rows.filter((r) => Number.isFinite(r.tailTestAccuracy));
-  if (finished.length === 0)
-    throw new UserError('every run of a tuning grid failed or diverged; see the run logs');
-  return finished.reduce((a, b) => (b.tailTestAccuracy > a.tailTestAccuracy ? b : a)).value;
+/** The fitted row with the best mean test accuracy (`score` may rank by another number). */
+function bestFitted(
+  rows: GridRow[],
+  stage: string,
+  score = (r: GridRow) => r.tailTestAccuracy ?? -1,
+): GridRow {
+  const fitted = rows.filter((r) => r.fitEpoch !== null && r.seeds > 0);
+  if (fitted.length === 0) {
+    throw new UserError(
+      `no point of the tuning grid '${stage}' fit its training data (${FIT_THRESHOLD * 100}% training accuracy) within its budget; see the runs under its directory, and widen the grid or the budget in apps/cli/src/demo/tune.ts`,
+    );
+  }
+  return fitted.reduce((a, b) => (score(b) > score(a) ? b : a));
+}
+
+/** The fields a draft tuning needs before its values are chosen (the cost model reads none of them). */
+const PLACEHOLDER_TUNING: DemoTuning = {
+  format: 'fisherlab-demo-tuning',
+  version: 2,
+  measured: { date: '', backend: '', machine: '', settings: '', criteria: [] },
+  tunedLr: 0,
+  smallLrDivisor: 0,
+  smallLr: 0,
+  fisherAlpha: 1,
+  penaltyEvery: 1,
+  epochs: { tuned: 0, small: 0, noisy: 0 },
+  grids: { lr: [], ratio: [], fisherAlpha: [], penaltyEvery: [] },
 };
 
+const seedsOf = (value: number) =>
+  TUNING_GRIDS.seeds.map((seed) => ({ value, seed, id: `${value}-s${seed}` }));
+
 /**
- * Chooses the demo's learning rate and penalty strength on the demo's protocol (same data, budgets,
- * schedule and evaluation), by best mean test accuracy over the grid's seeds, and records the
- * grids with the choice in demo/tuning.json.
+ * Chooses the demo's learning rates, penalty strength, penalty interval and budgets on the demo's
+ * protocol, and records the grids with the choices in demo/tuning.json.
  */
 export async function tuneDemo(options: { out: string; workers: number }): Promise<DemoTuning> {
   const scale = DEMO_SCALES.full;
-  const point = (key: string, value: number, seed: number, config: GridPoint['config']): GridPoint => ({
-    name: `${key}=${value} seed=${seed}`,
-    key,
-    value,
-    seed,
-    config,
-  });
-  const lrRows = await runGrid(
+  const grids = TUNING_GRIDS;
+  const plain = (lr: number, epochs: number, referenceLr: number, seed: number, name: string) =>
+    protocolConfig({ scale, lr, epochs, referenceLr, seed, name });
+
+  // 1. The tuned rate, by the test accuracy of runs trained until they fit.
+  const lrStage = await runStage(
     options.out,
     'lr',
-    TUNING_GRIDS.lr.flatMap((lr) =>
-      TUNING_GRIDS.lrSeeds.map((seed) =>
-        point(
-          'lr',
+    grids.lr.flatMap((lr) =>
+      seedsOf(lr).map((p) => ({
+        ...p,
+        config: plain(
           lr,
-          seed,
-          protocolConfig({ scale, lr, epochs: scale.tunedEpochs, referenceLr: lr, seed, name: 'x' }),
+          Math.max(grids.minEpochs, Math.ceil(grids.lrTimesEpochs / lr)),
+          lr,
+          p.seed,
+          `lr=${lr} seed=${p.seed}`,
         ),
-      ),
+      })),
     ),
     options.workers,
   );
-  const tunedLr = best(lrRows);
-  const smallLr = tunedLr / TUNING_GRIDS.smallLrDivisor;
-  const alphaRows = await runGrid(
+  const tuned = bestFitted(lrStage.rows, 'lr');
+  const tunedLr = tuned.value;
+  const tunedEpochs = fitBudget([tuned.fitEpoch], grids.fitMargin)!;
+  const noisyEpochs = Math.ceil(tunedEpochs * grids.noisyBudgetFactor);
+
+  // 2. The ratio, by the gap below the tuned rate, among ratios whose demo the budget affords.
+  const draft = (smallLrDivisor: number, smallEpochs: number, penaltyEvery: number): DemoTuning => ({
+    ...PLACEHOLDER_TUNING,
+    tunedLr,
+    smallLrDivisor,
+    smallLr: tunedLr / smallLrDivisor,
+    penaltyEvery,
+    epochs: { tuned: tunedEpochs, small: smallEpochs, noisy: noisyEpochs },
+  });
+  const affordable = (ratio: number): boolean =>
+    projectDemoSeconds(
+      draft(ratio, Math.ceil(tuned.fitEpoch! * ratio * grids.fitMargin), grids.penaltyEvery),
+      scale,
+      scale.seeds,
+      options.workers,
+    ) <= grids.demoBudgetSeconds;
+  const ratios = grids.ratio.filter(affordable);
+  const skippedRatios = grids.ratio.filter((r) => !affordable(r));
+  if (ratios.length === 0) {
+    throw new UserError(
+      `no small-rate ratio in {${grids.ratio.join(', ')}} fits the demo's budget of ${grids.demoBudgetSeconds / 60} min on this machine; see apps/cli/src/demo/tune.ts`,
+    );
+  }
+  const ratioStage = await runStage(
     options.out,
-    'alpha',
-    TUNING_GRIDS.fisherAlpha.flatMap((alpha) =>
-      TUNING_GRIDS.alphaSeeds.map((seed) =>
-        point(
-          'fisherAlpha',
-          alpha,
-          seed,
-          protocolConfig({
-            scale,
-            lr: smallLr,
-            epochs: scale.smallEpochs,
-            referenceLr: tunedLr,
-            seed,
-            name: 'x',
-            penalty: { kind: 'fisher', alpha },
-          }),
+    'ratio',
+    ratios.flatMap((ratio) =>
+      seedsOf(ratio).map((p) => ({
+        ...p,
+        config: plain(
+          tunedLr / ratio,
+          Math.ceil(tuned.fitEpoch! * ratio * grids.ratioEpochsFactor),
+          tunedLr,
+          p.seed,
+          `ratio=${ratio} seed=${p.seed}`,
         ),
-      ),
+      })),
     ),
     options.workers,
   );
+  const gapBelowTuned = (r: GridRow) => (tuned.tailTestAccuracy ?? 0) - (r.tailTestAccuracy ?? 1);
+  const small = bestFitted(ratioStage.rows, 'ratio', gapBelowTuned);
+  const smallLr = small.lr;
+  const smallEpochs = fitBudget([small.fitEpoch], grids.fitMargin)!;
+
+  // 3. α at the small rate, penalized every k steps, on the small rate's budget.
+  const fp = (alpha: number, every: number, seed: number) =>
+    protocolConfig({
+      scale,
+      lr: smallLr,
+      epochs: smallEpochs,
+      referenceLr: tunedLr,
+      seed,
+      name: `α=${alpha} every ${every} seed=${seed}`,
+      penalty: { kind: 'fisher', alpha, every },
+    });
+  const alphaStage = await runStage(
+    options.out,
+    'fisherAlpha',
+    grids.fisherAlpha.flatMap((alpha) =>
+      seedsOf(alpha).map((p) => ({ ...p, config: fp(alpha, grids.penaltyEvery, p.seed) })),
+    ),
+    options.workers,
+  );
+  const alpha = alphaStage.rows.reduce((a, b) =>
+    (b.tailTestAccuracy ?? -1) > (a.tailTestAccuracy ?? -1) ? b : a,
+  ).value;
+
+  // 4. k: the chosen α every step, against every k steps, each against the small rate alone.
+  const everyStage = await runStage(
+    options.out,
+    'penaltyEvery',
+    seedsOf(1).map((p) => ({ ...p, config: fp(alpha, 1, p.seed) })),
+    options.workers,
+  );
+  const cheapRow = alphaStage.rows.find((r) => r.value === alpha)!;
+  const everyRows: GridRow[] = [everyStage.rows[0]!, { ...cheapRow, value: grids.penaltyEvery }];
+  const penaltyEvery = keepsTheFinding(
+    { small: ratioStage, smallValue: small.value },
+    { stage: everyStage, value: 1 },
+    { stage: alphaStage, value: alpha },
+  )
+    ? grids.penaltyEvery
+    : 1;
+
   const tuning: DemoTuning = {
+    format: 'fisherlab-demo-tuning',
+    version: 2,
     measured: {
       date: new Date().toISOString().slice(0, 10),
       backend: 'auto',
       machine: `${os.availableParallelism()} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
-      settings:
-        `the demo's protocol (${scale.trainSubset} train / ${scale.testSubset} test images, cosine decay, accuracy = mean of the last ${scale.tailEvaluations} evaluations), seeds apart from the demo's; ` +
-        `lr ∈ {${TUNING_GRIDS.lr.join(', ')}} at ${scale.tunedEpochs} epochs (seeds ${TUNING_GRIDS.lrSeeds.join(', ')}); small lr = tuned / ${TUNING_GRIDS.smallLrDivisor}; ` +
-        `FP α ∈ {${TUNING_GRIDS.fisherAlpha.join(', ')}} at the small lr for ${scale.smallEpochs} epochs (seed ${TUNING_GRIDS.alphaSeeds.join(', ')}); criterion: best mean test accuracy`,
+      settings: describeTuningProtocol(scale, skippedRatios),
+      criteria: TUNING_CRITERIA,
     },
     tunedLr,
-    smallLrDivisor: TUNING_GRIDS.smallLrDivisor,
+    smallLrDivisor: small.value,
     smallLr,
-    fisherAlpha: best(alphaRows),
-    grids: { lr: lrRows, fisherAlpha: alphaRows },
+    fisherAlpha: alpha,
+    penaltyEvery,
+    epochs: { tuned: tunedEpochs, small: smallEpochs, noisy: noisyEpochs },
+    grids: {
+      lr: lrStage.rows,
+      ratio: ratioStage.rows,
+      fisherAlpha: alphaStage.rows,
+      penaltyEvery: everyRows,
+    },
   };
   writeFileAtomic(fileURLToPath(TUNING_FILE), `${JSON.stringify(tuning, null, 2)}\n`);
   return tuning;
+}
+
+/** How each value is chosen, in words (recorded in tuning.json and printed in the report). */
+export const TUNING_CRITERIA = [
+  `lr: the best mean test accuracy among rates whose every run fit (${FIT_THRESHOLD * 100}% training accuracy, mean of the last evaluations) within max(${TUNING_GRIDS.minEpochs}, ${TUNING_GRIDS.lrTimesEpochs} / lr) epochs`,
+  `ratio: the largest mean test-accuracy gap below the tuned rate among ratios whose every run fit within ratio × the tuned fit epoch × ${TUNING_GRIDS.ratioEpochsFactor}, and whose demo fits ${TUNING_GRIDS.demoBudgetSeconds / 60} min`,
+  `budgets: the latest fit epoch over the tuning seeds × ${TUNING_GRIDS.fitMargin}, rounded up; the noisy pair ${TUNING_GRIDS.noisyBudgetFactor}x the tuned budget; a penalized arm has its twin's budget`,
+  `α: the best mean test accuracy of small lr + FP (every ${TUNING_GRIDS.penaltyEvery} steps) on the small rate's budget`,
+  `k: every ${TUNING_GRIDS.penaltyEvery} steps when, on every tuning seed where FP every step lowers max Tr(F) and raises test accuracy over the small rate alone, FP every ${TUNING_GRIDS.penaltyEvery} steps does too; otherwise every step`,
+];
+
+function describeTuningProtocol(scale: DemoScale, skippedRatios: number[]): string {
+  const g = TUNING_GRIDS;
+  return (
+    `the demo's protocol (${scale.trainSubset} train / ${scale.testSubset} test images, constant lr, SGD momentum 0.9, accuracy = mean of the last ${scale.tailEvaluations} evaluations), seeds ${g.seeds.join(', ')} (apart from the demo's); ` +
+    `lr ∈ {${g.lr.join(', ')}}; ratio ∈ {${g.ratio.join(', ')}}${skippedRatios.length ? ` (not run, their demo exceeds the budget: ${skippedRatios.join(', ')})` : ''}; ` +
+    `FP α ∈ {${g.fisherAlpha.join(', ')}} every ${g.penaltyEvery} steps, then the chosen α every step`
+  );
+}
+
+/**
+ * Whether FP every k steps shows what FP every step shows, seed by seed: on each seed where the
+ * every-step run has a lower max Tr(F) and a higher test accuracy than the small rate alone, the
+ * every-k run must have both too.
+ */
+function keepsTheFinding(
+  base: { small: StageResult; smallValue: number },
+  everyStep: { stage: StageResult; value: number },
+  everyK: { stage: StageResult; value: number },
+): boolean {
+  return TUNING_GRIDS.seeds.every((seed) => {
+    const small = base.small.summaries.get(`${base.smallValue}-s${seed}`);
+    const one = everyStep.stage.summaries.get(`${everyStep.value}-s${seed}`);
+    const k = everyK.stage.summaries.get(`${everyK.value}-s${seed}`);
+    if (!small || !one || !k) return false;
+    const shows = (r: RunSummary) =>
+      (r.maxTraceF ?? Infinity) < (small.maxTraceF ?? -Infinity) &&
+      (r.tailTestAccuracy ?? -1) > (small.tailTestAccuracy ?? 2);
+    return !shows(one) || shows(k);
+  });
 }

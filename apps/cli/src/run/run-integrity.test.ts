@@ -52,7 +52,7 @@ beforeAll(async () => {
 
 /** A copy of the interrupted run under `name`, damaged by `damage`. */
 function damagedCopy(name: string, damage: (runDir: string) => void): ReturnType<typeof config> {
-  const c = config(name);
+  const c = { ...config('interrupted'), output: path.join(root, name) };
   cpSync(interrupted, c.output, { recursive: true });
   damage(c.output);
   return c;
@@ -151,7 +151,7 @@ describe('resume checks every checkpoint file against its manifest', () => {
   it('refuses a checkpoint whose manifest is missing (an unfinished or damaged checkpoint)', async () => {
     const c = damagedCopy('no-manifest', (d) => rmSync(path.join(checkpointDir(d), 'manifest.json')));
     expect(await refusal(c)).toMatch(
-      /checkpoint pointer .*checkpoint\.json is unreadable \(it names .* which has no manifest\.json/,
+      /metrics\.jsonl holds records but there is no checkpoint to continue them from \(.*checkpoint\.json names checkpoints\/step-00000006, which has no manifest\.json .*pass --overwrite with --resume/,
     );
   });
 });

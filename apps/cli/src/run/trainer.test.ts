@@ -95,21 +95,28 @@ describe('resume', () => {
 
 describe('reliability', () => {
   it('an absurd learning rate ends the run as diverged, naming the step and quantity, keeping the last good checkpoint', async () => {
-    // One good epoch (checkpointed at step 4), then the rate is raised absurdly for the rest.
-    const good = tinyConfig('diverge', { penalty: { kind: 'none' }, epochs: 1 });
-    await trainRun(good, { progress: quiet, handleSignals: false });
-    const absurd = { ...good, epochs: 3, optimizer: { ...good.optimizer, lr: 1e6 } };
-    const outcome = await trainRun(absurd, { progress: quiet, handleSignals: false, resume: true });
+    // A rate this high trains for over an epoch (checkpointed at step 4, 8, ...) before the loss blows up.
+    const absurd = tinyConfig('diverge', {
+      penalty: { kind: 'none' },
+      epochs: 3,
+      tracking: { subset: 0 },
+      optimizer: { lr: 100, momentum: 0.9 },
+    });
+    const outcome = await trainRun(absurd, { progress: quiet, handleSignals: false });
     expect(outcome.status).toBe('diverged');
     expect(outcome.exitCode).toBe(3);
     expect(outcome.error?.quantity).toMatch(/loss|gradient|Tr\(F\)/);
-    expect(outcome.error?.step).toBeGreaterThan(4);
+    const divergedAt = outcome.error!.step!;
+    expect(divergedAt).toBeGreaterThan(4);
     const meta = JSON.parse(readFileSync(path.join(outcome.runDir, 'meta.json'), 'utf8'));
     expect(meta).toMatchObject({
       status: 'diverged',
       error: { quantity: outcome.error?.quantity, step: outcome.error?.step },
     });
-    expect(JSON.parse(readFileSync(path.join(outcome.runDir, 'checkpoint.json'), 'utf8')).step).toBe(4);
+    const lastEpochEnd = Math.floor((divergedAt - 1) / 4) * 4;
+    expect(JSON.parse(readFileSync(path.join(outcome.runDir, 'checkpoint.json'), 'utf8')).step).toBe(
+      lastEpochEnd,
+    );
     const { notes, summary } = composeReport(await readRuns(outcome.runDir));
     expect(summary[0]?.status).toBe('diverged');
     expect(notes.join('\n')).toMatch(/diverge/);
@@ -149,9 +156,10 @@ describe('reliability', () => {
   it('refuses to resume with a config that builds another architecture', async () => {
     const config = tinyConfig('arch-change', { epochs: 1 });
     await trainRun(config, { progress: quiet, handleSignals: false });
+    // the resume policy refuses the change before any checkpoint is read
     const other = { ...config, model: { arch: 'mlp', options: { hiddenUnits: [16] } } };
     await expect(trainRun(other, { progress: quiet, handleSignals: false, resume: true })).rejects.toThrow(
-      /was made by another architecture .* use the config it was made with|another architecture/,
+      /cannot resume .*arch-change with changed settings: model\.options\.hiddenUnits \[32\] → \[16\]/,
     );
   });
 
@@ -160,7 +168,7 @@ describe('reliability', () => {
     await trainRun(config, { progress: quiet, handleSignals: false });
     const before = readFileSync(path.join(config.output, 'metrics.jsonl'), 'utf8');
     await expect(trainRun(config, { progress: quiet, handleSignals: false })).rejects.toThrow(
-      /holds a completed run; choose another --output \(a finished run is never overwritten\)/,
+      /holds a completed run; choose another --output \(a finished run is never overwritten unless you pass --overwrite\)/,
     );
     expect(readFileSync(path.join(config.output, 'metrics.jsonl'), 'utf8')).toBe(before);
   });

@@ -1,12 +1,15 @@
+import os from 'node:os';
 import path from 'node:path';
 import {
-  type ConfigChange,
   type HeldLock,
+  ResumeRefusedError,
   type RunConfig,
+  RunDirectoryError,
+  RunInUseError,
   type TrainOutcome,
   train,
 } from '@fisherlab/training';
-import { EXIT } from '../errors.js';
+import { EXIT, UserError } from '../errors.js';
 import { CLI_VERSION } from '../version.js';
 import { createProgress, type ProgressSink } from './progress.js';
 import { watchStopSignals } from './stop-signals.js';
@@ -14,6 +17,8 @@ import { watchStopSignals } from './stop-signals.js';
 export interface TrainRunOptions {
   /** Continue the run in config.output from its latest checkpoint. */
   resume?: boolean;
+  /** Replace an earlier attempt's records (--overwrite). */
+  overwrite?: boolean;
   progress?: ProgressSink;
   /** Stop after this many steps in this process (tests), checkpointing as on a signal. */
   stopAfterSteps?: number;
@@ -23,8 +28,6 @@ export interface TrainRunOptions {
   onStep?: (step: number) => void;
   /** The run's lock, when the caller holds it (sweep workers); otherwise the run takes it. */
   lock?: HeldLock;
-  /** Config keys a resume changed (only those safe to change), recorded in meta.json. */
-  configChanges?: ConfigChange[];
 }
 
 export interface TrainRunOutcome extends TrainOutcome {
@@ -33,7 +36,8 @@ export interface TrainRunOutcome extends TrainOutcome {
 
 /**
  * `fisherlab train`'s run: @fisherlab/training's train() with the command's display (a progress
- * line and log lines on stderr), SIGINT/SIGTERM as its abort signal, and the run's exit code.
+ * line and log lines on stderr), SIGINT/SIGTERM as its abort signal, the run's exit code, and the
+ * library's run-directory errors said in the command's flags.
  */
 export async function trainRun(config: RunConfig, options: TrainRunOptions = {}): Promise<TrainRunOutcome> {
   const progress =
@@ -46,14 +50,14 @@ export async function trainRun(config: RunConfig, options: TrainRunOptions = {})
   try {
     const outcome = await train(config, {
       ...(options.resume !== undefined ? { resume: options.resume } : {}),
-      ...(options.stopAfterSteps !== undefined ? { stopAfterSteps: options.stopAfterSteps } : {}),
+      ...(options.overwrite !== undefined ? { overwrite: options.overwrite } : {}),
       ...(options.lock ? { lock: options.lock } : {}),
-      ...(options.configChanges ? { configChanges: options.configChanges } : {}),
       signal: stop.signal,
       log: (message) => progress.log(message),
       onProgress: ({ step, totalSteps, epoch, figures }) => {
         progress.update(step, totalSteps, epoch, figures);
         options.onStep?.(step);
+        if (options.stopAfterSteps !== undefined && step >= options.stopAfterSteps) stop.abort();
       },
       versions: { fisherlab: CLI_VERSION },
     });
@@ -64,8 +68,56 @@ export async function trainRun(config: RunConfig, options: TrainRunOptions = {})
           ? EXIT.diverged
           : EXIT.interrupted;
     return { ...outcome, exitCode };
+  } catch (error) {
+    throw inCommandTerms(error);
   } finally {
     signals?.dispose();
     progress.done();
+  }
+}
+
+/** The library's run-directory errors with the fix in `fisherlab train`'s flags. */
+export function inCommandTerms(error: unknown): unknown {
+  if (error instanceof ResumeRefusedError) {
+    const changed = error.changes
+      .map((c) => `${c.key} ${JSON.stringify(c.from)} → ${JSON.stringify(c.to)}`)
+      .join(', ');
+    return new UserError(
+      `cannot resume ${error.runDir} with changed settings: ${changed}. A run continues with the config it started with (only ${error.allowed.join(', ')} may change); to train with other settings, start a new run with another --output`,
+    );
+  }
+  if (error instanceof RunInUseError) {
+    const { holder, runDir } = error;
+    const local = holder.host === os.hostname() && !error.inThisProcess;
+    return new UserError(
+      `${runDir} is in use by another process: ${holder.purpose}, ${error.reason}, since ${holder.startedAt}. ` +
+        `Let it finish${local ? ` (or stop it: kill ${holder.pid})` : ''}, or use another --output. The lock is ${error.lockFile}.`,
+    );
+  }
+  if (!(error instanceof RunDirectoryError)) return error;
+  const dir = error.runDir;
+  switch (error.problem) {
+    case 'not-a-run':
+      return new UserError(`cannot resume: ${dir} holds no run (no config.json); start it without --resume`);
+    case 'finished':
+      return new UserError(
+        `${dir} holds a ${error.details.found} run; choose another --output (a finished run is never overwritten unless you pass --overwrite)`,
+      );
+    case 'holds-records':
+      return new UserError(
+        `${dir} already holds a run with records or a checkpoint; use --resume ${dir} to continue it, --overwrite to replace it, or choose another --output (nothing was overwritten)`,
+      );
+    case 'no-checkpoint':
+      return new UserError(
+        `${error.message.replace(/; restore the checkpoint.*$/, '')}; restore the checkpoint, or pass --overwrite with --resume to start over at step 0 (its records are replaced)`,
+      );
+    case 'config-edited':
+      return new UserError(
+        `${error.details.file} was changed after the run wrote it; restore it (to change --epochs, pass it with --resume; any other change needs a new run with another --output)`,
+      );
+    case 'beyond-epochs':
+      return new UserError(error.message.replace(/epochs: (\d+) asks for/, '--epochs $1 asks for'));
+    default:
+      return new UserError(error.message);
   }
 }

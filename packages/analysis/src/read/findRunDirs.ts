@@ -1,8 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { RUN_MARKERS } from '@fisherlab/storage';
 import { RunDataError } from './errors.js';
-
-const RUN_MARKERS = ['meta.json', 'metrics.jsonl'];
 
 /**
  * Every run directory under `root` (at any depth), in sorted order. A run directory is one holding

@@ -175,6 +175,20 @@ describe('readRuns errors name the file, the expectation and the fix', () => {
     ]);
     await rm(dir, { recursive: true, force: true });
   });
+  it('a meta.json that is JSON but not a run record (storage judges it damaged) is left out, naming it', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'fisherlab-bad-'));
+    await writeRun(dir, {
+      config: runConfig(),
+      meta: { ...runMeta('odd', 'completed'), status: 'finished' } as never,
+      records: [],
+    });
+    const set = await readRuns(dir);
+    expect(set.runs).toEqual([]);
+    expect(set.skipped[0]?.reason).toMatch(
+      /meta\.json: its status is "finished", not one of .*Fix: repair or delete the file/,
+    );
+    await rm(dir, { recursive: true, force: true });
+  });
   it('a root that does not exist', async () => {
     await expect(readRuns('/nonexistent/fisherlab-runs')).rejects.toThrow(/found nothing there\. Fix:/);
   });

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { MetricRecord, RunMeta, RunStatus } from '@fisherlab/storage';
-import { lockLiveness, readLock, runLockFile } from '@fisherlab/storage';
+import { readRunState, runFile } from '@fisherlab/storage';
 import type { ColumnTable } from 'arquero';
 import * as aq from 'arquero';
 import { DEFAULT_GROUP_IGNORE_KEYS, groupKeyOf, groupLabels } from '../analysis/groups.js';
@@ -95,18 +95,19 @@ export async function readRuns(
 }
 
 /**
- * A meta.json that says 'running' is believed only while a live process holds the run's lock;
- * otherwise the process was killed (SIGKILL, power cut) and the run is interrupted.
+ * The run's status as storage's readRunState judges it: a meta.json that says 'running' is
+ * believed only while a live process holds the run's lock (otherwise the process was killed and
+ * the run is interrupted); a damaged meta.json or config.json leaves the run out, naming the file.
  */
-function liveStatus(dir: string, meta: RunMeta | null): { status: RunState; detail?: string } {
-  if (meta?.status !== 'running') return { status: meta?.status ?? 'unknown' };
-  const holder = readLock(runLockFile(dir));
-  const liveness = holder ? lockLiveness(holder) : undefined;
-  if (liveness?.alive) return { status: 'running' };
-  return {
-    status: 'interrupted',
-    detail: `meta.json says running, but ${liveness ? liveness.reason : 'no process holds the run'} (killed?); resume it with fisherlab train --resume`,
-  };
+function runStatus(dir: string, meta: RunMeta | null): { status: RunState; detail?: string } {
+  const state = readRunState(dir);
+  if (state.damaged) {
+    throw new RunDataError(`${state.damaged.file}: ${state.damaged.reason}. Fix: repair or delete the file.`);
+  }
+  if (meta === null || state.state === 'pending' || state.state === 'damaged') return { status: 'unknown' };
+  if (state.state === 'interrupted' && meta.status === 'running')
+    return { status: 'interrupted', detail: `${state.detail}; resume it to continue` };
+  return { status: state.state };
 }
 
 async function readRun(
@@ -118,16 +119,16 @@ async function readRun(
   groupBy: 'config' | 'name',
 ): Promise<Omit<RunInfo, 'group'>> {
   {
-    const meta = await readJsonFile<RunMeta>(path.join(dir, 'meta.json'));
-    const config = await readJsonFile<JsonObject>(path.join(dir, 'config.json'));
-    const view = readConfigView(config, path.join(dir, 'config.json'));
+    const meta = await readJsonFile<RunMeta>(runFile(dir, 'meta'));
+    const config = await readJsonFile<JsonObject>(runFile(dir, 'config'));
+    const view = readConfigView(config, runFile(dir, 'config'));
     const relative = path.relative(root, dir) || path.basename(dir);
     let id = meta?.id ?? relative;
     for (let k = 2; seenIds.has(id); k++) id = `${meta?.id ?? relative}#${k}`;
     seenIds.add(id);
 
     let records: MetricRecord[] = [];
-    const metricsFile = path.join(dir, 'metrics.jsonl');
+    const metricsFile = runFile(dir, 'metrics');
     const metricsText = await readTextIfExists(metricsFile);
     if (metricsText === null) {
       notes.push(`Run ${id}: no metrics.jsonl yet; it has no curves.`);
@@ -151,7 +152,7 @@ async function readRun(
         `Run ${id}: no config.json, so it is grouped alone and left out of the figures that need its settings.`,
       );
 
-    const live = liveStatus(dir, meta);
+    const live = runStatus(dir, meta);
     const error = meta?.error;
     const statusDetail = live.detail
       ? live.detail
