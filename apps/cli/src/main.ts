@@ -7,7 +7,6 @@ import { registerMeasure } from './commands/measure.js';
 import { registerReport } from './commands/report.js';
 import { registerSweep } from './commands/sweep.js';
 import { registerTrain } from './commands/train.js';
-import { locateDatasets } from './datasets.js';
 import { EXIT, explainError } from './errors.js';
 import { CLI_VERSION } from './version.js';
 
@@ -20,7 +19,7 @@ export function buildProgram(): Command {
     .version(CLI_VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  registerDoctor(program, locateDatasets);
+  registerDoctor(program, async () => (await import('@fisherlab/datasets')).locateAllDatasets());
   registerTrain(program);
   registerMeasure(program);
   registerData(program);

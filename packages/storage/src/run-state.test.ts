@@ -57,7 +57,7 @@ describe('readRunState', () => {
       reason: expect.stringMatching(/^not valid JSON/),
     });
     expect(state.step).toBe(4);
-    expect(state.detail).toMatch(/meta\.json is not valid JSON .*restore it/);
+    expect(state.detail).toMatch(/meta\.json: not valid JSON .*restore it/);
   });
 
   it('a meta.json that is JSON but no run record, or a garbled config.json, is damaged too', () => {

@@ -143,7 +143,7 @@ export function readRunState(
         state: 'damaged',
         ...base,
         damaged: { file, reason: read.damaged },
-        detail: `${file} is ${read.damaged}: restore it from a backup, or start the run again in another directory`,
+        detail: `${file}: ${read.damaged}; restore it from a backup, or start the run again in another directory`,
       };
     }
   }

@@ -18,6 +18,7 @@ export {
 } from './local-pool.js';
 export {
   canonicalJson,
+  formatPlanWrite,
   PLAN_FILE,
   type PlannedRun,
   type PlanWriteSummary,

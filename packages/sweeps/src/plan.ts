@@ -152,6 +152,19 @@ export function writePlan(dir: string, plan: SweepPlan): PlanWriteSummary {
   return { file, runs: plan.runs.length, kept, added: plan.runs.length - kept, orphanedRunDirs };
 }
 
+/** What `writePlan` did, in a line or three for a person. */
+export function formatPlanWrite(summary: PlanWriteSummary): string {
+  const lines = [`${summary.runs} runs planned in ${summary.file}`];
+  if (summary.kept > 0)
+    lines.push(`  ${summary.kept} were already planned there (same ids), ${summary.added} are new`);
+  if (summary.orphanedRunDirs.length > 0) {
+    lines.push(
+      `  ${summary.orphanedRunDirs.length} run directories are not in this plan and were left alone: ${summary.orphanedRunDirs.join(', ')}`,
+    );
+  }
+  return lines.join('\n');
+}
+
 /** Reads DIR/plan.json, checking that it is a plan this version understands. */
 export function readPlan(dir: string): SweepPlan {
   const file = path.join(path.resolve(dir), PLAN_FILE);

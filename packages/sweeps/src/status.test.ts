@@ -126,22 +126,22 @@ describe('sweep status: damaged records, thresholds', () => {
     });
     expect(report.runs[1]!.damaged).toEqual({
       file: path.join(runDir(1), 'meta.json'),
-      reason: 'its status "finished" is not one of running, completed, diverged, failed, interrupted',
+      reason: 'its status is "finished", not one of running, completed, diverged, failed, interrupted',
     });
     expect(report.runs[2]!.damaged?.file).toBe(path.join(runDir(2), 'config.json'));
     const text = formatSweepStatus(report);
     expect(text).toContain('DAMAGED 3');
-    expect(text).toContain(`${path.join(runDir(0), 'meta.json')} is not valid JSON`);
+    expect(text).toContain(`${path.join(runDir(0), 'meta.json')}: not valid JSON`);
 
     // the runner refuses it (exit 2 in the CLI) and changes nothing; the pool does not start it
     const before = readFileSync(path.join(runDir(0), 'meta.json'), 'utf8');
-    await expect(runPlannedRun(dir, 0)).rejects.toThrow(/meta\.json is not valid JSON.*restore it/);
+    await expect(runPlannedRun(dir, 0)).rejects.toThrow(/meta\.json: not valid JSON.*restore it/);
     expect(readFileSync(path.join(runDir(0), 'meta.json'), 'utf8')).toBe(before);
     const pool = await runLocalPool(dir, { workers: 1, indices: [0, 1], workerCommand: ['false'] });
     expect(pool.results).toEqual([]);
     expect(pool.skipped.map((s) => s.reason)).toEqual([
-      expect.stringMatching(/^damaged: .*meta\.json is not valid JSON/),
-      expect.stringMatching(/^damaged: .*meta\.json is its status "finished"/),
+      expect.stringMatching(/^damaged: .*meta\.json: not valid JSON/),
+      expect.stringMatching(/^damaged: .*meta\.json: its status is "finished", not one of/),
     ]);
   });
 
@@ -190,7 +190,9 @@ describe('run records and claims', () => {
     const retry = claimRun(runDir, { takeOverOtherHosts: true });
     expect(readRunState(runDir).holder).toMatchObject({ host: os.hostname(), pid: process.pid });
     // a live worker on this very host still refuses, engine or not
-    expect(() => claimRun(runDir, { takeOverOtherHosts: true })).toThrow(/on this host is alive/);
+    expect(() => claimRun(runDir, { takeOverOtherHosts: true })).toThrow(
+      /is being trained by another train\(\) call in this process/,
+    );
     retry.release();
   });
 });

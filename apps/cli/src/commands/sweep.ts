@@ -4,6 +4,7 @@ import { ensureDirectory, writeFileAtomic } from '@fisherlab/storage';
 import {
   createPoolDisplay,
   DEFAULT_STALE_AFTER_MS,
+  formatPlanWrite,
   formatPoolSummary,
   formatSweepStatus,
   jsonProgressSink,
@@ -95,15 +96,7 @@ function registerPlan(sweep: Command): void {
         console.log(`${plan.runs.length} runs checked; nothing was written`);
         return;
       }
-      const summary = writePlan(options.out, plan);
-      console.log(`${summary.runs} runs planned in ${summary.file}`);
-      if (summary.kept > 0)
-        console.log(`  ${summary.kept} were already planned there (same ids), ${summary.added} are new`);
-      if (summary.orphanedRunDirs.length > 0) {
-        console.log(
-          `  ${summary.orphanedRunDirs.length} run directories are not in this plan and were left alone: ${summary.orphanedRunDirs.join(', ')}`,
-        );
-      }
+      console.log(formatPlanWrite(writePlan(options.out, plan)));
     });
 }
 
@@ -142,9 +135,6 @@ function registerRun(sweep: Command): void {
           );
         }
         process.exitCode = result.status === 'interrupted' ? EXIT.interrupted : EXIT.ok;
-      } catch (error) {
-        console.error(`run ${index} (${plan.runs[index]!.id}): failed`);
-        throw error;
       } finally {
         signals.dispose();
         progress.done();
