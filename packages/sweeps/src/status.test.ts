@@ -126,7 +126,7 @@ describe('sweep status: damaged records, thresholds', () => {
     });
     expect(report.runs[1]!.damaged).toEqual({
       file: path.join(runDir(1), 'meta.json'),
-      reason: 'its status is "finished", not one of running, completed, diverged, failed, interrupted',
+      reason: 'its status "finished" is not one of running, completed, diverged, failed, interrupted',
     });
     expect(report.runs[2]!.damaged?.file).toBe(path.join(runDir(2), 'config.json'));
     const text = formatSweepStatus(report);
@@ -191,7 +191,7 @@ describe('run records and claims', () => {
     expect(readRunState(runDir).holder).toMatchObject({ host: os.hostname(), pid: process.pid });
     // a live worker on this very host still refuses, engine or not
     expect(() => claimRun(runDir, { takeOverOtherHosts: true })).toThrow(
-      /is being trained by another train\(\) call in this process/,
+      /is in use by fisherlab sweep run in this process \(pid \d+ on this host is alive.*wait for that call to finish/,
     );
     retry.release();
   });
