@@ -141,7 +141,7 @@ describe('sweep status: damaged records, thresholds', () => {
     expect(pool.results).toEqual([]);
     expect(pool.skipped.map((s) => s.reason)).toEqual([
       expect.stringMatching(/^damaged: .*meta\.json: not valid JSON/),
-      expect.stringMatching(/^damaged: .*meta\.json: its status is "finished", not one of/),
+      expect.stringMatching(/^damaged: .*meta\.json: its status "finished" is not one of/),
     ]);
   });
 
