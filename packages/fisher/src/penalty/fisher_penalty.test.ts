@@ -131,6 +131,8 @@ describe('FisherPenalty.step', () => {
       /^FisherPenalty: options\.every: expected an integer ≥ 1, found 0\. Fix: /,
     );
     expect(() => new FisherPenalty({ kind: 'fisher', alpha: -1 })).toThrow(/options\.alpha: expected/);
-    expect(() => new FisherPenalty({ kind: 'fish' as 'fisher', alpha: 1 })).toThrow(/options\.kind: .*found "fish"/);
+    expect(() => new FisherPenalty({ kind: 'fish' as 'fisher', alpha: 1 })).toThrow(
+      /options\.kind: .*found "fish"/,
+    );
   });
 });
