@@ -48,7 +48,9 @@ describe('hessianVectorProduct', () => {
     });
     expect(() =>
       hessianVectorProduct(model, { x: tf.zeros([1, 2]), labels: tf.tensor1d([0], 'int32') }, []),
-    ).toThrow(/^hessianVectorProduct: model '.*' outputs probabilities.*activation 'linear'/);
+    ).toThrow(
+      /^hessianVectorProduct: model '.*': expected logits .*found probabilities.*activation 'linear'/,
+    );
   });
 });
 

@@ -128,9 +128,11 @@ describe('FisherPenalty.step', () => {
 
   it('rejects bad options with the key, what was expected and found', () => {
     expect(() => new FisherPenalty({ kind: 'fisher', alpha: 0.1, every: 0 })).toThrow(
-      /'every'.*integer ≥ 1.*found 0/,
+      /^FisherPenalty: options\.every: expected an integer ≥ 1, found 0\. Fix: /,
     );
-    expect(() => new FisherPenalty({ kind: 'fisher', alpha: -1 })).toThrow(/'alpha'/);
-    expect(() => new FisherPenalty({ kind: 'fish' as 'fisher', alpha: 1 })).toThrow(/'kind'.*"fish"/);
+    expect(() => new FisherPenalty({ kind: 'fisher', alpha: -1 })).toThrow(/options\.alpha: expected/);
+    expect(() => new FisherPenalty({ kind: 'fish' as 'fisher', alpha: 1 })).toThrow(
+      /options\.kind: .*found "fish"/,
+    );
   });
 });

@@ -55,10 +55,14 @@ export interface PenalizedStep {
   namedGrads: tf.NamedTensorMap;
 }
 
-function invalid(key: string, expected: string, found: unknown, fix: string): Error {
-  return new Error(
-    `FisherPenalty option '${key}': expected ${expected}, found ${JSON.stringify(found)}; ${fix}`,
-  );
+function invalid(key: string, expected: string, found: unknown, fix: string): InputError {
+  return new InputError({
+    where: 'FisherPenalty',
+    key: `options.${key}`,
+    expected,
+    found: JSON.stringify(found),
+    fix,
+  });
 }
 
 /**

@@ -53,7 +53,7 @@ describe('ModelWalker', () => {
       layers: [tf.layers.dense({ inputShape: [3], units: 2, activation: 'softmax' })],
     });
     expect(() => new ModelWalker(model)).toThrow(
-      /outputs probabilities \(its output layer '.*' applies a softmax\), but logits are expected/,
+      /expected logits \(the Fisher code applies the softmax itself\), found probabilities \(its output layer '.*' applies a softmax\)/,
     );
   });
 
@@ -62,7 +62,7 @@ describe('ModelWalker', () => {
     const a = tf.layers.dense({ units: 2 }).apply(input) as tf.SymbolicTensor;
     const b = tf.layers.dense({ units: 2 }).apply(input) as tf.SymbolicTensor;
     expect(() => new ModelWalker(tf.model({ inputs: input, outputs: [a, b] }))).toThrow(
-      /must map one input to one output of shape \[batch, classes\] \(logits\); found 1 input\(s\) and output\(s\) \[,2\], \[,2\]\. Wrap it/,
+      /expected one input mapped to one output of shape \[batch, classes\] \(logits\), found 1 input\(s\) and output\(s\) \[,2\], \[,2\]\. Fix: wrap it/,
     );
   });
 });
