@@ -165,24 +165,32 @@ const PLACEHOLDER_TUNING: DemoTuning = {
 const seedsOf = (value: number) =>
   TUNING_GRIDS.seeds.map((seed) => ({ value, seed, id: `${value}-s${seed}` }));
 
-/**
- * Chooses the demo's learning rates, penalty strength, penalty interval and budgets on the demo's
- * protocol, and records the grids with the choices in demo/tuning.json.
- */
-export async function tuneDemo(options: { out: string; workers: number }): Promise<DemoTuning> {
-  const scale = DEMO_SCALES.full;
-  const grids = TUNING_GRIDS;
-  const plain = (lr: number, epochs: number, referenceLr: number, seed: number, name: string) =>
-    protocolConfig({ scale, lr, epochs, referenceLr, seed, name });
+interface TuneContext {
+  out: string;
+  workers: number;
+  scale: DemoScale;
+}
 
-  // 1. The tuned rate, by the test accuracy of runs trained until they fit.
-  const lrStage = await runStage(
-    options.out,
+const plainConfig = (
+  c: TuneContext,
+  lr: number,
+  epochs: number,
+  referenceLr: number,
+  seed: number,
+  name: string,
+) => protocolConfig({ scale: c.scale, lr, epochs, referenceLr, seed, name });
+
+/** Stage 1: the tuned rate, by the test accuracy of runs trained until they fit, and its budget. */
+async function tuneLearningRate(c: TuneContext) {
+  const grids = TUNING_GRIDS;
+  const stage = await runStage(
+    c.out,
     'lr',
     grids.lr.flatMap((lr) =>
       seedsOf(lr).map((p) => ({
         ...p,
-        config: plain(
+        config: plainConfig(
+          c,
           lr,
           Math.max(grids.minEpochs, Math.ceil(grids.lrTimesEpochs / lr)),
           lr,
@@ -191,28 +199,34 @@ export async function tuneDemo(options: { out: string; workers: number }): Promi
         ),
       })),
     ),
-    options.workers,
+    c.workers,
   );
-  const tuned = bestFitted(lrStage.rows, 'lr');
-  const tunedLr = tuned.value;
-  const tunedEpochs = fitBudget([tuned.fitEpoch], grids.fitMargin)!;
-  const noisyEpochs = Math.ceil(tunedEpochs * grids.noisyBudgetFactor);
+  const tuned = bestFitted(stage.rows, 'lr');
+  const epochs = fitBudget([tuned.fitEpoch], grids.fitMargin)!;
+  return { stage, tuned, epochs, noisyEpochs: Math.ceil(epochs * grids.noisyBudgetFactor) };
+}
 
-  // 2. The ratio, by the gap below the tuned rate, among ratios whose demo the budget affords.
-  const draft = (smallLrDivisor: number, smallEpochs: number, penaltyEvery: number): DemoTuning => ({
-    ...PLACEHOLDER_TUNING,
-    tunedLr,
-    smallLrDivisor,
-    smallLr: tunedLr / smallLrDivisor,
-    penaltyEvery,
-    epochs: { tuned: tunedEpochs, small: smallEpochs, noisy: noisyEpochs },
-  });
+/** Stage 2: the ratio, by the gap below the tuned rate, among ratios whose demo the budget affords. */
+async function tuneSmallRate(c: TuneContext, lr: Awaited<ReturnType<typeof tuneLearningRate>>) {
+  const grids = TUNING_GRIDS;
+  const tunedLr = lr.tuned.value;
   const affordable = (ratio: number): boolean =>
     projectDemoSeconds(
-      draft(ratio, Math.ceil(tuned.fitEpoch! * ratio * grids.fitMargin), grids.penaltyEvery),
-      scale,
-      scale.seeds,
-      options.workers,
+      {
+        ...PLACEHOLDER_TUNING,
+        tunedLr,
+        smallLrDivisor: ratio,
+        smallLr: tunedLr / ratio,
+        penaltyEvery: grids.penaltyEvery,
+        epochs: {
+          tuned: lr.epochs,
+          small: Math.ceil(lr.tuned.fitEpoch! * ratio * grids.fitMargin),
+          noisy: lr.noisyEpochs,
+        },
+      },
+      c.scale,
+      c.scale.seeds,
+      c.workers,
     ) <= grids.demoBudgetSeconds;
   const ratios = grids.ratio.filter(affordable);
   const skippedRatios = grids.ratio.filter((r) => !affordable(r));
@@ -221,68 +235,85 @@ export async function tuneDemo(options: { out: string; workers: number }): Promi
       `no small-rate ratio in {${grids.ratio.join(', ')}} fits the demo's budget of ${grids.demoBudgetSeconds / 60} min on this machine; see packages/demo/src/tune.ts`,
     );
   }
-  const ratioStage = await runStage(
-    options.out,
+  const stage = await runStage(
+    c.out,
     'ratio',
     ratios.flatMap((ratio) =>
       seedsOf(ratio).map((p) => ({
         ...p,
-        config: plain(
+        config: plainConfig(
+          c,
           tunedLr / ratio,
-          Math.ceil(tuned.fitEpoch! * ratio * grids.ratioEpochsFactor),
+          Math.ceil(lr.tuned.fitEpoch! * ratio * grids.ratioEpochsFactor),
           tunedLr,
           p.seed,
           `ratio=${ratio} seed=${p.seed}`,
         ),
       })),
     ),
-    options.workers,
+    c.workers,
   );
-  const gapBelowTuned = (r: GridRow) => (tuned.tailTestAccuracy ?? 0) - (r.tailTestAccuracy ?? 1);
-  const small = bestFitted(ratioStage.rows, 'ratio', gapBelowTuned);
-  const smallLr = small.lr;
-  const smallEpochs = fitBudget([small.fitEpoch], grids.fitMargin)!;
+  const gapBelowTuned = (r: GridRow) => (lr.tuned.tailTestAccuracy ?? 0) - (r.tailTestAccuracy ?? 1);
+  const small = bestFitted(stage.rows, 'ratio', gapBelowTuned);
+  return { stage, small, epochs: fitBudget([small.fitEpoch], grids.fitMargin)!, skippedRatios };
+}
 
-  // 3. α at the small rate, penalized every k steps, on the small rate's budget.
+/**
+ * Stages 3 and 4: α at the small rate, penalized every k steps, on the small rate's budget; then the
+ * chosen α every step against every k steps, each against the small rate alone.
+ */
+async function tunePenalty(
+  c: TuneContext,
+  tunedLr: number,
+  small: Awaited<ReturnType<typeof tuneSmallRate>>,
+) {
+  const grids = TUNING_GRIDS;
   const fp = (alpha: number, every: number, seed: number) =>
     protocolConfig({
-      scale,
-      lr: smallLr,
-      epochs: smallEpochs,
+      scale: c.scale,
+      lr: small.small.lr,
+      epochs: small.epochs,
       referenceLr: tunedLr,
       seed,
       name: `α=${alpha} every ${every} seed=${seed}`,
       penalty: { kind: 'fisher', alpha, every },
     });
   const alphaStage = await runStage(
-    options.out,
+    c.out,
     'fisherAlpha',
     grids.fisherAlpha.flatMap((alpha) =>
       seedsOf(alpha).map((p) => ({ ...p, config: fp(alpha, grids.penaltyEvery, p.seed) })),
     ),
-    options.workers,
+    c.workers,
   );
   const alpha = alphaStage.rows.reduce((a, b) =>
     (b.tailTestAccuracy ?? -1) > (a.tailTestAccuracy ?? -1) ? b : a,
   ).value;
-
-  // 4. k: the chosen α every step, against every k steps, each against the small rate alone.
   const everyStage = await runStage(
-    options.out,
+    c.out,
     'penaltyEvery',
     seedsOf(1).map((p) => ({ ...p, config: fp(alpha, 1, p.seed) })),
-    options.workers,
+    c.workers,
   );
   const cheapRow = alphaStage.rows.find((r) => r.value === alpha)!;
   const everyRows: GridRow[] = [everyStage.rows[0]!, { ...cheapRow, value: grids.penaltyEvery }];
-  const penaltyEvery = keepsTheFinding(
-    { small: ratioStage, smallValue: small.value },
+  const keeps = keepsTheFinding(
+    { small: small.stage, smallValue: small.small.value },
     { stage: everyStage, value: 1 },
     { stage: alphaStage, value: alpha },
-  )
-    ? grids.penaltyEvery
-    : 1;
+  );
+  return { alphaStage, alpha, everyRows, penaltyEvery: keeps ? grids.penaltyEvery : 1 };
+}
 
+/**
+ * Chooses the demo's learning rates, penalty strength, penalty interval and budgets on the demo's
+ * protocol, and records the grids with the choices in tuning.json.
+ */
+export async function tuneDemo(options: { out: string; workers: number }): Promise<DemoTuning> {
+  const c: TuneContext = { ...options, scale: DEMO_SCALES.full };
+  const lr = await tuneLearningRate(c);
+  const small = await tuneSmallRate(c, lr);
+  const penalty = await tunePenalty(c, lr.tuned.value, small);
   const tuning: DemoTuning = {
     format: 'fisherlab-demo-tuning',
     version: 2,
@@ -290,20 +321,20 @@ export async function tuneDemo(options: { out: string; workers: number }): Promi
       date: new Date().toISOString().slice(0, 10),
       backend: 'auto',
       machine: `${os.availableParallelism()} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
-      settings: describeTuningProtocol(scale, skippedRatios),
+      settings: describeTuningProtocol(c.scale, small.skippedRatios),
       criteria: TUNING_CRITERIA,
     },
-    tunedLr,
-    smallLrDivisor: small.value,
-    smallLr,
-    fisherAlpha: alpha,
-    penaltyEvery,
-    epochs: { tuned: tunedEpochs, small: smallEpochs, noisy: noisyEpochs },
+    tunedLr: lr.tuned.value,
+    smallLrDivisor: small.small.value,
+    smallLr: small.small.lr,
+    fisherAlpha: penalty.alpha,
+    penaltyEvery: penalty.penaltyEvery,
+    epochs: { tuned: lr.epochs, small: small.epochs, noisy: lr.noisyEpochs },
     grids: {
-      lr: lrStage.rows,
-      ratio: ratioStage.rows,
-      fisherAlpha: alphaStage.rows,
-      penaltyEvery: everyRows,
+      lr: lr.stage.rows,
+      ratio: small.stage.rows,
+      fisherAlpha: penalty.alphaStage.rows,
+      penaltyEvery: penalty.everyRows,
     },
   };
   writeFileAtomic(fileURLToPath(TUNING_FILE), `${JSON.stringify(tuning, null, 2)}\n`);
