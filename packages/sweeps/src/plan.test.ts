@@ -166,7 +166,7 @@ describe('sweep file errors name the place, what was found and the fix', () => {
       attempt();
     } catch (error) {
       // an input error (the CLI prints its message alone and exits 2), not a bug
-      expect(['SweepError', 'TrainingError']).toContain((error as Error).name);
+      expect(['SweepError', 'InputError', 'TrainingError']).toContain((error as Error).name);
     }
   };
 

@@ -69,7 +69,9 @@ describe('sweep local', () => {
     const result = await runCli(['sweep', 'local', dir, '--workers', '2']);
     expect(result.stdout).toContain('ran 5: 4 completed, 0 diverged, 1 failed, 0 interrupted');
     expect(result.stdout).toMatch(
-      new RegExp(`Failed runs:\\n  #2 ${planned.runs[bad]!.id} [^\\n]*\\n\\s+dataset 'fashion-mnist'`),
+      new RegExp(
+        `Failed runs:\\n  #2 ${planned.runs[bad]!.id} [^\\n]*\\n\\s+(?:train\\(\\): )?dataset 'fashion-mnist'`,
+      ),
     );
     expect(result.code).toBe(1);
     for (const run of planned.runs) {
