@@ -58,7 +58,8 @@ const train = (output: string) => [
     '--model-options',
     '{"hiddenUnits":[8]}',
   ],
-  ...['--batch-size', '16', '--lr', '0.1', '--epochs', '50', '--backend', 'wasm', '--output', output],
+  // long enough (minutes even on an idle machine) that every moment below falls before its end
+  ...['--batch-size', '16', '--lr', '0.1', '--epochs', '5000', '--backend', 'wasm', '--output', output],
 ];
 
 describe('SIGTERM during start-up', () => {
