@@ -79,8 +79,16 @@ export function explainError(error: unknown): { message: string; exitCode: numbe
   return undefined;
 }
 
-/** A library InputError's message, plus the flag that sets its key where `fisherlab train` has one. */
+/** Keys of the library's measuring options (trace, eval, curvature) and their flags. */
+const MEASURE_FLAGS: Record<string, string> = {
+  checkpoint: '--checkpoint',
+  dataset: '--dataset',
+  dataDir: '--data-dir',
+};
+
+/** A library InputError's message, plus the flag that sets its key where the command has one. */
 function withFlag(error: InputError): string {
-  const flag = TRAIN_FLAGS.find((f) => f.key === error.key)?.flag.split(' ')[0];
+  const key = error.key ?? '';
+  const flag = TRAIN_FLAGS.find((f) => f.key === key)?.flag.split(' ')[0] ?? MEASURE_FLAGS[key];
   return flag ? `${error.message} (on the command line: ${flag})` : error.message;
 }

@@ -310,7 +310,7 @@ describe('bad input and a bad environment exit 2, naming the file or key and the
         '--backend',
         'wasm',
       ),
-      /takes 28x28x1 images, but cifar10 has 32x32x3; pass the --dataset the model was trained on/,
+      /dataset: expected 28x28x1 images, what the model in .* takes, found cifar10, whose images are 32x32x3.*on the command line: --dataset/,
     );
     const seed = fisherlab('trace', '--checkpoint', finishedRun, '--seed', 'x');
     expect(seed.code).toBe(2);

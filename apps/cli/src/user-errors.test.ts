@@ -52,8 +52,8 @@ const cases: [string[], RegExp][] = [
   [['report', yamlFile], /sweep\.yaml: expected a directory, found a file/],
   [['report', scratch, '--early-epochs', '-1'], /--early-epochs/],
   [
-    ['train', '--train-subset', '10', '--validation-fraction', '0.95', '--lr', '0.1'],
-    /--validation-fraction 0\.95 of --train-subset 10 .*pass a --validation-fraction from 0\.05 to below 0\.95/,
+    ['train', '--train-subset', '10', '--validation-fraction', '0.95', '--lr', '0.1', '--epochs', '1'],
+    /dataset\.validationFraction: 0\.95 of dataset\.trainSubset 10 holds out 10 .*set dataset\.validationFraction from 0\.05 to below 0\.95.*--validation-fraction/s,
   ],
   [['train', '--lr', 'abc'], /--lr <rate>' argument 'abc'/],
   [['train', '--lr', '0.1', '--epochs', '0'], /--epochs <n>' argument '0'.*epochs/],
@@ -64,7 +64,10 @@ const cases: [string[], RegExp][] = [
   [['train', '--resume', '/nonexistent'], /\/nonexistent/],
   [['train', '--preset', 'no-such-preset'], /no-such-preset/],
   [['train', '--lr', '0.1', '--optimizer', 'sgdd'], /--optimizer <name>' argument 'sgdd'/],
-  [['trace', '--checkpoint', '/nonexistent'], /--checkpoint \/nonexistent/],
+  [
+    ['trace', '--checkpoint', '/nonexistent'],
+    /checkpoint: expected .* found \/nonexistent, which does not exist.*--checkpoint/,
+  ],
   [['eval', '--checkpoint', runDir, '--n', '0'], /--n/],
   [['trace', '--checkpoint', runDir, '--seed', 'x'], /--seed/],
   [['sweep', 'plan', '/nonexistent.yaml', '--out', path.join(scratch, 'p')], /\/nonexistent\.yaml/],

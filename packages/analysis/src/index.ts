@@ -44,7 +44,11 @@ export {
   summaryTable,
 } from './analysis/runSummary.js';
 export { type SeedCurvePoint, seedCurves } from './analysis/seedCurves.js';
-export { spectralDensityRows, topEigenvaluesVsTraceRows } from './analysis/spectra.js';
+export {
+  describeCurvatureRecord,
+  spectralDensityRows,
+  topEigenvaluesVsTraceRows,
+} from './analysis/spectra.js';
 export { type Correlation, type MeanSpread, meanSpread, pearson, ranks, spearman } from './analysis/stats.js';
 export {
   CHART_CONFIG,

@@ -1,5 +1,5 @@
 import type { PoolEvent } from '@fisherlab/sweeps';
-import { formatDuration } from '@fisherlab/sweeps';
+import { formatDuration } from '@fisherlab/training';
 
 /**
  * Runs done and the time left, for the demo's progress line. Each run weighs its relative cost

@@ -9,14 +9,8 @@ import {
   type RunSummary,
   readRuns,
 } from '@fisherlab/analysis';
-import {
-  createPoolDisplay,
-  formatDuration,
-  type PoolSummary,
-  runLocalPool,
-  writePlan,
-} from '@fisherlab/sweeps';
-import type { RunConfig } from '@fisherlab/training';
+import { createPoolDisplay, type PoolSummary, runLocalPool, writePlan } from '@fisherlab/sweeps';
+import { formatDuration, type RunConfig } from '@fisherlab/training';
 import { DemoError } from './errors.js';
 import { type DemoEvidence, demoFindings, type Finding, groupByArm, type RunsByArm } from './findings.js';
 import { memorizationAreas } from './fit.js';

@@ -29,7 +29,7 @@ export {
   type SweepPlan,
   writePlan,
 } from './plan.js';
-export { createPoolDisplay, formatDuration, formatPoolSummary } from './pool-display.js';
+export { createPoolDisplay, formatPoolSummary } from './pool-display.js';
 export { INDEX_VARIABLES, type ResolvedIndex, resolveRunIndex } from './run-index.js';
 export {
   DEFAULT_STALE_AFTER_MS,

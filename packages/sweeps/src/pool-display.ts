@@ -1,3 +1,4 @@
+import { formatDuration } from '@fisherlab/training';
 import type { PoolEvent, PoolRunResult, PoolSummary } from './local-pool.js';
 
 /**
@@ -5,14 +6,6 @@ import type { PoolEvent, PoolRunResult, PoolSummary } from './local-pool.js';
  * and the summary at the end. Written here because it is a few lines of text: a progress-bar
  * library would add a dependency for less than this file.
  */
-
-export function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds)) return '?';
-  const s = Math.round(seconds);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
-}
 
 /** Plain event lines (logs, CI) or, on a terminal, a redrawn block: one line per worker and a tally. */
 export function createPoolDisplay(

@@ -5,7 +5,7 @@ import {
   clearFailedAttempt,
   latestCheckpoint,
   lockRun,
-  type ProgressFigures,
+  type ProgressDisplay,
   parseRunConfig,
   recordRunFailure,
   train,
@@ -36,11 +36,8 @@ export interface SweepRunResult {
   error?: string;
 }
 
-/** Where a worker's progress goes (the CLI's terminal line, or the pool's JSON lines). */
-export interface RunProgress {
-  update(step: number, totalSteps: number, epoch: number, figures: ProgressFigures): void;
-  log(message: string): void;
-}
+/** Where a worker's progress goes (training's console line, or the pool's JSON lines). */
+export type RunProgress = Pick<ProgressDisplay, 'update' | 'log'>;
 
 export interface SweepRunOptions {
   /** Take over a run whose worker still looks alive. */
@@ -128,8 +125,7 @@ export async function runPlannedRun(
         resume: action === 'resumed',
         lock,
         log,
-        onProgress: ({ step, totalSteps, epoch, figures }) =>
-          progress.update(step, totalSteps, epoch, figures),
+        onProgress: (p) => progress.update(p),
         ...(options.signal ? { signal: options.signal } : {}),
         ...(options.versions ? { versions: options.versions } : {}),
       });

@@ -12,7 +12,7 @@ export function jsonProgressSink(
 ): RunProgress {
   let last = 0;
   return {
-    update(step, totalSteps, epoch, figures) {
+    update({ step, totalSteps, epoch, figures }) {
       const now = Date.now();
       if (now - last < 500 && step < totalSteps) return;
       last = now;

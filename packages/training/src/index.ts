@@ -1,6 +1,6 @@
 // Training a run as `fisherlab train` does: train(spec, { onRecord, signal }).
 
-export { InputError, isInputError, NonFiniteError } from '@fisherlab/core';
+export { formatDuration, InputError, isInputError, NonFiniteError } from '@fisherlab/core';
 export type { ConfigChange } from '@fisherlab/storage';
 export { collectVersions, gitCommit, startBackend } from './backend-settings.js';
 export {
@@ -12,6 +12,7 @@ export {
   type TrainerState,
 } from './checkpoint.js';
 export { mergeConfig, readConfigFile, setPath } from './config-file.js';
+export { consoleProgress, describeFigures, type ProgressDisplay } from './console-progress.js';
 export {
   type EvaluationResult,
   evaluateSplit,
@@ -101,8 +102,10 @@ export {
   type RunConfigInput,
   RunConfigSchema,
   ScheduleSchema,
+  schemaOfKey,
   TrackingSchema,
 } from './spec.js';
+export { type StopSignalOptions, type StopSignals, stopOnSignals } from './stop-signals.js';
 export { STREAM } from './streams.js';
 export {
   type ProgressFigures,

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { InputError } from '@fisherlab/core';
 import { firstN, type ImageSplit } from '@fisherlab/datasets';
 import { tf } from '@fisherlab/engine';
 import { estimateFisherTrace, type TraceEstimate, type TraceEstimator } from '@fisherlab/fisher';
@@ -34,7 +35,15 @@ export async function loadSavedModel(
   dir: string,
 ): Promise<{ model: tf.LayersModel; modelDir: string; runConfig?: RunConfig }> {
   const resolved = path.resolve(dir);
-  if (!existsSync(resolved)) throw new TrainingError(`--checkpoint ${dir}: no such directory`);
+  const notAModel = (found: string) =>
+    new InputError({
+      where: 'loadSavedModel',
+      key: 'checkpoint',
+      expected: 'a run directory (its latest checkpoint) or a directory with model.json + weights.bin',
+      found: `${dir}, ${found}`,
+      fix: 'name a run directory or a saved model directory',
+    });
+  if (!existsSync(resolved)) throw notAModel('which does not exist');
   let modelDir = resolved;
   let runConfig: RunConfig | undefined;
   if (existsSync(path.join(resolved, 'config.json')) && !existsSync(path.join(resolved, 'model.json'))) {
@@ -49,9 +58,7 @@ export async function loadSavedModel(
     runConfig = parseRunConfig(readConfigFile(configFile), configFile);
   }
   if (!existsSync(path.join(modelDir, 'model.json'))) {
-    throw new TrainingError(
-      `--checkpoint ${dir}: expected a run directory or a directory with model.json + weights.bin`,
-    );
+    throw notAModel('which holds neither config.json nor model.json');
   }
   try {
     const { model } = await loadCheckpointModel(modelDir);
@@ -91,9 +98,13 @@ export function checkInputShape(
   const expected = model.inputs[0]?.shape.slice(1) ?? [];
   const found = data.inputShape;
   if (expected.length === found.length && expected.every((d, i) => d === null || d === found[i])) return;
-  throw new TrainingError(
-    `--checkpoint ${options.checkpoint} takes ${expected.join('x')} images, but ${options.dataset ?? data.name} has ${found.join('x')}; pass the --dataset the model was trained on (or omit --dataset to use the run's own)`,
-  );
+  throw new InputError({
+    where: 'checkInputShape',
+    key: 'dataset',
+    expected: `${expected.join('x')} images, what the model in ${options.checkpoint} takes`,
+    found: `${options.dataset ?? data.name}, whose images are ${found.join('x')}`,
+    fix: "measure the model on the dataset it was trained on (or leave the dataset unset to use the run's own)",
+  });
 }
 
 async function openMeasurement(options: SavedModelMeasurement) {

@@ -158,7 +158,34 @@ export const RunConfigSchema = z
         message: 'coarseLabels applies to cifar100 only',
       });
     }
+    const heldOut = validationProblem(c.dataset.trainSubset, c.dataset.validationFraction);
+    if (heldOut) {
+      ctx.issues.push({
+        code: 'custom',
+        input: c,
+        path: ['dataset', 'validationFraction'],
+        message: heldOut,
+      });
+    }
   });
+
+/**
+ * A validation fraction that holds out none or all of a training subset (each value fine alone),
+ * said with the range that works.
+ */
+function validationProblem(subset: number | undefined, fraction: number): string | undefined {
+  if (subset === undefined || fraction <= 0) return undefined;
+  const heldOut = Math.round(fraction * subset);
+  if (heldOut >= 1 && heldOut < subset) return undefined;
+  const low = Math.ceil((0.5 / subset) * 1000) / 1000;
+  const high = Math.floor(((subset - 0.5) / subset) * 1000) / 1000;
+  return (
+    `${fraction} of dataset.trainSubset ${subset} holds out ${heldOut} of the ${subset} examples, leaving ${heldOut < 1 ? 'no validation split' : 'none to train on'}; ` +
+    (subset < 2
+      ? 'set a larger dataset.trainSubset (at least 2), or no validation fraction'
+      : `set dataset.validationFraction from ${low} to below ${high}, or a larger dataset.trainSubset`)
+  );
+}
 
 export type RunConfig = z.output<typeof RunConfigSchema>;
 export type RunConfigInput = z.input<typeof RunConfigSchema>;
@@ -197,6 +224,14 @@ function allowedKeysAt(schema: z.ZodType, keyPath: readonly PropertyKey[]): stri
 export function choicesOf(dottedKey: string): readonly string[] | undefined {
   const value = unwrap(schemaAt(RunConfigSchema, dottedKey.split('.')), (s) => s instanceof z.ZodEnum);
   return value instanceof z.ZodEnum ? (value.options as string[]) : undefined;
+}
+
+/**
+ * The schema of one run-config key (e.g. 'optimizer.lr'), its own range checks included, or
+ * undefined: what a command-line flag for the key checks its value against.
+ */
+export function schemaOfKey(dottedKey: string): z.ZodType | undefined {
+  return schemaAt(RunConfigSchema, dottedKey.split('.'));
 }
 
 /** One line per problem: the key's path, what was wrong, and what is allowed. */

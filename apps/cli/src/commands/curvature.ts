@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { CurvatureRecord } from '@fisherlab/storage';
+import { describeCurvatureRecord } from '@fisherlab/analysis';
 import {
   appendMeasurements,
   BACKENDS,
@@ -13,8 +13,8 @@ import {
   type RunConfig,
   type SavedCurvatureMeasurement,
 } from '@fisherlab/training';
-import { type Command, InvalidArgumentError, Option } from 'commander';
-import { wholeNumber } from '../config/numbers.js';
+import { type Command, Option } from 'commander';
+import { listOf, wholeNumber } from '../config/flag-values.js';
 import { UserError } from '../errors.js';
 
 export interface CurvatureOptions extends SavedCurvatureMeasurement {
@@ -24,20 +24,6 @@ export interface CurvatureOptions extends SavedCurvatureMeasurement {
   record: boolean;
   json?: boolean;
 }
-
-const integer = wholeNumber;
-
-const listOf =
-  <T extends string>(flag: string, allowed: readonly T[]) =>
-  (raw: string): T[] => {
-    const items = raw.split(',').map((s) => s.trim());
-    const bad = items.find((s) => !(allowed as readonly string[]).includes(s));
-    if (bad !== undefined || items.length === 0)
-      throw new InvalidArgumentError(
-        `${flag}: '${bad}' is not one of ${allowed.join(', ')} (comma-separated)`,
-      );
-    return [...new Set(items)] as T[];
-  };
 
 export function registerCurvature(program: Command): void {
   program
@@ -74,24 +60,24 @@ export function registerCurvature(program: Command): void {
         .choices(['train', 'test'])
         .default('train'),
     )
-    .option('--n <count>', 'first N examples of the split', integer('--n', 1), 256)
-    .option('--batch-size <count>', 'examples per pass (memory bound)', integer('--batch-size', 1), 128)
-    .option('--k <count>', 'top eigenvalues to report', integer('--k', 1), 5)
-    .option('--steps <count>', 'most Lanczos steps for the top eigenvalues', integer('--steps', 2), 40)
+    .option('--n <count>', 'first N examples of the split', wholeNumber('--n', 1), 256)
+    .option('--batch-size <count>', 'examples per pass (memory bound)', wholeNumber('--batch-size', 1), 128)
+    .option('--k <count>', 'top eigenvalues to report', wholeNumber('--k', 1), 5)
+    .option('--steps <count>', 'most Lanczos steps for the top eigenvalues', wholeNumber('--steps', 2), 40)
     .option(
       '--density-runs <count>',
       'random starts of stochastic Lanczos quadrature',
-      integer('--density-runs', 1),
+      wholeNumber('--density-runs', 1),
       3,
     )
-    .option('--density-steps <count>', 'Lanczos steps per start', integer('--density-steps', 2), 30)
-    .option('--bins <count>', 'grid points of the broadened density', integer('--bins', 2), 200)
+    .option('--density-steps <count>', 'Lanczos steps per start', wholeNumber('--density-steps', 2), 30)
+    .option('--bins <count>', 'grid points of the broadened density', wholeNumber('--bins', 2), 200)
     .addOption(
       new Option('--diag <estimator>', 'diagonal of the Fisher: exact | mc')
         .choices(['exact', 'mc'])
         .default('mc'),
     )
-    .option('--seed <s>', 'seed of the random starts and label draws', integer('--seed', 0), 0)
+    .option('--seed <s>', 'seed of the random starts and label draws', wholeNumber('--seed', 0), 0)
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(BACKENDS).default('auto'))
     .option('--no-record', "print only; do not append to the run's metrics.jsonl")
     .option('--json', 'print one JSON object per record')
@@ -112,31 +98,9 @@ export async function curvatureCommand(options: CurvatureOptions): Promise<void>
     : undefined;
   try {
     const { records, runDir } = await curvatureOfSavedModel(options);
-    for (const r of records) console.log(options.json ? JSON.stringify(r) : describe(r));
+    for (const r of records) console.log(options.json ? JSON.stringify(r) : describeCurvatureRecord(r));
     if (lock && runDir) appendMeasurements(runDir, records, lock);
   } finally {
     lock?.release();
   }
-}
-
-function describe(r: CurvatureRecord): string {
-  const name = r.matrix === 'hessian' ? 'Hessian' : 'Fisher';
-  const lines = [
-    `${name} at step ${r.step} (epoch ${r.epoch.toFixed(2)}), ${r.examples} ${r.split} examples`,
-  ];
-  if (r.topEigenvalues)
-    lines.push(`  top eigenvalues: ${r.topEigenvalues.map((v) => v.toPrecision(5)).join(', ')}`);
-  if (r.density) {
-    const { grid } = r.density;
-    lines.push(
-      `  spectral density: ${r.density.runs} SLQ runs × ${r.density.steps} steps on [${grid[0]?.toPrecision(4)}, ${grid.at(-1)?.toPrecision(4)}]`,
-    );
-  }
-  if (r.diagFisher) {
-    const d = r.diagFisher;
-    lines.push(`  Σ diag(F) (${d.estimator}) = ${d.trace.toPrecision(6)} ± ${d.traceStdErr.toPrecision(3)}`);
-    for (const [layer, e] of Object.entries(d.perLayer))
-      lines.push(`    ${layer.padEnd(28)} ${e.value.toPrecision(5)} ± ${e.stdErr.toPrecision(3)}`);
-  }
-  return lines.join('\n');
 }

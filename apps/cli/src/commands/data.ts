@@ -1,8 +1,7 @@
 import type { DownloadProgress } from '@fisherlab/datasets';
-import { DATASET_NAMES } from '@fisherlab/training';
+import { DATASET_NAMES, formatDuration } from '@fisherlab/training';
 import { type Command, Option } from 'commander';
 import { EXIT, UserError } from '../errors.js';
-import { formatDuration } from '../run/progress.js';
 
 const MiB = 2 ** 20;
 

@@ -1,6 +1,6 @@
+import { formatDuration } from '@fisherlab/training';
 import type { Command } from 'commander';
-import { UserError } from '../errors.js';
-import { formatDuration } from '../run/progress.js';
+import { wholeNumber } from '../config/flag-values.js';
 
 export function registerDemo(program: Command): void {
   program
@@ -16,24 +16,9 @@ export function registerDemo(program: Command): void {
     .option(
       '--seeds <n>',
       'seeds per arm (0 .. n-1; default 5, 2 with --quick): findings are paired differences across them',
-      (raw) => {
-        const n = Number(raw);
-        if (!Number.isInteger(n) || n < 1)
-          throw new UserError(`--seeds expects a positive integer, got '${raw}'`);
-        return n;
-      },
+      wholeNumber('--seeds', 1),
     )
-    .option(
-      '--workers <n>',
-      'runs at a time (wasm uses one core per run)',
-      (raw) => {
-        const n = Number(raw);
-        if (!Number.isInteger(n) || n < 1)
-          throw new UserError(`--workers expects a positive integer, got '${raw}'`);
-        return n;
-      },
-      2,
-    )
+    .option('--workers <n>', 'runs at a time (wasm uses one core per run)', wholeNumber('--workers', 1), 2)
     .option(
       '--tune',
       're-derive the protocol on this machine: grids over lr, the small-lr ratio, FP alpha and the penalty interval, every clean run trained until it fits; records grids and choices in packages/demo/tuning.json',

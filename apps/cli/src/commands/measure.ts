@@ -1,13 +1,7 @@
 import { BACKENDS, DATASET_NAMES, ESTIMATORS } from '@fisherlab/training';
-import { type Command, InvalidArgumentError, Option } from 'commander';
-import { UserError } from '../errors.js';
+import { type Command, Option } from 'commander';
+import { integer, wholeNumber } from '../config/flag-values.js';
 import type { MeasureOptions } from './measure-actions.js';
-
-const positiveInt = (flag: string) => (raw: string) => {
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new UserError(`${flag} expects a positive integer, got '${raw}'`);
-  return n;
-};
 
 function commonOptions(command: Command): Command {
   return command
@@ -22,7 +16,7 @@ function commonOptions(command: Command): Command {
     )
     .option('--data-dir <dir>', 'directory holding the dataset files')
     .addOption(new Option('--split <split>', 'which split').choices(['train', 'test']).default('train'))
-    .option('--n <count>', 'first N examples of the split', positiveInt('--n'))
+    .option('--n <count>', 'first N examples of the split', wholeNumber('--n', 1))
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend').choices(BACKENDS).default('auto'))
     .option('--json', 'print one JSON object');
 }
@@ -37,17 +31,7 @@ export function registerMeasure(program: Command): void {
         .choices(ESTIMATORS)
         .default('mc'),
     )
-    .option(
-      '--seed <s>',
-      'seed of the sampled labels',
-      (raw) => {
-        const seed = Number(raw);
-        if (!Number.isInteger(seed))
-          throw new InvalidArgumentError(`--seed expects an integer, got '${raw}'`);
-        return seed;
-      },
-      0,
-    )
+    .option('--seed <s>', 'seed of the sampled labels', integer('--seed'), 0)
     .action(async (options: MeasureOptions) => (await import('./measure-actions.js')).traceCommand(options));
 
   commonOptions(program.command('eval'))

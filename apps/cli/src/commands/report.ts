@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { UserError } from '../errors.js';
+import { positiveNumber } from '../config/flag-values.js';
 
 export function registerReport(program: Command): void {
   program
@@ -8,11 +8,11 @@ export function registerReport(program: Command): void {
     .argument('<runs...>', 'run directories, or folders holding them at any depth')
     .option('-o, --out <file>', 'HTML report to write', 'report.html')
     .option('--svg <dir>', 'also write each chart as SVG into this folder')
-    .option('--early-epochs <e>', 'early phase = epochs <= E, for early Tr(F)', (raw) => {
-      const value = Number(raw);
-      if (!(value > 0)) throw new UserError(`--early-epochs expects a number > 0, got '${raw}'`);
-      return value;
-    })
+    .option(
+      '--early-epochs <e>',
+      'early phase = epochs <= E, for early Tr(F)',
+      positiveNumber('--early-epochs'),
+    )
     .option('--title <text>', 'report title')
     .action(
       async (

@@ -24,12 +24,11 @@ import {
   validateKubernetesJob,
   writePlan,
 } from '@fisherlab/sweeps';
+import { consoleProgress, stopOnSignals } from '@fisherlab/training';
 import { type Command, Option } from 'commander';
-import { duration, wholeNumber } from '../config/numbers.js';
+import { duration, wholeNumber } from '../config/flag-values.js';
 import { loadPreset } from '../config/presets.js';
 import { EXIT, UserError } from '../errors.js';
-import { createProgress } from '../run/progress.js';
-import { watchStopSignals } from '../run/stop-signals.js';
 import { CLI_VERSION } from '../version.js';
 
 /** This CLI's own entry point: the command the local pool's workers run. */
@@ -117,15 +116,14 @@ function registerRun(sweep: Command): void {
       const progress =
         process.env[PROGRESS_ENV] === 'jsonl'
           ? { ...jsonProgressSink(), done() {} }
-          : createProgress(`#${index}`);
-      const stop = new AbortController();
-      const signals = watchStopSignals({ say: progress.log, onStop: (signal) => stop.abort(signal) });
+          : consoleProgress(`#${index}`);
+      const signals = stopOnSignals({ say: progress.log });
       try {
         const result = await runPlannedRun(dir, index, {
           force: Boolean(options.force),
           assignedByEngine: from !== '--index',
           staleAfterMs: options.staleAfter,
-          signal: stop.signal,
+          signal: signals.signal,
           progress,
           versions: { fisherlab: CLI_VERSION },
         });

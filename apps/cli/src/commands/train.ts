@@ -1,10 +1,9 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { runFile } from '@fisherlab/storage';
-import { parseRunConfig, type RunConfig } from '@fisherlab/training';
+import { mergeConfig, parseRunConfig, type RunConfig, readConfigFile } from '@fisherlab/training';
 import type { Command } from 'commander';
 import { overridesFromFlags, trainOptions } from '../config/flags.js';
-import { mergeConfig, readConfigFile } from '../config/load.js';
 import { describePreset, loadPreset, PRESET_NAMES } from '../config/presets.js';
 import { UserError } from '../errors.js';
 
@@ -85,12 +84,12 @@ export function registerTrain(program: Command): void {
     }
     const config = options.resume ? resolveResumeConfig(options) : resolveTrainConfig(options);
     const runOptions = { resume: Boolean(options.resume), overwrite: Boolean(options.overwrite) };
+    const { inCommandTerms, trainRun } = await import('../run/trainer.js');
     if (options.dryRun) {
-      const { dryRun } = await import('../run/dry-run.js');
-      console.log(await dryRun(config, runOptions));
+      const { dryRun } = await import('@fisherlab/training');
+      console.log(await dryRun(config, runOptions).catch((error) => Promise.reject(inCommandTerms(error))));
       return;
     }
-    const { trainRun } = await import('../run/trainer.js');
     const outcome = await trainRun(config, runOptions);
     const e = outcome.last.eval;
     console.log(

@@ -1,7 +1,6 @@
-import { parseRunConfig } from '@fisherlab/training';
+import { mergeConfig, parseRunConfig } from '@fisherlab/training';
 import { describe, expect, it } from 'vitest';
 import { overridesFromFlags } from './flags.js';
-import { mergeConfig } from './load.js';
 import { loadPreset, PRESET_NAMES } from './presets.js';
 
 const base = { optimizer: { lr: 0.1 }, epochs: 1 };
@@ -34,6 +33,22 @@ const BAD_CONFIGS: [string, unknown, RegExp[]][] = [
     [/batchSize: Invalid input: expected number, received string/],
   ],
   ['non-integer batch', { ...base, batchSize: 12.5 }, [/batchSize: .*int/]],
+  [
+    'validation fraction holding out every example of a subset',
+    { ...base, dataset: { trainSubset: 10, validationFraction: 0.99 } },
+    [
+      /dataset\.validationFraction: 0\.99 of dataset\.trainSubset 10 holds out 10 of the 10 examples, leaving none to train on/,
+      /from 0\.05 to below 0\.95/,
+    ],
+  ],
+  [
+    'validation fraction holding out no example of a subset',
+    { ...base, dataset: { trainSubset: 500, validationFraction: 0.0005 } },
+    [
+      /holds out 0 of the 500 examples, leaving no validation split; set dataset\.validationFraction from 0\.001 to below 0\.999/,
+    ],
+  ],
+
   [
     'unknown dataset',
     { ...base, dataset: { name: 'imagenet' } },

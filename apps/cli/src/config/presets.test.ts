@@ -1,10 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { parseRunConfig, readMetrics } from '@fisherlab/training';
+import { mergeConfig, parseRunConfig, readMetrics } from '@fisherlab/training';
 import { afterAll, describe, expect, it } from 'vitest';
 import { trainRun } from '../run/trainer.js';
-import { mergeConfig } from './load.js';
 import { loadPreset } from './presets.js';
 
 /** The datasets package's own test fixture writers (files in the exact published formats), loaded by path. */

@@ -1,25 +1,26 @@
 import os from 'node:os';
 import path from 'node:path';
 import {
+  consoleProgress,
   type HeldLock,
+  type ProgressDisplay,
   ResumeRefusedError,
   type RunConfig,
   RunDirectoryError,
   RunInUseError,
+  stopOnSignals,
   type TrainOutcome,
   train,
 } from '@fisherlab/training';
 import { EXIT, UserError } from '../errors.js';
 import { CLI_VERSION } from '../version.js';
-import { createProgress, type ProgressSink } from './progress.js';
-import { watchStopSignals } from './stop-signals.js';
 
 export interface TrainRunOptions {
   /** Continue the run in config.output from its latest checkpoint. */
   resume?: boolean;
   /** Replace an earlier attempt's records (--overwrite). */
   overwrite?: boolean;
-  progress?: ProgressSink;
+  progress?: ProgressDisplay;
   /** Stop after this many steps in this process (tests), checkpointing as on a signal. */
   stopAfterSteps?: number;
   /** Install SIGINT/SIGTERM handlers that checkpoint and stop (default true). */
@@ -43,25 +44,21 @@ export interface TrainRunOutcome extends TrainOutcome {
  */
 export async function trainRun(config: RunConfig, options: TrainRunOptions = {}): Promise<TrainRunOutcome> {
   const progress =
-    options.progress ?? createProgress(config.name || path.basename(path.resolve(config.output)));
+    options.progress ?? consoleProgress(config.name || path.basename(path.resolve(config.output)));
   const stop = new AbortController();
-  if (options.signal?.aborted) stop.abort(options.signal.reason);
-  options.signal?.addEventListener('abort', () => stop.abort(options.signal?.reason), { once: true });
-  const signals =
-    options.handleSignals !== false
-      ? watchStopSignals({ say: (m) => progress.log(m), onStop: (signal) => stop.abort(signal) })
-      : undefined;
+  const signals = options.handleSignals !== false ? stopOnSignals({ say: progress.log }) : undefined;
+  const stops = [stop.signal, signals?.signal, options.signal].filter((s) => s !== undefined);
   try {
     const outcome = await train(config, {
       ...(options.resume !== undefined ? { resume: options.resume } : {}),
       ...(options.overwrite !== undefined ? { overwrite: options.overwrite } : {}),
       ...(options.lock ? { lock: options.lock } : {}),
-      signal: stop.signal,
-      log: (message) => progress.log(message),
-      onProgress: ({ step, totalSteps, epoch, figures }) => {
-        progress.update(step, totalSteps, epoch, figures);
-        options.onStep?.(step);
-        if (options.stopAfterSteps !== undefined && step >= options.stopAfterSteps) stop.abort();
+      signal: AbortSignal.any(stops),
+      log: progress.log,
+      onProgress: (p) => {
+        progress.update(p);
+        options.onStep?.(p.step);
+        if (options.stopAfterSteps !== undefined && p.step >= options.stopAfterSteps) stop.abort();
       },
       versions: { fisherlab: CLI_VERSION },
     });

@@ -1,3 +1,4 @@
+import type { CurvatureRecord } from '@fisherlab/storage';
 import type { ColumnTable } from 'arquero';
 import * as aq from 'arquero';
 import type { RunTables } from '../read/readRuns.js';
@@ -90,4 +91,30 @@ export function topEigenvaluesVsTraceRows(tables: RunTables): ColumnTable {
     'finalTraceF',
     'finalTraceFStdErr',
   ]);
+}
+
+/**
+ * One curvature record as text: the matrix, where it was measured, its top eigenvalues, the span of
+ * its density and the Fisher diagonal per layer with standard errors (what `fisherlab curvature`
+ * prints).
+ */
+export function describeCurvatureRecord(r: CurvatureRecord): string {
+  const name = r.matrix === 'fisher' ? 'Fisher' : 'Hessian';
+  const where = r.examples === undefined ? '' : `, ${r.examples}${r.split ? ` ${r.split}` : ''} examples`;
+  const lines = [`${name} at step ${r.step} (epoch ${r.epoch.toFixed(2)})${where}`];
+  if (r.topEigenvalues)
+    lines.push(`  top eigenvalues: ${r.topEigenvalues.map((v) => v.toPrecision(5)).join(', ')}`);
+  if (r.density) {
+    const { grid } = r.density;
+    lines.push(
+      `  spectral density: ${r.density.runs} SLQ runs × ${r.density.steps} steps on [${grid[0]?.toPrecision(4)}, ${grid.at(-1)?.toPrecision(4)}]`,
+    );
+  }
+  if (r.diagFisher) {
+    const d = r.diagFisher;
+    lines.push(`  Σ diag(F) (${d.estimator}) = ${d.trace.toPrecision(6)} ± ${d.traceStdErr.toPrecision(3)}`);
+    for (const [layer, e] of Object.entries(d.perLayer))
+      lines.push(`    ${layer.padEnd(28)} ${e.value.toPrecision(5)} ± ${e.stdErr.toPrecision(3)}`);
+  }
+  return lines.join('\n');
 }

@@ -1,9 +1,9 @@
 import { InvalidArgumentError } from 'commander';
 
 /**
- * Parsers for numeric flags that are not run-config keys (those are checked against the run-config
- * schema, see flags.ts). commander reports an InvalidArgumentError as the flag's error, and the CLI
- * exits 2.
+ * Parsers for the values of flags that are not run-config keys (those are checked against the
+ * run-config schema, see flags.ts). commander reports an InvalidArgumentError as the flag's error,
+ * and the CLI exits 2.
  */
 
 /** An integer >= min. */
@@ -15,6 +15,17 @@ export const wholeNumber =
       throw new InvalidArgumentError(
         `${flag} expects ${min === 1 ? 'a positive integer' : `a whole number >= ${min}`}, got '${raw}'`,
       );
+    }
+    return value;
+  };
+
+/** Any integer (a seed). */
+export const integer =
+  (flag: string) =>
+  (raw: string): number => {
+    const value = Number(raw);
+    if (raw.trim() === '' || !Number.isInteger(value)) {
+      throw new InvalidArgumentError(`${flag} expects an integer, got '${raw}'`);
     }
     return value;
   };
@@ -44,4 +55,18 @@ export const duration =
       );
     }
     return ms;
+  };
+
+/** A comma-separated subset of `allowed`, without repeats. */
+export const listOf =
+  <T extends string>(flag: string, allowed: readonly T[]) =>
+  (raw: string): T[] => {
+    const items = raw.split(',').map((s) => s.trim());
+    const bad = items.find((s) => !(allowed as readonly string[]).includes(s));
+    if (bad !== undefined) {
+      throw new InvalidArgumentError(
+        `${flag}: '${bad}' is not one of ${allowed.join(', ')} (comma-separated)`,
+      );
+    }
+    return [...new Set(items)] as T[];
   };

@@ -1,16 +1,18 @@
 /**
- * The live display of a run: one redrawn line on a terminal (bar, ETA, latest figures), plain log
- * lines otherwise (CI, files, pipes). Written here because it is one line of text: a progress-bar
- * library would add a dependency for less than this file.
+ * A run's live display on a console: one redrawn line on a terminal (bar, ETA, latest figures),
+ * plain log lines otherwise (CI, files, pipes). Written here because it is one line of text: a
+ * progress-bar library would add a dependency for less than this file.
+ *
+ *   const display = consoleProgress('my-run');
+ *   await train(spec, { onProgress: (p) => display.update(p), log: display.log });
+ *   display.done();
  */
-import { formatDuration } from '@fisherlab/sweeps';
-import type { ProgressFigures } from '@fisherlab/training';
+import { formatDuration } from '@fisherlab/core';
+import type { ProgressFigures, TrainProgress } from './session.js';
 
-export type { ProgressFigures };
-export { formatDuration };
-
-export interface ProgressSink {
-  update(step: number, totalSteps: number, epoch: number, figures: ProgressFigures): void;
+/** Where a run's progress goes: a console line, a pool's JSON lines, a test's recorder. */
+export interface ProgressDisplay {
+  update(progress: TrainProgress): void;
   log(message: string): void;
   done(): void;
 }
@@ -19,6 +21,7 @@ const fmt = (x: number | undefined | null, digits = 3): string =>
   x === undefined || x === null ? '-' : Math.abs(x) >= 1000 ? x.toExponential(2) : x.toPrecision(digits);
 const pct = (x: number | undefined): string => (x === undefined ? '-' : `${(100 * x).toFixed(1)}%`);
 
+/** `loss 0.412  acc 87.5%  Tr(F) 12.3±0.41  pen 0.05  test 80.1%`: the figures a run has so far. */
 export function describeFigures(f: ProgressFigures): string {
   const parts = [`loss ${fmt(f.loss)}`, `acc ${pct(f.accuracy)}`];
   if (f.traceF !== undefined) parts.push(`Tr(F) ${fmt(f.traceF)}±${fmt(f.traceFStdErr, 2)}`);
@@ -27,16 +30,16 @@ export function describeFigures(f: ProgressFigures): string {
   return parts.join('  ');
 }
 
-export function createProgress(
+export function consoleProgress(
   label: string,
   stream: NodeJS.WriteStream = process.stderr,
   interactive: boolean = Boolean(stream.isTTY) && !process.env['CI'],
-): ProgressSink {
+): ProgressDisplay {
   const started = Date.now();
   let lastDraw = 0;
   let drawn = false;
   return {
-    update(step, totalSteps, epoch, figures) {
+    update({ step, totalSteps, epoch, figures }) {
       if (!interactive) return;
       const now = Date.now();
       if (now - lastDraw < 200 && step < totalSteps) return;
