@@ -1,3 +1,5 @@
+#include <cstring>
+
 #include "fisherlab_native.h"
 
 namespace fisherlab {
@@ -9,6 +11,18 @@ namespace fisherlab {
 // values are the cpu backend's floats (see binaryValue).
 
 namespace {
+
+inline float floatOfBits(uint32_t bits) {
+  float value;
+  std::memcpy(&value, &bits, sizeof value);
+  return value;
+}
+
+inline uint32_t bitsOfFloat(float value) {
+  uint32_t bits;
+  std::memcpy(&bits, &value, sizeof bits);
+  return bits;
+}
 
 template <int Op>
 inline float binaryValue(float a, float b) {
@@ -26,8 +40,16 @@ inline float binaryValue(float a, float b) {
   // Math.max / Math.min: NaN wins.
   if constexpr (Op == kMaximum) return std::isnan(a) || std::isnan(b) ? NAN : std::max(a, b);
   if constexpr (Op == kMinimum) return std::isnan(a) || std::isnan(b) ? NAN : std::min(a, b);
-  // Relu's gradient, dy · step(x) as tfjs's stock gradient computes it (NaN where x is NaN), in one pass.
-  if constexpr (Op == kReluGrad) return b != b ? b : a * (b > 0.0f ? 1.0f : 0.0f);
+  // Relu's gradient, dy · step(x) as tfjs's stock gradient computes it (NaN where x is NaN), in one
+  // pass. The two selects are masks on the bits: written as float selects, the compiler may not
+  // compute the product on both sides (under trapping math a multiply may raise a flag), so it
+  // branched on every element and did not vectorize (88 ms against Multiply's 7 for 33.5M floats).
+  if constexpr (Op == kReluGrad) {
+    const uint32_t positive = 0u - static_cast<uint32_t>(b > 0.0f);
+    const float product = a * floatOfBits(positive & bitsOfFloat(1.0f));
+    const uint32_t nan = 0u - static_cast<uint32_t>(b != b);
+    return floatOfBits((bitsOfFloat(b) & nan) | (bitsOfFloat(product) & ~nan));
+  }
   return 0.0f;
 }
 
