@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up the PyTorch reference of FisherLab's benchmark suite (benchmarks/README.md) on Debian or
 # Ubuntu: Debian's python3-torch and OpenBLAS (libopenblas0-pthread), which provides the
-# libblas.so.3 torch links. Without OpenBLAS that name resolves to the reference BLAS, PyTorch's
+# libblas.so.3 torch links, and OpenBLAS's OpenMP build (libopenblas0-openmp), which the suite gives
+# the PyTorch worker so that its matmuls share torch's OpenMP threads instead of a second pool. Without OpenBLAS that name resolves to the reference BLAS, PyTorch's
 # matmuls run ~20-50x slower and the suite refuses to compare against it. Ends by checking what
 # the torch worker really loads (`pnpm -C benchmarks bench --check-reference`). Safe to run again.
 # Run ./scripts/setup.sh first (pnpm, dependencies, build).
@@ -18,6 +19,7 @@ fi
 need=()
 dpkg -s python3-torch >/dev/null 2>&1 || need+=(python3-torch)
 dpkg -s libopenblas0-pthread >/dev/null 2>&1 || need+=(libopenblas0-pthread)
+dpkg -s libopenblas0-openmp >/dev/null 2>&1 || need+=(libopenblas0-openmp)
 if [ ${#need[@]} -gt 0 ]; then
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}"

@@ -380,11 +380,19 @@ def reference_configuration():
     }
 
 
-def timed(fn):
+def timed(fn, min_ms=0.0):
+    """One timed run: fn back to back until min_ms have passed (at least once), as a training loop
+    runs its steps; wall and CPU ms per repetition, the last value and the repetitions."""
     cpu = time.process_time()
     wall = time.perf_counter()
     value = fn()
-    return (time.perf_counter() - wall) * 1000, (time.process_time() - cpu) * 1000, value
+    repetitions = 1
+    while (time.perf_counter() - wall) * 1000 < min_ms:
+        value = fn()
+        repetitions += 1
+    wall_ms = (time.perf_counter() - wall) * 1000 / repetitions
+    cpu_ms = (time.process_time() - cpu) * 1000 / repetitions
+    return wall_ms, cpu_ms, value, repetitions
 
 
 def serve(threads):
@@ -409,17 +417,18 @@ def serve(threads):
                 task = Task(request)
                 # Warm-up as in the FisherLab worker: up to WARMUP_RUNS untimed runs while they
                 # total under WARMUP_BUDGET_MS.
-                warm_ms, _, value = timed(task.run)
+                warm_ms, _, value, _ = timed(task.run)
                 spent, runs = warm_ms, 1
                 while runs < WARMUP_RUNS and spent < WARMUP_BUDGET_MS:
                     spent += timed(task.run)[0]
                     runs += 1
                 reply['result'] = {**task.info, 'warmupMs': warm_ms, 'value': value}
             elif cmd == 'time':
-                wall, cpu, value = timed(task.run)
+                wall, cpu, value, repetitions = timed(task.run, float(request.get('minMs', 0)))
                 reply['result'] = {
                     'wallMs': wall,
                     'cpuMs': cpu,
+                    'repetitions': repetitions,
                     'value': value,
                     'maxRssBytes': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
                 }
@@ -450,7 +459,7 @@ def selftest(threads):
     for case in cases:
         task = Task(case)
         task.run()
-        wall, cpu, value = timed(task.run)
+        wall, cpu, value, _ = timed(task.run)
         print(f"{case['task']:16} {wall:8.1f} ms wall {cpu:8.1f} ms cpu  value {value}  {task.info}")
 
 

@@ -158,15 +158,25 @@ function wasmHeapBytes(): number | undefined {
 /** The process's peak resident memory since it started, in bytes. */
 const maxRssBytes = () => process.resourceUsage().maxRSS * 1024;
 
-function timeRun(run: () => unknown): TimeReply {
+/**
+ * One timed run: the task back to back until `minMs` have passed (at least once), as a training loop
+ * runs its steps; wall and CPU time per repetition.
+ */
+function timeRun(run: () => unknown, minMs = 0): TimeReply {
   const cpu = process.cpuUsage();
   const start = performance.now();
-  const value = run();
-  const wallMs = performance.now() - start;
+  let value = run();
+  let repetitions = 1;
+  while (performance.now() - start < minMs) {
+    value = run();
+    repetitions++;
+  }
+  const wallMs = (performance.now() - start) / repetitions;
   const used = process.cpuUsage(cpu);
   return {
     wallMs,
-    cpuMs: (used.user + used.system) / 1000,
+    cpuMs: (used.user + used.system) / 1000 / repetitions,
+    repetitions,
     value,
     maxRssBytes: maxRssBytes(),
     wasmHeapBytes: wasmHeapBytes(),
@@ -201,7 +211,10 @@ async function main(): Promise<void> {
   const lines = createInterface({ input: process.stdin });
   for await (const line of lines) {
     if (!line.trim()) continue;
-    const request = JSON.parse(line) as { id: number; cmd: string } & TaskRequest & { top?: number };
+    const request = JSON.parse(line) as { id: number; cmd: string } & TaskRequest & {
+        top?: number;
+        minMs?: number;
+      };
     const reply: { id: number; result?: unknown; error?: string; state?: WorkerState } = { id: request.id };
     try {
       switch (request.cmd) {
@@ -233,7 +246,7 @@ async function main(): Promise<void> {
         }
         case 'time':
           if (!task) throw new Error("'time' before 'prepare'");
-          reply.result = timeRun(task.run);
+          reply.result = timeRun(task.run, request.minMs ?? 0);
           break;
         case 'profile':
           if (!task) throw new Error("'profile' before 'prepare'");

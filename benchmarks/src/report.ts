@@ -111,6 +111,8 @@ export interface Machine {
   loadAvgEnd?: string;
   /** The allocator settings both workers ran with (see STEADY_MALLOC in suite.ts). */
   malloc?: string;
+  /** Idle time before each timed run, and the least time a run repeats its task for (suite.ts). */
+  timing?: { settleMs: number; minRunMs: number };
   fisherlab: Record<string, Record<string, unknown>>;
   /** Each FisherLab backend's memory ceiling in effect (memoryCeiling of its worker's hello). */
   memoryCeilings?: Record<string, MemoryCeiling>;
@@ -521,7 +523,10 @@ export function markdown(results: SuiteResults, derived: Derived[]): string {
           '',
         ]
       : []),
-    'Median wall ms per run (penalty-k10: per step, over runs of 10 steps), FisherLab and PyTorch alternating run by run in one process pair; ' +
+    'Median wall ms per run (penalty-k10: per step, over runs of 10 steps), FisherLab and PyTorch alternating run by run in one process pair' +
+      (m.timing
+        ? `, each run after ${m.timing.settleMs} ms idle and repeating its task back to back for at least ${m.timing.minRunMs} ms (ms per repetition); `
+        : '; ') +
       'ratio = FisherLab/PyTorch (per-round range in brackets); CPU = ratio of process CPU times. ' +
       "Peak RSS: the largest resident memory of each side's worker process, started fresh for each backend and model, " +
       "over that model's runs up to the end of the row (its earlier rows included). " +

@@ -47,6 +47,8 @@ import { WorkerClient, WorkerError } from './worker-client.js';
  *   --name NAME            results file names (default: quick or full)
  *   --default-malloc       leave glibc malloc as it is (default: STEADY_MALLOC for both workers)
  *   --cell-timeout S       stop a FisherLab request (preparing, one run) after S seconds, reported as failed (default 300)
+ *   --settle-ms MS         idle time before each timed run, so the other side's thread pools are asleep (default 300)
+ *   --min-run-ms MS        a timed run repeats its task back to back until this long has passed (default 250)
  *   --no-torch             FisherLab only      --torch-threads N (default 2, as the issue asks)      --out DIR (default benchmarks/results)
  *   --check-reference      only report the PyTorch reference's BLAS, oneDNN and matmul rate: exit 0 when it is
  *                          fit to compare against, 2 when it is not (or missing)
@@ -58,6 +60,20 @@ import { WorkerClient, WorkerError } from './worker-client.js';
 
 /** A FisherLab request (prepare, one timed run, profile) that takes longer is stopped and reported as failed. */
 const CELL_TIMEOUT_S = 5 * 60;
+/**
+ * Idle time before each timed run. The side that ran last leaves its thread pools spinning: OpenBLAS's
+ * pthreads busy-wait about 2^28 cycles (~0.1 s here) before they sleep, OpenMP's a little. Timed
+ * straight after, the other side shares the two cores with them: the demo CNN's 14 ms step measured
+ * 126 ms (rounds 11 to 150 ms) right after PyTorch's 11 ms one. Both sides get the same pause.
+ */
+const SETTLE_MS = 300;
+/**
+ * A timed run repeats its task back to back until this long has passed (both sides), and reports
+ * the time per repetition: a step timed alone after the pause above starts with cold caches and
+ * sleeping threads, which a training loop never has (the demo CNN's plain step: 15 ms timed alone,
+ * 6.7 ms per step in a loop). Steps longer than this run once.
+ */
+const MIN_RUN_MS = 250;
 const here = dirname(fileURLToPath(import.meta.url));
 
 function parseArgs(argv: string[]) {
@@ -101,6 +117,8 @@ function parseArgs(argv: string[]) {
     steadyMalloc: !args.includes('--default-malloc'),
     torchThreads: number('--torch-threads') ?? 2,
     cellTimeoutMs: (number('--cell-timeout') ?? CELL_TIMEOUT_S) * 1000,
+    settleMs: value('--settle-ms') === '0' ? 0 : (number('--settle-ms') ?? SETTLE_MS),
+    minRunMs: value('--min-run-ms') === '0' ? 0 : (number('--min-run-ms') ?? MIN_RUN_MS),
     out: value('--out') ?? join(here, '..', 'results'),
     name: value('--name'),
     checkReference: args.includes('--check-reference'),
@@ -128,13 +146,25 @@ function pythonCommand(): string {
   return process.env['FISHERLAB_PYTHON'] ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
 }
 
+/**
+ * Debian's OpenBLAS built on OpenMP, when installed (libopenblas0-openmp, scripts/bench-setup.sh):
+ * PyTorch's own kernels run on OpenMP, so its matmuls then share one pool of threads with them. The
+ * pthreads build runs a second pool beside it, and in a loop of steps both pools spin on the same
+ * cores: the demo CNN's PyTorch step took 13-16 ms per step in a loop that way, 5.6 ms with the
+ * OpenMP build (7 ms timed alone either way), with the same 1024³ matmul rate.
+ */
+function openmpOpenblas(): string | undefined {
+  const dir = '/usr/lib/x86_64-linux-gnu/openblas-openmp';
+  return existsSync(join(dir, 'libblas.so.3')) ? dir : undefined;
+}
+
 /** A PyTorch worker process (reference/torch_bench.py --serve). */
 function spawnTorch(threads: number, extraEnv: Record<string, string>): WorkerClient {
   // FISHERLAB_TORCH_LIBRARY_PATH: a folder with an optimized libblas.so.3 (OpenBLAS) for the
-  // reference only, when the system's libblas.so.3 is the slow reference BLAS.
-  // OpenBLAS runs its own thread pool (as many threads as cores), which torch.set_num_threads does
-  // not size: it gets the same count.
-  const libraryPath = process.env['FISHERLAB_TORCH_LIBRARY_PATH'];
+  // reference only; by default OpenBLAS's OpenMP build where it is installed (above).
+  // OpenBLAS sizes its pool itself (as many threads as cores), not through torch.set_num_threads:
+  // it gets the same count.
+  const libraryPath = process.env['FISHERLAB_TORCH_LIBRARY_PATH'] ?? openmpOpenblas();
   const env = {
     ...process.env,
     ...extraEnv,
@@ -180,7 +210,8 @@ function startFisherlab(backend: BackendName, extraEnv: Record<string, string>):
 }
 
 /**
- * Prepares the task on both sides, then times it `reps` times, the two sides alternating run by run.
+ * Prepares the task on both sides, then times it `reps` times, the two sides alternating run by run,
+ * each run after `settleMs` of idle time and lasting at least `minRunMs` (the task back to back).
  * When one side fails (FisherLab's wasm heap exhausted, a worker ended or timed out), the other side
  * still runs its repetitions, so the row shows what it measured beside the reason for the failure.
  */
@@ -189,6 +220,7 @@ async function measure(
   fisherlab: WorkerClient,
   torch: WorkerClient | undefined,
   timeoutMs: number,
+  timing: { settleMs: number; minRunMs: number },
 ): Promise<CellResult> {
   const result: CellResult = {
     backend: cell.backend,
@@ -244,16 +276,19 @@ async function measure(
   for (let round = 0; round < cell.reps && (oursOk || theirsOk); round++) {
     const sides = roundOrder(round, 'fisherlab' as const, 'pytorch' as const);
     for (const side of sides) {
+      await new Promise((resolve) => setTimeout(resolve, timing.settleMs));
       if (side === 'fisherlab' && oursOk) {
         try {
-          result.fisherlab.runs.push(await fisherlab.request<TimeReply>('time', {}, timeoutMs));
+          result.fisherlab.runs.push(
+            await fisherlab.request<TimeReply>('time', { minMs: timing.minRunMs }, timeoutMs),
+          );
         } catch (error) {
           fail('fisherlab', error);
           oursOk = false;
         }
       } else if (side === 'pytorch' && theirsOk) {
         try {
-          result.pytorch!.runs.push(await torch!.request<TimeReply>('time'));
+          result.pytorch!.runs.push(await torch!.request<TimeReply>('time', { minMs: timing.minRunMs }));
         } catch (error) {
           fail('pytorch', error);
           theirsOk = false;
@@ -338,6 +373,7 @@ async function main(): Promise<number> {
       memoryGiB: Math.round(totalmem() / 2 ** 30),
       node: process.version,
       loadAvgStart: loadAvg(),
+      timing: { settleMs: options.settleMs, minRunMs: options.minRunMs },
       fisherlab: {},
     },
     cells: [],
@@ -399,7 +435,7 @@ async function main(): Promise<number> {
           console.log('the PyTorch worker ended; starting a new one for the next cell');
           pytorch = spawnTorch(options.torchThreads, mallocEnv);
         }
-        const result = await measure(cell, fisherlab, pytorch, options.cellTimeoutMs);
+        const result = await measure(cell, fisherlab, pytorch, options.cellTimeoutMs, options);
         results.cells.push(result);
         const line = lineOf(result);
         const failed = (result.failures ?? []).map((f) => `  (${f.side} failed: ${f.message})`).join('');

@@ -102,9 +102,12 @@ export interface PrepareReply {
 }
 
 export interface TimeReply {
+  /** Per repetition: a run repeats the task back to back until the request's `minMs` have passed. */
   wallMs: number;
-  /** Process CPU time (all threads) during the run. */
+  /** Process CPU time (all threads) per repetition. */
   cpuMs: number;
+  /** How many times the task ran back to back in this run (1 when the request has no minMs). */
+  repetitions?: number;
   value: unknown;
   /**
    * The worker process's peak resident memory since it started (getrusage maxrss). The suite starts
