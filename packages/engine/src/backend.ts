@@ -124,8 +124,10 @@ export const defaultLoaders: Record<BackendChoice, BackendLoader> = {
     const load = loadNativeAddon();
     if ('reason' in load) throw new Error(load.reason);
     const threads = load.addon.setThreads(nativeThreadsFromEnv());
+    // Tensors are ordinary JS arrays here, allocated and freed by the C library at every step.
+    const allocator = load.addon.keepFreedMemory();
     registerNativeBackend(load.addon);
-    nativeReport = { active: true, library: load.addon.library(), threads };
+    nativeReport = { active: true, library: load.addon.library(), threads, allocator };
   },
   cpu: async () => {
     // @tensorflow/tfjs registers the cpu backend on import.

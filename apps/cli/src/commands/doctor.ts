@@ -62,7 +62,7 @@ export function formatDoctorReport(report: DoctorReport): string {
     if (b.requested !== 'auto') lines.push(`  (chosen by --backend / FISHERLAB_BACKEND=${b.requested})`);
     lines.push(
       b.native.active
-        ? `  native kernels: on (${b.native.library}, ${b.native.threads} threads; FISHERLAB_NATIVE=off turns them off)`
+        ? `  native kernels: on (${b.native.library}, ${b.native.threads} threads; FISHERLAB_NATIVE=off turns them off)${b.native.allocator ? `\n  memory: ${b.native.allocator}` : ''}`
         : `  native kernels: off (${b.native.reason})`,
     );
   }

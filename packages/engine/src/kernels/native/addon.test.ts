@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { NATIVE_ADDON_PATH } from './addon.js';
 import {
   nativeAddonForTests,
   nativeMissingReason,
@@ -18,6 +20,27 @@ describe('native addon', () => {
       expect(addon.setThreads(1)).toBe(1);
       expect(addon.setThreads(2)).toBe(2);
     });
+
+    it.runIf(process.platform === 'linux')(
+      "keeps freed memory for reuse on glibc, unless the environment sets glibc's malloc",
+      () => {
+        // A fresh process each: the thresholds are process-wide, and the check reads the environment.
+        const keep = (env: NodeJS.ProcessEnv) =>
+          execFileSync(
+            process.execPath,
+            ['-e', `process.stdout.write(require(${JSON.stringify(NATIVE_ADDON_PATH)}).keepFreedMemory())`],
+            { encoding: 'utf8', env },
+          );
+        const { MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_, GLIBC_TUNABLES, ...plain } = process.env;
+        expect(keep(plain)).toBe('glibc malloc keeps freed memory for reuse');
+        expect(keep({ ...plain, MALLOC_TRIM_THRESHOLD_: '131072' })).toBe(
+          'glibc malloc as the environment sets it',
+        );
+        expect(keep({ ...plain, GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=65536' })).toBe(
+          'glibc malloc as the environment sets it',
+        );
+      },
+    );
 
     it('multiplies batched matrices with transposes, broadcast, bias and relu like a loop does', () => {
       const addon = nativeAddonForTests!;

@@ -150,6 +150,11 @@ export interface NativeAddon {
   library(): string;
   /** Frees the addon's cached oneDNN primitives. */
   releaseScratch(): void;
+  /**
+   * On glibc, keeps freed memory of any size in the process for reuse (unless the environment sets
+   * glibc's malloc); says what it did. The native backend calls it when it starts.
+   */
+  keepFreedMemory(): string;
 }
 
 // src/kernels/native/ and dist/kernels/native/ are both three levels below the package root.

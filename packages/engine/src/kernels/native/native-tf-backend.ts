@@ -58,7 +58,7 @@ export class NativeBackend extends MathBackendCPU {
     let values = this.pool.get(size)?.pop();
     if (values) this.pooledBytes -= values.byteLength;
     else {
-      values = new Float32Array(size);
+      values = new Float32Array(Buffer.allocUnsafeSlow(size * 4).buffer, 0, size);
       if (size >= POOLED_MIN_FLOATS) this.recyclable.add(values);
     }
     return this.makeTensorInfo(shape, 'float32', values);

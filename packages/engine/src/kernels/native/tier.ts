@@ -17,6 +17,8 @@ export interface NativeTierReport {
   library?: string;
   /** Threads of the native kernels (FISHERLAB_NATIVE_THREADS, default min(2, cores)). */
   threads?: number;
+  /** The native backend: how the C library's malloc treats freed memory (see keepFreedMemory). */
+  allocator?: string;
 }
 
 /** Raised for FISHERLAB_NATIVE=on when the tier cannot start; initBackend does not fall back on it. */
