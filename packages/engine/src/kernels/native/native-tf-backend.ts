@@ -51,7 +51,8 @@ export class NativeBackend extends MathBackendCPU {
 
   /**
    * A float32 output of `shape` for a native kernel, which must write every element: a recycled
-   * array holds an earlier tensor's values.
+   * array holds an earlier tensor's values, and a fresh one is not zeroed (Buffer.allocUnsafeSlow:
+   * malloc, where a Float32Array's calloc clears memory the kernel overwrites anyway).
    */
   makeFloatOutput(shape: number[]): tf.TensorInfo {
     const size = shape.reduce((a, b) => a * b, 1);
