@@ -48,7 +48,6 @@ const BAD_CONFIGS: [string, unknown, RegExp[]][] = [
       /holds out 0 of the 500 examples, leaving no validation split; set dataset\.validationFraction from 0\.001 to below 0\.999/,
     ],
   ],
-
   [
     'unknown dataset',
     { ...base, dataset: { name: 'imagenet' } },
