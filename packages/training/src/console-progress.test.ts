@@ -3,7 +3,14 @@ import { consoleProgress, describeFigures } from './console-progress.js';
 
 /** A stream that keeps what was written (columns as a terminal reports them). */
 function recorder(): NodeJS.WriteStream & { text: string } {
-  const stream = { text: '', columns: 200, write: (chunk: string) => ((stream.text += chunk), true) };
+  const stream = {
+    text: '',
+    columns: 200,
+    write(chunk: string) {
+      stream.text += chunk;
+      return true;
+    },
+  };
   return stream as unknown as NodeJS.WriteStream & { text: string };
 }
 
@@ -21,8 +28,10 @@ describe('consoleProgress', () => {
     const stream = recorder();
     const display = consoleProgress('run-b', stream, true);
     display.update({ step: 5, totalSteps: 10, epoch: 0.5, figures: { loss: 0.25, accuracy: 0.875 } });
-    expect(stream.text).toMatch(
-      /^\r\x1b\[2Krun-b ep 0\.50 \[#{12}\.{12}\] 50% ETA \S+ {2}loss 0\.250 {2}acc 87\.5%$/,
+    const clearLine = '\r\x1b[2K';
+    expect(stream.text.startsWith(clearLine)).toBe(true);
+    expect(stream.text.slice(clearLine.length)).toMatch(
+      /^run-b ep 0\.50 \[#{12}\.{12}\] 50% ETA \S+ {2}loss 0\.250 {2}acc 87\.5%$/,
     );
     display.log('saved');
     expect(stream.text.endsWith('\r\x1b[2Krun-b saved\n')).toBe(true);
