@@ -51,15 +51,14 @@ export class NativeBackend extends MathBackendCPU {
 
   /**
    * A float32 output of `shape` for a native kernel, which must write every element: a recycled
-   * array holds an earlier tensor's values, and a fresh one is not zeroed (Buffer.allocUnsafeSlow:
-   * malloc, where a Float32Array's calloc clears memory the kernel overwrites anyway).
+   * array holds an earlier tensor's values.
    */
   makeFloatOutput(shape: number[]): tf.TensorInfo {
     const size = shape.reduce((a, b) => a * b, 1);
     let values = this.pool.get(size)?.pop();
     if (values) this.pooledBytes -= values.byteLength;
     else {
-      values = new Float32Array(Buffer.allocUnsafeSlow(size * 4).buffer, 0, size);
+      values = new Float32Array(size);
       if (size >= POOLED_MIN_FLOATS) this.recyclable.add(values);
     }
     return this.makeTensorInfo(shape, 'float32', values);
