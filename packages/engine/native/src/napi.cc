@@ -491,7 +491,7 @@ napi_value Library(napi_env env, napi_callback_info) {
 // glibc's malloc (MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_, GLIBC_TUNABLES). By default glibc
 // maps every block over 32 MiB afresh and unmaps it when freed, so each large activation of a
 // step faults its pages in again: WRN-16-4's plain step at batch 128 took 11.2 s (6.5 s of it in
-// the kernel) against 4.7 s this way. Returns what it did, in words.
+// the kernel) against 4.8 s this way. Returns what it did, in words.
 napi_value KeepFreedMemory(napi_env env, napi_callback_info) {
   std::string what;
 #ifdef __GLIBC__
