@@ -104,7 +104,10 @@ describe.skipIf(!nativeAddonForTests)(`BatchNormalization routed to the fused ke
     expect(relativeErrors(fused.grads, stock.grads).l2).toBeLessThan(1e-4);
     expect(relativeErrors(fused.moving, stock.moving).max).toBeLessThan(1e-5);
     expect(relativeErrors(fused.hvp, stock.hvp).l2).toBeLessThan(1e-3);
-    expect([...fused.inference]).toEqual([...stock.inference]);
+    // Inference normalizes with the running averages, which agree to 1e-5 (above), not always bit for
+    // bit: equal when this file runs alone, 1e-7 apart after some other test files in the same worker
+    // (with every native build tried, the one CI last passed on included).
+    expect(relativeErrors(fused.inference, stock.inference).max).toBeLessThan(1e-5);
     tf.dispose([x, labels, ...weights]);
     model.dispose();
   });
