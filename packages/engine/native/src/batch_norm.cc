@@ -57,50 +57,55 @@ void channelSums(int64_t rows, int64_t channels, Accumulate accumulate, double* 
 }
 
 // sums[0·C + c] += Σ (x − K), sums[1·C + c] += Σ (x − K)², and with `g`: sums[2·C + c] += Σ g,
-// sums[3·C + c] += Σ g·(x − K); with `a` also Σ a, Σ a·(x − K), Σ a·g (terms 4-6).
-void accumulateMoments(int64_t begin, int64_t end, int64_t channels, const float* __restrict x,
-                       const float* __restrict shift, const float* __restrict g, const float* __restrict a,
-                       double* __restrict sums) {
-  double* sx = sums;
-  double* sxx = sums + channels;
-  for (int64_t i = begin; i < end; i++) {
-    const float* row = x + i * channels;
-    if (!g) {
-      for (int64_t c = 0; c < channels; c++) {
-        const double d = row[c] - shift[c];
-        sx[c] += d;
-        sxx[c] += d * d;
+// sums[3·C + c] += Σ g·(x − K); with `a` also Σ a, Σ a·(x − K), Σ a·g (terms 4-6): Terms 2, 4 or 7.
+//
+// Rows go in tiles that stay in cache, and within a tile the channels go in blocks of Block whose
+// sums stay in registers across the tile's rows (a row at a time, every channel's sums were loaded
+// and stored once per row: WRN-16-4's 64-channel statistics pass took 28 ms of the forward's 32 for
+// 33.5M floats). Each channel still adds its rows in row order, so the sums are the same floats.
+template <int Terms, int Block>
+void accumulateBlock(int64_t first, int64_t last, int64_t channels, int64_t c0, const float* __restrict x,
+                     const float* __restrict shift, const float* __restrict g, const float* __restrict a,
+                     double* __restrict sums) {
+  double acc[Terms][Block];
+  for (int t = 0; t < Terms; t++)
+    for (int k = 0; k < Block; k++) acc[t][k] = sums[t * channels + c0 + k];
+  float center[Block];
+  for (int k = 0; k < Block; k++) center[k] = shift[c0 + k];
+  for (int64_t i = first; i < last; i++) {
+    const int64_t o = i * channels + c0;
+    for (int k = 0; k < Block; k++) {
+      const double d = x[o + k] - center[k];
+      acc[0][k] += d;
+      acc[1][k] += d * d;
+      if constexpr (Terms >= 4) {
+        acc[2][k] += g[o + k];
+        acc[3][k] += g[o + k] * d;
       }
-      continue;
-    }
-    const float* gRow = g + i * channels;
-    double* sg = sums + 2 * channels;
-    double* sgx = sums + 3 * channels;
-    if (!a) {
-      for (int64_t c = 0; c < channels; c++) {
-        const double d = row[c] - shift[c];
-        sx[c] += d;
-        sxx[c] += d * d;
-        sg[c] += gRow[c];
-        sgx[c] += gRow[c] * d;
+      if constexpr (Terms == 7) {
+        const double gv = g[o + k], av = a[o + k];
+        acc[4][k] += av;
+        acc[5][k] += av * d;
+        acc[6][k] += av * gv;
       }
-      continue;
     }
-    const float* aRow = a + i * channels;
-    double* sa = sums + 4 * channels;
-    double* sax = sums + 5 * channels;
-    double* sag = sums + 6 * channels;
-    for (int64_t c = 0; c < channels; c++) {
-      const double d = row[c] - shift[c];
-      const double gv = gRow[c], av = aRow[c];
-      sx[c] += d;
-      sxx[c] += d * d;
-      sg[c] += gv;
-      sgx[c] += gv * d;
-      sa[c] += av;
-      sax[c] += av * d;
-      sag[c] += av * gv;
-    }
+  }
+  for (int t = 0; t < Terms; t++)
+    for (int k = 0; k < Block; k++) sums[t * channels + c0 + k] = acc[t][k];
+}
+
+template <int Terms>
+void accumulateMoments(int64_t begin, int64_t end, int64_t channels, const float* x, const float* shift,
+                       const float* g, const float* a, double* sums) {
+  // Sums in registers: 16 doubles per block (8 SSE registers), fewer for seven terms.
+  constexpr int Block = Terms == 2 ? 8 : Terms == 4 ? 4 : 2;
+  constexpr int64_t kTileRows = 64;
+  for (int64_t first = begin; first < end; first += kTileRows) {
+    const int64_t last = std::min(end, first + kTileRows);
+    int64_t c0 = 0;
+    for (; c0 + Block <= channels; c0 += Block)
+      accumulateBlock<Terms, Block>(first, last, channels, c0, x, shift, g, a, sums);
+    for (; c0 < channels; c0++) accumulateBlock<Terms, 1>(first, last, channels, c0, x, shift, g, a, sums);
   }
 }
 
@@ -120,7 +125,9 @@ ChannelStatistics channelStatistics(int64_t rows, int64_t channels, const float*
   const float* shift = stats.shift.data();
   channelSums<Terms>(
       rows, channels,
-      [&](int64_t begin, int64_t end, double* sums) { accumulateMoments(begin, end, channels, x, shift, g, a, sums); },
+      [&](int64_t begin, int64_t end, double* sums) {
+        accumulateMoments<Terms>(begin, end, channels, x, shift, g, a, sums);
+      },
       stats.sums.data());
   for (int64_t c = 0; c < channels; c++) {
     const double centered = stats.sums[c] / rows;
