@@ -292,102 +292,116 @@ const find = (lines: Line[], backend: string, model: string, task: string) =>
 
 /** Ratios between lines of one side (penalty over plain, k=10 average), GFLOP/s fractions, targets. */
 export function derive(lines: Line[], cells: CellResult[]): Derived[] {
-  const out: Derived[] = [];
   const backends = [...new Set(lines.map((l) => l.backend))];
   const models = [...new Set(lines.map((l) => l.model))].filter((m) => m !== '-');
-  for (const backend of backends) {
-    const matmul = find(lines, backend, '-', 'matmul');
-    for (const model of models) {
-      const plain = find(lines, backend, model, 'sgd-step');
-      const k1 = find(lines, backend, model, 'penalty-k1');
-      const k10 = find(lines, backend, model, 'penalty-k10');
-      const forward = find(lines, backend, model, 'forward');
-      if (plain && k1) {
-        const ours = k1.fisherlabMs / plain.fisherlabMs;
-        const theirs = k1.pytorchMs && plain.pytorchMs ? k1.pytorchMs / plain.pytorchMs : undefined;
-        out.push({
-          text:
-            `${backend} ${model}: penalized/plain step FisherLab ${ours.toFixed(2)}x` +
-            (theirs ? `, PyTorch ${theirs.toFixed(2)}x (double backprop)` : ''),
-          ...(theirs
-            ? {
-                target: {
-                  name: `${backend} ${model}: penalized/plain ≤ PyTorch's`,
-                  value: ours,
-                  bound: theirs,
-                  met: ours <= theirs,
-                },
-              }
-            : {}),
-        });
-        if (!k10) {
-          const derivedK10 = (k1.fisherlabMs + 9 * plain.fisherlabMs) / 10;
-          const theirK10 =
-            k1.pytorchMs && plain.pytorchMs ? (k1.pytorchMs + 9 * plain.pytorchMs) / 10 : undefined;
-          out.push({
-            text:
-              `${backend} ${model}: penalty every 10 steps (derived, (k1 + 9 plain)/10): FisherLab ` +
-              `${derivedK10.toFixed(0)} ms/step` +
-              (theirK10
-                ? `, PyTorch ${theirK10.toFixed(0)} ms/step, ratio ${(derivedK10 / theirK10).toFixed(2)}`
-                : ''),
-          });
-        }
-      }
-      if (plain?.wall) {
-        out.push({ text: `${backend} ${model}: plain step ${plain.wall.ratio.toFixed(2)}x PyTorch` });
-        if (model === 'vgg11bn' && backend.startsWith('wasm')) {
-          out.push({
-            text: `${backend} vgg11bn: wasm tier alone ${plain.wall.ratio.toFixed(2)}x PyTorch`,
+  const perModel = backends.flatMap((backend) =>
+    models.flatMap((model) => deriveForModel(lines, cells, backend, model)),
+  );
+  return [
+    ...perModel,
+    ...nativeOverWasm(lines, models),
+    ...bestTiers(lines, models),
+    ...vggPenaltyMemory(cells),
+  ];
+}
+
+/** One backend and model: penalized over plain, the k=10 average, Tr(F) mc, forward GFLOP/s. */
+function deriveForModel(lines: Line[], cells: CellResult[], backend: string, model: string): Derived[] {
+  const out: Derived[] = [];
+  const matmul = find(lines, backend, '-', 'matmul');
+  const plain = find(lines, backend, model, 'sgd-step');
+  const k1 = find(lines, backend, model, 'penalty-k1');
+  const k10 = find(lines, backend, model, 'penalty-k10');
+  const forward = find(lines, backend, model, 'forward');
+  if (plain && k1) {
+    const ours = k1.fisherlabMs / plain.fisherlabMs;
+    const theirs = k1.pytorchMs && plain.pytorchMs ? k1.pytorchMs / plain.pytorchMs : undefined;
+    out.push({
+      text:
+        `${backend} ${model}: penalized/plain step FisherLab ${ours.toFixed(2)}x` +
+        (theirs ? `, PyTorch ${theirs.toFixed(2)}x (double backprop)` : ''),
+      ...(theirs
+        ? {
             target: {
-              name: `${backend} vgg11bn: wasm tier plain step ≤ 3x PyTorch`,
-              value: plain.wall.ratio,
-              bound: 3,
-              met: plain.wall.ratio <= 3,
+              name: `${backend} ${model}: penalized/plain ≤ PyTorch's`,
+              value: ours,
+              bound: theirs,
+              met: ours <= theirs,
             },
-          });
-        }
-      }
-      const mc = find(lines, backend, model, 'trace-mc');
-      if (mc?.wall) {
-        // Its target (≤ 0.5x) is the row's own (rowTargets).
-        out.push({
-          text: `${backend} ${model}: Tr(F) mc on ${mc.examples} examples ${mc.wall.ratio.toFixed(2)}x PyTorch per-example`,
-        });
-      }
-      const batch = cells.find(
-        (c) => c.backend === backend && c.request.model === model && c.request.task === 'sgd-step',
-      )?.request.batch;
-      if (mc?.examples && plain && batch) {
-        // The fisher issue's bound: Tr(F) mc over n examples ≤ 3x a plain training pass over them.
-        const pass = (plain.fisherlabMs * mc.examples) / batch;
-        const ratio = mc.fisherlabMs / pass;
-        out.push({
-          text: `${backend} ${model}: Tr(F) mc on ${mc.examples} examples ${ratio.toFixed(2)}x a plain training pass over them (${mc.examples / batch} steps, ${pass.toFixed(0)} ms)`,
-          target: {
-            name: `${backend} ${model}: Tr(F) mc ≤ 3x a plain training pass over the same examples`,
-            value: ratio,
-            bound: 3,
-            met: ratio <= 3,
-          },
-        });
-      }
-      if (forward?.fisherlabGflops && matmul?.fisherlabGflops) {
-        out.push({
-          text:
-            `${backend} ${model}: forward ${forward.fisherlabGflops.toFixed(1)} GFLOP/s = ` +
-            `${((100 * forward.fisherlabGflops) / matmul.fisherlabGflops).toFixed(0)}% of the backend's matmul ` +
-            `(${matmul.fisherlabGflops.toFixed(1)} GFLOP/s)` +
-            (forward.pytorchGflops && matmul.pytorchGflops
-              ? `; PyTorch ${forward.pytorchGflops.toFixed(1)} GFLOP/s = ` +
-                `${((100 * forward.pytorchGflops) / matmul.pytorchGflops).toFixed(0)}% of its matmul ` +
-                `(${matmul.pytorchGflops.toFixed(1)} GFLOP/s)`
-              : ''),
-        });
-      }
+          }
+        : {}),
+    });
+    if (!k10) {
+      const derivedK10 = (k1.fisherlabMs + 9 * plain.fisherlabMs) / 10;
+      const theirK10 =
+        k1.pytorchMs && plain.pytorchMs ? (k1.pytorchMs + 9 * plain.pytorchMs) / 10 : undefined;
+      out.push({
+        text:
+          `${backend} ${model}: penalty every 10 steps (derived, (k1 + 9 plain)/10): FisherLab ` +
+          `${derivedK10.toFixed(0)} ms/step` +
+          (theirK10
+            ? `, PyTorch ${theirK10.toFixed(0)} ms/step, ratio ${(derivedK10 / theirK10).toFixed(2)}`
+            : ''),
+      });
     }
   }
-  // What the native backend buys over wasm alone, per model (plain step, median wall and CPU time).
+  if (plain?.wall) {
+    out.push({ text: `${backend} ${model}: plain step ${plain.wall.ratio.toFixed(2)}x PyTorch` });
+    if (model === 'vgg11bn' && backend.startsWith('wasm')) {
+      out.push({
+        text: `${backend} vgg11bn: wasm tier alone ${plain.wall.ratio.toFixed(2)}x PyTorch`,
+        target: {
+          name: `${backend} vgg11bn: wasm tier plain step ≤ 3x PyTorch`,
+          value: plain.wall.ratio,
+          bound: 3,
+          met: plain.wall.ratio <= 3,
+        },
+      });
+    }
+  }
+  const mc = find(lines, backend, model, 'trace-mc');
+  if (mc?.wall) {
+    // Its target (≤ 0.5x) is the row's own (rowTargets).
+    out.push({
+      text: `${backend} ${model}: Tr(F) mc on ${mc.examples} examples ${mc.wall.ratio.toFixed(2)}x PyTorch per-example`,
+    });
+  }
+  const batch = cells.find(
+    (c) => c.backend === backend && c.request.model === model && c.request.task === 'sgd-step',
+  )?.request.batch;
+  if (mc?.examples && plain && batch) {
+    // The fisher issue's bound: Tr(F) mc over n examples ≤ 3x a plain training pass over them.
+    const pass = (plain.fisherlabMs * mc.examples) / batch;
+    const ratio = mc.fisherlabMs / pass;
+    out.push({
+      text: `${backend} ${model}: Tr(F) mc on ${mc.examples} examples ${ratio.toFixed(2)}x a plain training pass over them (${mc.examples / batch} steps, ${pass.toFixed(0)} ms)`,
+      target: {
+        name: `${backend} ${model}: Tr(F) mc ≤ 3x a plain training pass over the same examples`,
+        value: ratio,
+        bound: 3,
+        met: ratio <= 3,
+      },
+    });
+  }
+  if (forward?.fisherlabGflops && matmul?.fisherlabGflops) {
+    out.push({
+      text:
+        `${backend} ${model}: forward ${forward.fisherlabGflops.toFixed(1)} GFLOP/s = ` +
+        `${((100 * forward.fisherlabGflops) / matmul.fisherlabGflops).toFixed(0)}% of the backend's matmul ` +
+        `(${matmul.fisherlabGflops.toFixed(1)} GFLOP/s)` +
+        (forward.pytorchGflops && matmul.pytorchGflops
+          ? `; PyTorch ${forward.pytorchGflops.toFixed(1)} GFLOP/s = ` +
+            `${((100 * forward.pytorchGflops) / matmul.pytorchGflops).toFixed(0)}% of its matmul ` +
+            `(${matmul.pytorchGflops.toFixed(1)} GFLOP/s)`
+          : ''),
+    });
+  }
+  return out;
+}
+
+/** What the native backend buys over wasm alone, per model (plain step, median wall time). */
+function nativeOverWasm(lines: Line[], models: string[]): Derived[] {
+  const out: Derived[] = [];
   for (const model of models) {
     const native = find(lines, 'native', model, 'sgd-step');
     const wasm = find(lines, 'wasm', model, 'sgd-step');
@@ -398,7 +412,12 @@ export function derive(lines: Line[], cells: CellResult[]): Derived[] {
         `(${(wasm.fisherlabMs / native.fisherlabMs).toFixed(2)}x faster)`,
     });
   }
-  // The fastest backend measured per model and step (the step-time targets are the rows' own).
+  return out;
+}
+
+/** The fastest backend measured per model and step (the step-time targets are the rows' own). */
+function bestTiers(lines: Line[], models: string[]): Derived[] {
+  const out: Derived[] = [];
   for (const model of models) {
     for (const task of ['sgd-step', 'penalty-k1']) {
       const measured = lines.filter((l) => l.model === model && l.task === task && l.wall);
@@ -409,6 +428,12 @@ export function derive(lines: Line[], cells: CellResult[]): Derived[] {
       });
     }
   }
+  return out;
+}
+
+/** VGG-11's penalized step against the 4 GB bound (tfjs's peak tensor memory, or the wasm heap). */
+function vggPenaltyMemory(cells: CellResult[]): Derived[] {
+  const out: Derived[] = [];
   for (const cell of cells) {
     if (cell.request.task !== 'penalty-k1' || cell.request.model !== 'vgg11bn') continue;
     if (fisherlabFailure(cell)) {
